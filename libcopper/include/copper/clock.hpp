@@ -1,0 +1,49 @@
+// Where a copperlist's timestamp comes from.
+//
+// Tasks never read a clock: the runtime stamps each copperlist once, from a
+// Clock, and tasks see that stamp through their Context. Live runs use the
+// monotonic clock; tests and replay drive a ManualClock.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace copper {
+
+// Nanoseconds. Signed so that differences are safe.
+using Nanos = int64_t;
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual Nanos now() const = 0;
+};
+
+// CLOCK_MONOTONIC: unaffected by wall-clock jumps (NTP, manual changes).
+class MonotonicClock final : public Clock {
+ public:
+  Nanos now() const override;
+};
+
+// A clock that only moves when told to. Thread-safe so a test can advance it
+// while the runtime reads it.
+class ManualClock final : public Clock {
+ public:
+  explicit ManualClock(Nanos start = 0) : now_(start) {}
+  Nanos now() const override { return now_.load(std::memory_order_acquire); }
+  void set(Nanos t) { now_.store(t, std::memory_order_release); }
+  void advance(Nanos dt) { now_.fetch_add(dt, std::memory_order_acq_rel); }
+
+ private:
+  std::atomic<Nanos> now_;
+};
+
+// The process-wide monotonic clock, for runtime bookkeeping (process
+// start/end stamps), never for task logic.
+Nanos monotonic_now();
+
+// Sleeps until an absolute CLOCK_MONOTONIC deadline; absolute deadlines keep
+// a rate-limited loop from drifting when one cycle runs late.
+void sleep_until(Nanos deadline);
+
+}  // namespace copper

@@ -1,0 +1,81 @@
+// Copperlists: the preallocated containers one cycle of the graph fills.
+//
+// A CopperList holds one message per output slot of the graph plus, per
+// task, when it ran and how it ended. A pool allocates all of them up front;
+// the runtime recycles them, so steady-state cycles allocate nothing.
+// Metadata is kept per task rather than per slot so that sinks, which have
+// no output slot, still have their timing recorded; a slot's timing is its
+// producer's.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "copper/clock.hpp"
+#include "copper/graph.hpp"
+
+namespace copper {
+
+enum class TaskStatus : uint8_t {
+  pending = 0,  // not run (yet) in this copperlist
+  ok = 1,
+  failed = 2,
+};
+
+struct TaskRecord {
+  Nanos start = 0;  // process() entry, monotonic ns
+  Nanos end = 0;    // process() exit, monotonic ns
+  TaskStatus status = TaskStatus::pending;
+};
+
+class CopperList {
+ public:
+  explicit CopperList(const Graph& graph);
+  ~CopperList();
+  CopperList(const CopperList&) = delete;
+  CopperList& operator=(const CopperList&) = delete;
+
+  uint64_t id = 0;
+  Nanos time = 0;      // the timestamp every task of this copperlist sees
+  Nanos admitted = 0;  // monotonic time of admission, for latency figures
+
+  size_t slot_count() const { return messages_.size(); }
+  void* message(uint32_t slot) { return messages_[slot]; }
+  const void* message(uint32_t slot) const { return messages_[slot]; }
+  const MessageType& message_type(uint32_t slot) const { return *types_[slot]; }
+  template <class T>
+  const T& message_as(uint32_t slot) const { return *static_cast<const T*>(messages_[slot]); }
+
+  // When the message in `slot` was valid (defaults to `time`).
+  Nanos& time_of_validity(uint32_t slot) { return time_of_validity_[slot]; }
+  Nanos time_of_validity(uint32_t slot) const { return time_of_validity_[slot]; }
+
+  size_t task_count() const { return records_.size(); }
+  TaskRecord& record(uint32_t task) { return records_[task]; }
+  const TaskRecord& record(uint32_t task) const { return records_[task]; }
+
+  // Prepares a recycled copperlist for cycle `new_id`: clears every task
+  // record. Messages are reset lazily, just before their producer runs.
+  void recycle(uint64_t new_id, Nanos new_time, Nanos admitted_at);
+
+ private:
+  std::vector<void*> messages_;
+  std::vector<const MessageType*> types_;
+  std::vector<Nanos> time_of_validity_;
+  std::vector<TaskRecord> records_;
+};
+
+// A fixed ring of copperlists; cycle n uses entry n % capacity.
+class CopperListPool {
+ public:
+  CopperListPool(const Graph& graph, size_t capacity);
+
+  size_t capacity() const { return lists_.size(); }
+  CopperList& for_cycle(uint64_t id) { return *lists_[id % lists_.size()]; }
+
+ private:
+  std::vector<std::unique_ptr<CopperList>> lists_;
+};
+
+}  // namespace copper

@@ -1,0 +1,391 @@
+// The binary encoding of messages, and the content hash built on it.
+//
+// Layout, little-endian, no padding, no tags:
+//   bool                 1 byte, 0 or 1
+//   integers, floats     fixed width (floats as IEEE-754 bit patterns)
+//   std::string          u32 byte length, then the bytes
+//   std::vector<T>       u32 element count, then the elements
+//   std::array<T, N>     the N elements, no prefix
+//   struct               its fields in declaration order (base members first)
+// The layout carries no type information: reading it needs the C++ type or
+// its schema (message_schema.hpp).
+//
+// decode() is strict, because its input may come from a file or the network:
+// it consumes every byte, rejects bools other than 0/1, and checks each length
+// prefix against the bytes left before allocating. It reuses the capacity of
+// the strings and vectors already in `out`. On error `out` is valid but holds
+// an unspecified mix of old and new values.
+//
+// Error messages say what went wrong, where, and in which field:
+//   "decode rover::Imu: truncated at byte 12 in pose.x: need 8 bytes for f64, 3 remain"
+//   "decode rover::Scan: vector count 4294967295 at byte 8 in ranges needs at least
+//    17179869180 bytes, 3 remain"
+//   "decode rover::Imu: invalid bool byte 0x07 at byte 4 in valid (expected 0 or 1)"
+//   "decode rover::Imu: 1 trailing bytes at byte 40"
+#pragma once
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "copper/message_traits.hpp"
+#include "copper/status.hpp"
+
+namespace copper {
+namespace detail {
+
+template <std::size_t Bytes>
+struct unsigned_of_size;
+template <>
+struct unsigned_of_size<1> {
+  using type = std::uint8_t;
+};
+template <>
+struct unsigned_of_size<2> {
+  using type = std::uint16_t;
+};
+template <>
+struct unsigned_of_size<4> {
+  using type = std::uint32_t;
+};
+template <>
+struct unsigned_of_size<8> {
+  using type = std::uint64_t;
+};
+
+// std::byteswap is C++23.
+template <class U>
+constexpr U swap_bytes(U value) {
+  U swapped = 0;
+  for (std::size_t i = 0; i < sizeof(U); ++i) {
+    swapped = static_cast<U>((swapped << 8) | (value & 0xFF));
+    value = static_cast<U>(value >> 8);
+  }
+  return swapped;
+}
+
+template <Primitive T>
+inline void store(std::uint8_t* p, T value) {
+  if constexpr (Bool<T>) {
+    *p = value ? 1 : 0;
+  } else {
+    using U = typename unsigned_of_size<sizeof(T)>::type;
+    U bits = std::bit_cast<U>(value);
+    if constexpr (std::endian::native == std::endian::big) bits = detail::swap_bytes(bits);
+    std::memcpy(p, &bits, sizeof bits);
+  }
+}
+
+// Not for bool: the caller validates the byte first.
+template <Primitive T>
+inline T load(const std::uint8_t* p) {
+  using U = typename unsigned_of_size<sizeof(T)>::type;
+  U bits;
+  std::memcpy(&bits, p, sizeof bits);
+  if constexpr (std::endian::native == std::endian::big) bits = detail::swap_bytes(bits);
+  return std::bit_cast<T>(bits);
+}
+
+// Kept out of line: it only runs for a >4 GiB string or vector.
+[[noreturn]] void throw_too_long(std::size_t length);
+
+inline void check_length(std::size_t length) {
+  if (length > kMaxMessageLength) [[unlikely]] detail::throw_too_long(length);
+}
+
+template <class T>
+std::size_t size_of_value(const T& value);
+
+template <class T, class... D>
+std::size_t size_of_fields(const T& value, boost::mp11::mp_list<D...>) {
+  return (std::size_t{0} + ... + detail::size_of_value(value.*D::pointer));
+}
+
+template <class T>
+std::size_t size_of_value(const T& value) {
+  if constexpr (detail::fixed_size<T>()) {
+    return detail::min_encoded_size<T>();
+  } else if constexpr (String<T>) {
+    detail::check_length(value.size());
+    return 4 + value.size();
+  } else if constexpr (Vector<T> || Array<T>) {
+    std::size_t size = 0;
+    if constexpr (Vector<T>) {
+      detail::check_length(value.size());
+      size = 4;
+    }
+    using V = typename T::value_type;
+    if constexpr (detail::fixed_size<V>()) {
+      size += value.size() * detail::min_encoded_size<V>();
+    } else {
+      for (const auto& element : value) size += detail::size_of_value(element);
+    }
+    return size;
+  } else {
+    return detail::size_of_fields(value, fields_of<T>{});
+  }
+}
+
+// Writers advance `p`; the caller has sized the buffer with size_of_value.
+template <class T>
+void write_value(std::uint8_t*& p, const T& value);
+
+template <class T, class... D>
+void write_fields(std::uint8_t*& p, const T& value, boost::mp11::mp_list<D...>) {
+  (detail::write_value(p, value.*D::pointer), ...);
+}
+
+template <class T>
+void write_value(std::uint8_t*& p, const T& value) {
+  if constexpr (Primitive<T>) {
+    detail::store(p, value);
+    p += width<T>;
+  } else if constexpr (String<T>) {
+    detail::store(p, static_cast<std::uint32_t>(value.size()));
+    p += 4;
+    if (!value.empty()) std::memcpy(p, value.data(), value.size());
+    p += value.size();
+  } else if constexpr (Vector<T> || Array<T>) {
+    if constexpr (Vector<T>) {
+      detail::store(p, static_cast<std::uint32_t>(value.size()));
+      p += 4;
+    }
+    using V = typename T::value_type;
+    if constexpr (bulk_copyable<V>) {
+      const std::size_t bytes = value.size() * sizeof(V);
+      if (bytes != 0) std::memcpy(p, value.data(), bytes);
+      p += bytes;
+    } else if constexpr (Bool<V>) {
+      // Also covers std::vector<bool>, whose elements are proxies.
+      for (bool element : value) {
+        detail::store(p, element);
+        ++p;
+      }
+    } else {
+      for (const auto& element : value) detail::write_value(p, element);
+    }
+  } else {
+    detail::write_fields(p, value, fields_of<T>{});
+  }
+}
+
+// What went wrong in a decode; turned into a message only at the end, and
+// only on failure.
+struct DecodeFailure {
+  enum class Kind : std::uint8_t { none, truncated, too_long, bad_bool, trailing };
+  Kind kind = Kind::none;
+  std::size_t offset = 0;     // where the offending item starts
+  std::size_t needed = 0;     // bytes the item needs
+  std::size_t remaining = 0;  // bytes that were left for it
+  std::uint64_t value = 0;    // the bad bool byte, the absurd count, ...
+  const char* what = "";      // "f64", "vector count", ...
+  std::vector<PathStep> path;
+};
+
+// Bounds-checked cursor over the input, shared by the typed decoder and the
+// generic one (message.cpp) so both reject the same bytes the same way.
+class Reader {
+ public:
+  explicit Reader(std::span<const std::uint8_t> bytes) noexcept : bytes_(bytes) {}
+
+  std::size_t offset() const { return pos_; }
+  std::size_t remaining() const { return bytes_.size() - pos_; }
+
+  // nullptr (and a recorded failure) when fewer than n bytes remain.
+  const std::uint8_t* take(std::size_t n, const char* what) {
+    if (n > remaining()) [[unlikely]] {
+      fail(DecodeFailure::Kind::truncated, pos_, n, remaining(), what);
+      return nullptr;
+    }
+    const std::uint8_t* p = bytes_.data() + pos_;
+    pos_ += n;
+    return p;
+  }
+
+  template <Primitive T>
+  bool read(T& out) {
+    const std::uint8_t* p = take(width<T>, detail::primitive_name<T>());
+    if (p == nullptr) return false;
+    if constexpr (Bool<T>) {
+      if (*p > 1) [[unlikely]] {
+        fail(DecodeFailure::Kind::bad_bool, pos_ - 1, 1, remaining() + 1, "bool", *p);
+        return false;
+      }
+      out = *p != 0;
+    } else {
+      out = detail::load<T>(p);
+    }
+    return true;
+  }
+
+  // A u32 count of items that encode to at least min_item bytes each
+  // (min_item > 0), rejected unless that many could fit in what remains.
+  bool read_count(std::uint32_t& count, std::size_t min_item, const char* what) {
+    const std::size_t at = pos_;
+    const std::uint8_t* p = take(4, what);
+    if (p == nullptr) return false;
+    count = detail::load<std::uint32_t>(p);
+    if (count > remaining() / min_item) [[unlikely]] {
+      // Saturate: a generic schema's element size may be astronomically large.
+      const std::size_t max = std::numeric_limits<std::size_t>::max();
+      const std::size_t needed = min_item > max / count ? max : count * min_item;
+      fail(DecodeFailure::Kind::too_long, at, needed, remaining(), what, count);
+      return false;
+    }
+    return true;
+  }
+
+  bool expect_end() {
+    if (remaining() == 0) return true;
+    fail(DecodeFailure::Kind::trailing, pos_, 0, remaining(), "", remaining());
+    return false;
+  }
+
+  // Called while a failure unwinds, innermost step first.
+  void add_field(const char* name) { failure_.path.push_back({name, 0}); }
+  void add_index(std::size_t index) { failure_.path.push_back({nullptr, index}); }
+
+  const DecodeFailure& failure() const { return failure_; }
+
+ private:
+  void fail(DecodeFailure::Kind kind, std::size_t offset, std::size_t needed, std::size_t remaining,
+            const char* what, std::uint64_t value = 0) {
+    failure_.kind = kind;
+    failure_.offset = offset;
+    failure_.needed = needed;
+    failure_.remaining = remaining;
+    failure_.what = what;
+    failure_.value = value;
+  }
+
+  std::span<const std::uint8_t> bytes_;
+  std::size_t pos_ = 0;
+  DecodeFailure failure_;
+};
+
+// "decode <type_name>: <what happened>".
+Status decode_status(const DecodeFailure& failure, std::string_view type_name);
+
+template <class T>
+bool read_value(Reader& reader, T& value);
+
+template <class D, class T>
+bool read_field(Reader& reader, T& value) {
+  if (detail::read_value(reader, value.*D::pointer)) [[likely]] return true;
+  reader.add_field(D::name);
+  return false;
+}
+
+template <class T, class... D>
+bool read_fields(Reader& reader, T& value, boost::mp11::mp_list<D...>) {
+  return (detail::read_field<D>(reader, value) && ...);
+}
+
+template <class T>
+bool read_elements(Reader& reader, T& elements) {
+  using V = typename T::value_type;
+  if constexpr (bulk_copyable<V>) {
+    const std::size_t bytes = elements.size() * sizeof(V);
+    // When short, fall through to the element loop so the error names the
+    // element where the bytes ran out, as on hosts without the bulk path.
+    if (bytes <= reader.remaining()) {
+      const std::uint8_t* p = reader.take(bytes, "");
+      if (bytes != 0) std::memcpy(elements.data(), p, bytes);
+      return true;
+    }
+  }
+  for (std::size_t i = 0; i < elements.size(); ++i) {
+    bool ok;
+    if constexpr (Bool<V>) {
+      // std::vector<bool> hands out proxies, not bool&.
+      bool element = false;
+      ok = reader.read(element);
+      if (ok) elements[i] = element;
+    } else {
+      ok = detail::read_value(reader, elements[i]);
+    }
+    if (!ok) [[unlikely]] {
+      reader.add_index(i);
+      return false;
+    }
+  }
+  return true;
+}
+
+template <class T>
+bool read_value(Reader& reader, T& value) {
+  if constexpr (Primitive<T>) {
+    return reader.read(value);
+  } else if constexpr (String<T>) {
+    std::uint32_t length = 0;
+    if (!reader.read_count(length, 1, "string length")) return false;
+    const std::uint8_t* p = reader.take(length, "string bytes");
+    value.assign(reinterpret_cast<const char*>(p), length);
+    return true;
+  } else if constexpr (Vector<T>) {
+    std::uint32_t count = 0;
+    if (!reader.read_count(count, detail::min_encoded_size<typename T::value_type>(), "vector count")) return false;
+    value.resize(count);
+    return detail::read_elements(reader, value);
+  } else if constexpr (Array<T>) {
+    return detail::read_elements(reader, value);
+  } else {
+    return detail::read_fields(reader, value, fields_of<T>{});
+  }
+}
+
+}  // namespace detail
+
+// Bytes encode(msg, ...) appends.
+// Throws std::length_error if a string or vector exceeds 2^32-1 elements.
+template <Message T>
+std::size_t encoded_size(const T& msg) {
+  return detail::size_of_value(msg);
+}
+
+// Appends the encoding of msg to out; with enough capacity in out, nothing is
+// allocated. Throws std::length_error (appending nothing) if a string or
+// vector exceeds 2^32-1 elements.
+template <Message T>
+void encode(const T& msg, std::vector<std::uint8_t>& out) {
+  const std::size_t size = copper::encoded_size(msg);
+  const std::size_t start = out.size();
+  out.resize(start + size);
+  std::uint8_t* p = out.data() + start;
+  detail::write_value(p, msg);
+}
+
+// Decodes exactly `bytes` (one whole message) into out.
+template <Message T>
+Status decode(std::span<const std::uint8_t> bytes, T& out) {
+  detail::Reader reader(bytes);
+  if (detail::read_value(reader, out) && reader.expect_end()) [[likely]] return Status();
+  return detail::decode_status(reader.failure(), copper::type_name<T>());
+}
+
+// XXH3_64bits (seed 0) of the bytes. For an encoded message this is its
+// content hash: stable across runs, hosts and builds, since the encoding is.
+std::uint64_t content_hash(std::span<const std::uint8_t> bytes);
+
+namespace detail {
+// Per-thread buffer for content_hash, so hashing allocates only while a
+// thread's largest message is still growing.
+std::vector<std::uint8_t>& hash_scratch();
+}  // namespace detail
+
+// content_hash of encode(msg): equal encodings, equal hashes. Floats hash by
+// bit pattern, so 0.0 and -0.0 differ and a NaN equals itself.
+template <Message T>
+std::uint64_t content_hash(const T& msg) {
+  std::vector<std::uint8_t>& buffer = detail::hash_scratch();
+  buffer.clear();
+  copper::encode(msg, buffer);
+  return copper::content_hash(std::span<const std::uint8_t>(buffer));
+}
+
+}  // namespace copper

@@ -1,0 +1,105 @@
+// Executors: run a planned Graph cycle after cycle and hand every completed
+// copperlist, in id order, to a CommitSink (the log writer, statistics...).
+//
+// The per-cycle path lives in SerialExecutor::run_cycle and the task call in
+// src/task_invoker.hpp: no allocation, no map lookup, no string work there.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "copper/clock.hpp"
+#include "copper/copperlist.hpp"
+#include "copper/graph.hpp"
+#include "copper/status.hpp"
+
+namespace copper {
+
+struct StopConditions {
+  uint64_t cycles = 0;   // stop after this many committed cycles; 0 = no limit
+  Nanos duration = 0;    // stop after this much wall time; 0 = no limit
+  double rate_hz = 0;    // admit cycles on absolute deadlines; 0 = as fast as possible
+
+  static StopConditions from(const RuntimeConfig& runtime);
+};
+
+// Receives completed copperlists strictly in id order. An error (a full
+// disk, say) stops the run: admission ends and the run reports it.
+class CommitSink {
+ public:
+  virtual ~CommitSink() = default;
+  virtual Status commit(const CopperList& cl) = 0;
+};
+
+// Forwards each commit to several sinks, in the order they were added.
+class CommitFanout final : public CommitSink {
+ public:
+  void add(CommitSink* sink) { sinks_.push_back(sink); }
+  Status commit(const CopperList& cl) override;
+
+ private:
+  std::vector<CommitSink*> sinks_;
+};
+
+enum class StopReason {
+  cycle_limit,     // the requested number of cycles ran
+  duration_limit,  // the requested wall time elapsed
+  stop_requested,  // SIGINT/SIGTERM or request_stop()
+  task_failed,     // a task returned an error or threw
+  commit_failed,   // the commit sink returned an error
+};
+
+const char* to_string(StopReason reason);
+
+struct TaskFailure {
+  std::string task_id;
+  uint64_t cl_id = 0;
+  std::string phase;  // start, preprocess, process, postprocess, stop, commit
+  std::string message;
+
+  // "task "pose" failed in process at copperlist 41: <message>"
+  std::string describe() const;
+};
+
+struct RunReport {
+  uint64_t committed = 0;  // copperlists handed to the sink: ids 0..committed-1
+  StopReason reason = StopReason::cycle_limit;
+  std::optional<TaskFailure> failure;      // why the run stopped early
+  std::vector<TaskFailure> stop_failures;  // errors from stop() calls
+  Nanos wall_time = 0;
+
+  // True when the run ended on a limit or a stop request with no error.
+  bool ok() const { return !failure && stop_failures.empty(); }
+};
+
+// SIGINT and SIGTERM set a process-wide stop flag that executors check once
+// per cycle; the current cycle finishes and is committed.
+void install_stop_signal_handlers();
+bool stop_requested();
+void request_stop();
+void clear_stop_request();
+
+// Admit cycle n, run every task in topological order, commit, recycle.
+class SerialExecutor {
+ public:
+  SerialExecutor(Graph& graph, const Clock& clock);
+
+  // Calls start() on every task, cycles until a stop condition, then stop()
+  // on every task that started, whatever happened.
+  RunReport run(const StopConditions& stop, CommitSink* sink = nullptr);
+
+ private:
+  bool run_cycle(uint64_t id, CommitSink* sink, RunReport& report);
+  bool start_tasks(RunReport& report);
+  void stop_tasks(size_t started, uint64_t last_id, RunReport& report);
+
+  Graph& graph_;
+  const Clock& clock_;
+  CopperListPool pool_;
+  // One input-pointer array per task, filled each cycle without allocating.
+  std::vector<std::vector<const void*>> inputs_;
+};
+
+}  // namespace copper

@@ -1,0 +1,62 @@
+// Timing statistics that cost nothing to feed from the per-cycle path.
+//
+// LatencyHistogram is log-linear (32 sub-buckets per power of two, so any
+// percentile is within about 3% of the truth) in a fixed array: recording
+// a value is a few instructions and never allocates.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "copper/runtime.hpp"
+
+namespace copper {
+
+class LatencyHistogram {
+ public:
+  void record(int64_t value);
+
+  uint64_t count() const { return count_; }
+  int64_t min() const { return count_ ? min_ : 0; }
+  int64_t max() const { return count_ ? max_ : 0; }
+  double mean() const { return count_ ? static_cast<double>(sum_) / static_cast<double>(count_) : 0.0; }
+  // q in [0, 1]; the upper edge of the bucket holding that rank, clamped to
+  // the exact maximum.
+  int64_t percentile(double q) const;
+
+  static constexpr int kSubBucketBits = 5;
+  static constexpr int kSubBuckets = 1 << kSubBucketBits;
+  static constexpr int kBuckets = (64 - kSubBucketBits + 1) * kSubBuckets;
+
+ private:
+  static size_t bucket_of(uint64_t value);
+  static int64_t upper_edge(size_t bucket);
+
+  std::array<uint64_t, kBuckets> buckets_{};
+  uint64_t count_ = 0;
+  int64_t min_ = INT64_MAX;
+  int64_t max_ = 0;
+  int64_t sum_ = 0;
+};
+
+// A commit sink that collects each task's process() duration and each
+// copperlist's end-to-end latency (admission to last task done).
+class TimingStats final : public CommitSink {
+ public:
+  explicit TimingStats(const Graph& graph);
+  Status commit(const CopperList& cl) override;
+
+  const LatencyHistogram& task(size_t index) const { return per_task_[index]; }
+  const LatencyHistogram& end_to_end() const { return end_to_end_; }
+  // A fixed-width table: task, count, mean, p50, p99, max (microseconds).
+  std::string table() const;
+
+ private:
+  const Graph& graph_;
+  std::vector<LatencyHistogram> per_task_;
+  LatencyHistogram end_to_end_;
+};
+
+}  // namespace copper

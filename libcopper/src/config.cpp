@@ -1,0 +1,283 @@
+#include "copper/config.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace copper {
+
+using nlohmann::json;
+
+std::string Diagnostic::to_string() const {
+  return fmt::format("{}: {}: {}", severity == Severity::error ? "error" : "warning", path, message);
+}
+
+void Diagnostics::error(std::string path, std::string message) {
+  items_.push_back({Diagnostic::Severity::error, std::move(path), std::move(message)});
+}
+
+void Diagnostics::warning(std::string path, std::string message) {
+  items_.push_back({Diagnostic::Severity::warning, std::move(path), std::move(message)});
+}
+
+bool Diagnostics::has_errors() const {
+  return std::any_of(items_.begin(), items_.end(),
+                     [](const Diagnostic& d) { return d.severity == Diagnostic::Severity::error; });
+}
+
+std::string Diagnostics::to_string() const {
+  std::string text;
+  for (const auto& item : items_) text += item.to_string() + "\n";
+  return text;
+}
+
+const char* to_string(RunMode mode) { return mode == RunMode::serial ? "serial" : "parallel"; }
+
+namespace {
+
+std::string kind_of(const json& value) {
+  switch (value.type()) {
+    case json::value_t::null: return "null";
+    case json::value_t::boolean: return "a boolean";
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned: return "an integer";
+    case json::value_t::number_float: return "a number";
+    case json::value_t::string: return "a string";
+    case json::value_t::array: return "an array";
+    case json::value_t::object: return "an object";
+    default: return "an unsupported value";
+  }
+}
+
+// Reads the keys of one JSON object, reporting wrong types, missing
+// required keys and keys nobody expects, each with its full path.
+class ObjectReader {
+ public:
+  ObjectReader(const json& object, std::string path, Diagnostics& diags, std::set<std::string> allowed)
+      : object_(object), path_(std::move(path)), diags_(diags) {
+    valid_ = object.is_object();
+    if (!valid_) {
+      diags_.error(path_, "expected an object, got " + kind_of(object));
+      return;
+    }
+    for (const auto& [key, value] : object.items())
+      if (!allowed.contains(key)) diags_.error(at(key), "unknown key");
+  }
+
+  bool valid() const { return valid_; }
+  std::string at(std::string_view key) const { return path_.empty() ? std::string(key) : path_ + "." + std::string(key); }
+  const json* find(std::string_view key) const {
+    if (!valid_) return nullptr;
+    auto it = object_.find(key);
+    return it == object_.end() ? nullptr : &*it;
+  }
+
+  void string(std::string_view key, std::string& out, bool required) {
+    const json* value = present(key, required);
+    if (value == nullptr) return;
+    if (!value->is_string()) return mistyped(key, "a string", *value);
+    out = value->get<std::string>();
+    if (required && out.empty()) diags_.error(at(key), "must not be empty");
+  }
+
+  template <class Int>
+  void integer(std::string_view key, Int& out, uint64_t min, uint64_t max) {
+    const json* value = present(key, false);
+    if (value == nullptr) return;
+    if (!value->is_number_unsigned()) return mistyped(key, "a non-negative integer", *value);
+    const auto v = value->get<uint64_t>();
+    if (v < min || v > max) return diags_.error(at(key), fmt::format("must be between {} and {}", min, max));
+    out = static_cast<Int>(v);
+  }
+
+  void number(std::string_view key, double& out) {
+    const json* value = present(key, false);
+    if (value == nullptr) return;
+    if (!value->is_number()) return mistyped(key, "a number", *value);
+    out = value->get<double>();
+    if (out < 0) diags_.error(at(key), "must not be negative");
+  }
+
+ private:
+  const json* present(std::string_view key, bool required) {
+    const json* value = find(key);
+    if (value == nullptr && required && valid_) diags_.error(at(key), "missing required key");
+    return value;
+  }
+  void mistyped(std::string_view key, const char* expected, const json& value) {
+    diags_.error(at(key), std::string("expected ") + expected + ", got " + kind_of(value));
+  }
+
+  const json& object_;
+  std::string path_;
+  Diagnostics& diags_;
+  bool valid_ = false;
+};
+
+std::string indexed(const char* array, size_t i) { return fmt::format("{}[{}]", array, i); }
+
+void parse_tasks(const json& tasks, Config& config, Diagnostics& diags) {
+  if (!tasks.is_array()) return diags.error("tasks", "expected an array, got " + kind_of(tasks));
+  if (tasks.empty()) diags.error("tasks", "a graph needs at least one task");
+  std::set<std::string, std::less<>> seen;
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    ObjectReader reader(tasks[i], indexed("tasks", i), diags, {"id", "type", "params", "doc"});
+    TaskConfig task;
+    reader.string("id", task.id, true);
+    reader.string("type", task.type, true);
+    if (const json* params = reader.find("params")) {
+      if (params->is_object()) task.params = *params;
+      else diags.error(reader.at("params"), "expected an object, got " + kind_of(*params));
+    }
+    if (!task.id.empty() && !seen.insert(task.id).second)
+      diags.error(reader.at("id"), fmt::format("duplicate task id \"{}\"", task.id));
+    config.tasks.push_back(std::move(task));
+  }
+}
+
+void parse_connections(const json& connections, Config& config, Diagnostics& diags) {
+  if (!connections.is_array())
+    return diags.error("connections", "expected an array, got " + kind_of(connections));
+  std::set<std::string, std::less<>> ids;
+  for (const auto& task : config.tasks) ids.insert(task.id);
+  for (size_t i = 0; i < connections.size(); ++i) {
+    ObjectReader reader(connections[i], indexed("connections", i), diags, {"from", "to", "input", "msg"});
+    ConnectionConfig connection;
+    reader.string("from", connection.from, true);
+    reader.string("to", connection.to, true);
+    reader.string("msg", connection.msg, false);
+    if (const json* input = reader.find("input")) {
+      if (input->is_string()) connection.input = input->get<std::string>();
+      else if (input->is_number_unsigned()) connection.input = std::to_string(input->get<uint64_t>());
+      else diags.error(reader.at("input"), "expected an input name or index, got " + kind_of(*input));
+    }
+    for (const auto& [key, id] : {std::pair{"from", connection.from}, std::pair{"to", connection.to}})
+      if (!id.empty() && !ids.contains(id)) diags.error(reader.at(key), fmt::format("unknown task \"{}\"", id));
+    config.connections.push_back(std::move(connection));
+  }
+}
+
+void parse_runtime(const json& runtime, Config& config, Diagnostics& diags) {
+  ObjectReader reader(runtime, "runtime", diags,
+                      {"mode", "cycles", "duration_s", "rate_hz", "max_in_flight", "threads"});
+  RuntimeConfig& rt = config.runtime;
+  std::string mode;
+  reader.string("mode", mode, false);
+  if (mode == "parallel") rt.mode = RunMode::parallel;
+  else if (!mode.empty() && mode != "serial")
+    diags.error(reader.at("mode"), fmt::format("unknown mode \"{}\" (serial or parallel)", mode));
+  reader.integer("cycles", rt.cycles, 0, UINT64_MAX);
+  reader.number("duration_s", rt.duration_s);
+  reader.number("rate_hz", rt.rate_hz);
+  reader.integer("max_in_flight", rt.max_in_flight, 1, 4096);
+  reader.integer("threads", rt.threads, 0, 1024);
+}
+
+// "8MiB", "65536", "1GiB" -> bytes; nullopt when malformed or zero.
+std::optional<uint64_t> parse_byte_size(std::string_view text) {
+  uint64_t value = 0;
+  auto [rest, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || value == 0) return std::nullopt;
+  const std::string_view unit(rest, static_cast<size_t>(text.data() + text.size() - rest));
+  if (unit.empty() || unit == "B") return value;
+  if (unit == "KiB") return value << 10;
+  if (unit == "MiB") return value << 20;
+  if (unit == "GiB") return value << 30;
+  return std::nullopt;
+}
+
+bool valid_fsync_policy(std::string_view policy) {
+  if (policy == "none" || policy == "commit") return true;
+  if (policy.starts_with("bytes:")) return parse_byte_size(policy.substr(6)).has_value();
+  if (policy.starts_with("interval:")) {
+    uint64_t ms = 0;
+    auto text = policy.substr(9);
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
+    return ec == std::errc() && end == text.data() + text.size() && ms > 0;
+  }
+  return false;
+}
+
+bool valid_compression(std::string_view compress) {
+  if (compress == "none" || compress == "zstd") return true;
+  if (!compress.starts_with("zstd:")) return false;
+  int level = 0;
+  auto text = compress.substr(5);
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), level);
+  return ec == std::errc() && end == text.data() + text.size() && level >= 1 && level <= 22;
+}
+
+void parse_logging(const json& logging, Config& config, Diagnostics& diags) {
+  ObjectReader reader(logging, "logging", diags, {"path", "fsync", "compress", "keyframe_interval"});
+  LoggingConfig& log = config.logging;
+  reader.string("path", log.path, false);
+  reader.string("fsync", log.fsync, false);
+  reader.string("compress", log.compress, false);
+  reader.integer("keyframe_interval", log.keyframe_interval, 0, UINT64_MAX);
+  if (!valid_fsync_policy(log.fsync))
+    diags.error(reader.at("fsync"),
+                fmt::format("bad policy \"{}\" (none, commit, bytes:N[KiB|MiB|GiB], interval:MS)", log.fsync));
+  if (!valid_compression(log.compress))
+    diags.error(reader.at("compress"), fmt::format("bad compression \"{}\" (none, zstd, zstd:1..22)", log.compress));
+}
+
+// nlohmann reports a byte offset; people want line and column.
+std::string describe_parse_error(std::string_view text, const json::parse_error& error) {
+  const size_t offset = std::min<size_t>(error.byte == 0 ? 0 : error.byte - 1, text.size());
+  size_t line = 1, column = 1;
+  for (size_t i = 0; i < offset; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  std::string reason = error.what();
+  if (auto colon = reason.find(": "); colon != std::string::npos) reason = reason.substr(colon + 2);
+  return fmt::format("malformed JSON at line {}, column {}: {}", line, column, reason);
+}
+
+}  // namespace
+
+std::optional<Config> parse_config(std::string_view text, Diagnostics& diags) {
+  Config config;
+  try {
+    config.document = json::parse(text);
+  } catch (const json::parse_error& error) {
+    diags.error("(document)", describe_parse_error(text, error));
+    return std::nullopt;
+  }
+  ObjectReader top(config.document, "", diags, {"name", "doc", "tasks", "connections", "runtime", "logging"});
+  if (!top.valid()) return std::nullopt;
+  top.string("name", config.name, false);
+  if (const json* tasks = top.find("tasks")) parse_tasks(*tasks, config, diags);
+  else diags.error("tasks", "missing required key");
+  if (const json* connections = top.find("connections")) parse_connections(*connections, config, diags);
+  if (const json* runtime = top.find("runtime")) parse_runtime(*runtime, config, diags);
+  if (const json* logging = top.find("logging")) parse_logging(*logging, config, diags);
+  if (diags.has_errors()) return std::nullopt;
+  return config;
+}
+
+std::optional<Config> load_config(const std::filesystem::path& path, Diagnostics& diags) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    diags.error(path.string(), "is a directory, not a config file");
+    return std::nullopt;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    diags.error(path.string(), "cannot open config file");
+    return std::nullopt;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), diags);
+}
+
+}  // namespace copper

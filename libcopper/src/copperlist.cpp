@@ -1,0 +1,34 @@
+#include "copper/copperlist.hpp"
+
+#include <algorithm>
+
+namespace copper {
+
+CopperList::CopperList(const Graph& graph)
+    : time_of_validity_(graph.slots().size(), 0), records_(graph.tasks().size()) {
+  messages_.reserve(graph.slots().size());
+  types_.reserve(graph.slots().size());
+  for (const SlotInfo& slot : graph.slots()) {
+    types_.push_back(slot.type);
+    messages_.push_back(slot.type->create());
+  }
+}
+
+CopperList::~CopperList() {
+  for (size_t i = 0; i < messages_.size(); ++i) types_[i]->destroy(messages_[i]);
+}
+
+void CopperList::recycle(uint64_t new_id, Nanos new_time, Nanos admitted_at) {
+  id = new_id;
+  time = new_time;
+  admitted = admitted_at;
+  std::fill(records_.begin(), records_.end(), TaskRecord{});
+  std::fill(time_of_validity_.begin(), time_of_validity_.end(), new_time);
+}
+
+CopperListPool::CopperListPool(const Graph& graph, size_t capacity) {
+  lists_.reserve(capacity);
+  for (size_t i = 0; i < std::max<size_t>(capacity, 1); ++i) lists_.push_back(std::make_unique<CopperList>(graph));
+}
+
+}  // namespace copper

@@ -1,0 +1,164 @@
+#include "copper/runtime.hpp"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <cmath>
+#include <csignal>
+
+#include "task_invoker.hpp"
+
+namespace copper {
+
+namespace {
+
+std::atomic<bool> g_stop_requested{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "the signal handler needs a lock-free flag");
+
+extern "C" void on_stop_signal(int) { g_stop_requested.store(true, std::memory_order_relaxed); }
+
+constexpr Nanos kNanosPerSecond = 1'000'000'000;
+
+// Serial runs need one copperlist; two let a commit sink look at the
+// previous cycle while the next one is filled, should one ever need to.
+constexpr size_t kSerialPoolSize = 2;
+
+}  // namespace
+
+void install_stop_signal_handlers() {
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  // No SA_RESTART: a rate-limited sleep must wake up on Ctrl-C.
+  action.sa_flags = 0;
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+bool stop_requested() { return g_stop_requested.load(std::memory_order_relaxed); }
+void request_stop() { g_stop_requested.store(true, std::memory_order_relaxed); }
+void clear_stop_request() { g_stop_requested.store(false, std::memory_order_relaxed); }
+
+StopConditions StopConditions::from(const RuntimeConfig& runtime) {
+  StopConditions stop;
+  stop.cycles = runtime.cycles;
+  stop.duration = static_cast<Nanos>(std::llround(runtime.duration_s * static_cast<double>(kNanosPerSecond)));
+  stop.rate_hz = runtime.rate_hz;
+  return stop;
+}
+
+Status CommitFanout::commit(const CopperList& cl) {
+  for (CommitSink* sink : sinks_) {
+    Status status = sink->commit(cl);
+    if (!status.ok()) return status;
+  }
+  return {};
+}
+
+const char* to_string(StopReason reason) {
+  switch (reason) {
+    case StopReason::cycle_limit: return "cycle limit reached";
+    case StopReason::duration_limit: return "duration limit reached";
+    case StopReason::stop_requested: return "stop requested";
+    case StopReason::task_failed: return "task failed";
+    case StopReason::commit_failed: return "commit failed";
+  }
+  return "unknown";
+}
+
+std::string TaskFailure::describe() const {
+  if (phase == "commit") return fmt::format("commit of copperlist {} failed: {}", cl_id, message);
+  return fmt::format("task \"{}\" failed in {} at copperlist {}: {}", task_id, phase, cl_id, message);
+}
+
+SerialExecutor::SerialExecutor(Graph& graph, const Clock& clock)
+    : graph_(graph), clock_(clock), pool_(graph, kSerialPoolSize) {
+  for (const TaskNode& node : graph.tasks()) inputs_.emplace_back(node.input_slots.size(), nullptr);
+}
+
+// Starts tasks in topological order (sensors before the tasks reading them).
+bool SerialExecutor::start_tasks(RunReport& report) {
+  const auto& order = graph_.order();
+  for (size_t position = 0; position < order.size(); ++position) {
+    TaskNode& node = graph_.tasks()[order[position]];
+    Context ctx{0, clock_.now(), node.index, node.id, nullptr};
+    Status status = detail::guarded([&] { return node.impl->start(ctx); });
+    if (!status.ok()) {
+      report.failure = TaskFailure{node.id, 0, "start", std::string(status.message())};
+      report.reason = StopReason::task_failed;
+      stop_tasks(position, 0, report);
+      return false;
+    }
+  }
+  return true;
+}
+
+// Stops the first `started` tasks of the topological order in reverse, so
+// actuators stop before the tasks feeding them; every one is stopped even if
+// another fails.
+void SerialExecutor::stop_tasks(size_t started, uint64_t last_id, RunReport& report) {
+  for (size_t position = started; position-- > 0;) {
+    TaskNode& node = graph_.tasks()[graph_.order()[position]];
+    Context ctx{last_id, clock_.now(), node.index, node.id, nullptr};
+    Status status = detail::guarded([&] { return node.impl->stop(ctx); });
+    if (!status.ok()) report.stop_failures.push_back({node.id, last_id, "stop", std::string(status.message())});
+  }
+}
+
+// The hot path: one copperlist through every task, then the commit.
+bool SerialExecutor::run_cycle(uint64_t id, CommitSink* sink, RunReport& report) {
+  CopperList& cl = pool_.for_cycle(id);
+  cl.recycle(id, clock_.now(), monotonic_now());
+  for (uint32_t index : graph_.order()) {
+    TaskNode& node = graph_.tasks()[index];
+    const char* phase = "";
+    Status status = detail::invoke_task(node, cl, inputs_[index].data(), phase);
+    if (!status.ok()) {
+      report.failure = TaskFailure{node.id, id, phase, std::string(status.message())};
+      report.reason = StopReason::task_failed;
+      return false;
+    }
+  }
+  if (sink != nullptr) {
+    Status status = sink->commit(cl);
+    if (!status.ok()) {
+      report.failure = TaskFailure{"", id, "commit", std::string(status.message())};
+      report.reason = StopReason::commit_failed;
+      return false;
+    }
+  }
+  ++report.committed;
+  return true;
+}
+
+RunReport SerialExecutor::run(const StopConditions& stop, CommitSink* sink) {
+  RunReport report;
+  const Nanos started = monotonic_now();
+  if (!start_tasks(report)) {
+    report.wall_time = monotonic_now() - started;
+    return report;
+  }
+  const Nanos period = stop.rate_hz > 0 ? static_cast<Nanos>(static_cast<double>(kNanosPerSecond) / stop.rate_hz) : 0;
+  uint64_t id = 0;
+  for (;; ++id) {
+    if (stop.cycles != 0 && id >= stop.cycles) {
+      report.reason = StopReason::cycle_limit;
+      break;
+    }
+    if (stop.duration != 0 && monotonic_now() - started >= stop.duration) {
+      report.reason = StopReason::duration_limit;
+      break;
+    }
+    if (period != 0) sleep_until(started + static_cast<Nanos>(id) * period);
+    if (stop_requested()) {
+      report.reason = StopReason::stop_requested;
+      break;
+    }
+    if (!run_cycle(id, sink, report)) break;
+  }
+  stop_tasks(graph_.order().size(), id, report);
+  report.wall_time = monotonic_now() - started;
+  return report;
+}
+
+}  // namespace copper

@@ -1,0 +1,55 @@
+// Calling one task on one copperlist: shared by every executor, so the
+// lifecycle order and the failure handling are the same everywhere.
+#pragma once
+
+#include <exception>
+#include <string>
+
+#include "copper/copperlist.hpp"
+#include "copper/graph.hpp"
+
+namespace copper::detail {
+
+// Runs `call`, turning an escaping exception into an error Status: a task
+// may report failure either way.
+template <class Call>
+Status guarded(Call&& call) {
+  try {
+    return call();
+  } catch (const std::exception& error) {
+    return Status::error(std::string("threw: ") + error.what());
+  } catch (...) {
+    return Status::error("threw a non-standard exception");
+  }
+}
+
+// preprocess(n), process(n), postprocess(n) for one task. On failure sets
+// `phase` and returns the error; the record's status says failed.
+inline Status invoke_task(TaskNode& node, CopperList& cl, const void** inputs, const char*& phase) {
+  TaskRecord& record = cl.record(node.index);
+  void* output = nullptr;
+  Context ctx{cl.id, cl.time, node.index, node.id, nullptr};
+  if (node.output_slot != kNoSlot) {
+    output = cl.message(node.output_slot);
+    cl.message_type(node.output_slot).reset(output);
+    ctx.time_of_validity_ = &cl.time_of_validity(node.output_slot);
+  }
+  for (size_t i = 0; i < node.input_slots.size(); ++i) inputs[i] = cl.message(node.input_slots[i]);
+
+  phase = "preprocess";
+  Status status = guarded([&] { return node.impl->preprocess(ctx); });
+  if (status.ok()) {
+    phase = "process";
+    record.start = monotonic_now();
+    status = guarded([&] { return node.impl->run(ctx, inputs, output); });
+    record.end = monotonic_now();
+  }
+  if (status.ok()) {
+    phase = "postprocess";
+    status = guarded([&] { return node.impl->postprocess(ctx); });
+  }
+  record.status = status.ok() ? TaskStatus::ok : TaskStatus::failed;
+  return status;
+}
+
+}  // namespace copper::detail

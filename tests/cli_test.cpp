@@ -1,0 +1,87 @@
+// copper-record as a user runs it: exit codes and messages.
+#include <doctest/doctest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace {
+
+struct Outcome {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr
+};
+
+Outcome run(const std::string& args) {
+  const std::string command = std::string(COPPER_RECORD_PATH) + " " + args + " 2>&1";
+  Outcome outcome;
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::array<char, 4096> buffer{};
+  while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) outcome.output.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return outcome;
+}
+
+// A config file in the temp directory, removed at scope exit.
+struct TempConfig {
+  std::filesystem::path path;
+  explicit TempConfig(std::string_view json, std::string_view name = "cli_test.json")
+      : path(std::filesystem::temp_directory_path() / name) {
+    std::ofstream(path) << json;
+  }
+  ~TempConfig() { std::filesystem::remove(path); }
+};
+
+}  // namespace
+
+TEST_CASE("cli.record.runs_the_rover_demo") {
+  auto outcome = run("--config " COPPER_SOURCE_DIR "/examples/rover.json --cycles 50");
+  INFO(outcome.output);
+  CHECK(outcome.exit_code == 0);
+  CHECK(outcome.output.find("50 cycles") != std::string::npos);
+  CHECK(outcome.output.find("p99 us") != std::string::npos);
+}
+
+TEST_CASE("cli.record.check_only") {
+  auto outcome = run("--config " COPPER_SOURCE_DIR "/examples/rover.json --check");
+  INFO(outcome.output);
+  CHECK(outcome.exit_code == 0);
+  CHECK(outcome.output.find(": ok (") != std::string::npos);
+}
+
+TEST_CASE("cli.record.bad_config_exits_2_and_names_the_path") {
+  TempConfig config(R"({"tasks": [{"id": "a", "type": "rover/imu", "params": {"sed": 1}}]})");
+  auto outcome = run("--config " + config.path.string());
+  INFO(outcome.output);
+  CHECK(outcome.exit_code == 2);
+  CHECK(outcome.output.find("tasks[0].params.sed: unknown parameter") != std::string::npos);
+}
+
+TEST_CASE("cli.record.malformed_json_exits_2") {
+  TempConfig config("{\"tasks\": [\n");
+  auto outcome = run("--config " + config.path.string());
+  CHECK(outcome.exit_code == 2);
+  CHECK(outcome.output.find("malformed JSON at line 2") != std::string::npos);
+}
+
+TEST_CASE("cli.record.missing_config_file_exits_2") {
+  auto outcome = run("--config /nonexistent/rover.json");
+  CHECK(outcome.exit_code == 2);
+  CHECK(outcome.output.find("/nonexistent/rover.json") != std::string::npos);
+}
+
+TEST_CASE("cli.record.bad_argument_exits_2") {
+  CHECK(run("--cycles lots").exit_code == 2);
+  CHECK(run("").exit_code == 2);
+}
+
+TEST_CASE("cli.record.list_types") {
+  auto outcome = run("--list-types");
+  CHECK(outcome.exit_code == 0);
+  CHECK(outcome.output.find("rover/pose_estimator") != std::string::npos);
+}
