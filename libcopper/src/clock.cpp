@@ -2,6 +2,13 @@
 
 #include <cerrno>
 #include <ctime>
+#include <fstream>
+#include <string>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#define COPPER_HAVE_TSC 1
+#endif
 
 namespace copper {
 
@@ -16,6 +23,62 @@ Nanos monotonic_now() {
 }
 
 Nanos MonotonicClock::now() const { return monotonic_now(); }
+
+namespace {
+
+#ifdef COPPER_HAVE_TSC
+bool cpu_has_invariant_tsc() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpuinfo, line)) {
+    if (line.rfind("flags", 0) != 0) continue;
+    auto has = [&](const char* flag) { return (line + " ").find(std::string(" ") + flag + " ") != std::string::npos; };
+    return has("constant_tsc") && has("nonstop_tsc");
+  }
+  return false;
+}
+
+// 64x64->128-bit multiply for the tick conversion; __extension__ tells
+// -Wpedantic this GNU type is intended.
+__extension__ using uint128 = unsigned __int128;
+
+// Maps TSC ticks to the CLOCK_MONOTONIC scale: ns = base_ns + ticks * mult >> 32.
+struct TscScale {
+  bool usable = false;
+  uint64_t base_ticks = 0;
+  Nanos base_ns = 0;
+  uint64_t mult = 0;
+
+  static TscScale calibrate() {
+    TscScale scale;
+    if (!cpu_has_invariant_tsc()) return scale;
+    const Nanos ns0 = monotonic_now();
+    const uint64_t ticks0 = __rdtsc();
+    sleep_until(ns0 + 10'000'000);
+    const Nanos ns1 = monotonic_now();
+    const uint64_t ticks1 = __rdtsc();
+    if (ticks1 <= ticks0 || ns1 <= ns0) return scale;
+    scale.usable = true;
+    scale.base_ticks = ticks0;
+    scale.base_ns = ns0;
+    scale.mult = (static_cast<uint64_t>(ns1 - ns0) << 32) / (ticks1 - ticks0);
+    return scale;
+  }
+};
+#endif
+
+}  // namespace
+
+Nanos fast_now() {
+#ifdef COPPER_HAVE_TSC
+  static const TscScale scale = TscScale::calibrate();
+  if (scale.usable) {
+    const uint128 delta = __rdtsc() - scale.base_ticks;
+    return scale.base_ns + static_cast<Nanos>((delta * scale.mult) >> 32);
+  }
+#endif
+  return monotonic_now();
+}
 
 void sleep_until(Nanos deadline) {
   timespec ts{};

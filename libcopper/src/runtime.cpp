@@ -108,7 +108,7 @@ void SerialExecutor::stop_tasks(size_t started, uint64_t last_id, RunReport& rep
 // The hot path: one copperlist through every task, then the commit.
 bool SerialExecutor::run_cycle(uint64_t id, CommitSink* sink, RunReport& report) {
   CopperList& cl = pool_.for_cycle(id);
-  cl.recycle(id, clock_.now(), monotonic_now());
+  cl.recycle(id, clock_.now(), fast_now());
   for (uint32_t index : graph_.order()) {
     TaskNode& node = graph_.tasks()[index];
     const char* phase = "";

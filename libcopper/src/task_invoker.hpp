@@ -40,9 +40,9 @@ inline Status invoke_task(TaskNode& node, CopperList& cl, const void** inputs, c
   Status status = guarded([&] { return node.impl->preprocess(ctx); });
   if (status.ok()) {
     phase = "process";
-    record.start = monotonic_now();
+    record.start = fast_now();
     status = guarded([&] { return node.impl->run(ctx, inputs, output); });
-    record.end = monotonic_now();
+    record.end = fast_now();
   }
   if (status.ok()) {
     phase = "postprocess";
