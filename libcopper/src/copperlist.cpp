@@ -5,7 +5,10 @@
 namespace copper {
 
 CopperList::CopperList(const Graph& graph)
-    : time_of_validity_(graph.slots().size(), 0), records_(graph.tasks().size()) {
+    : time_of_validity_(graph.slots().size(), 0),
+      records_(graph.tasks().size()),
+      text_logs_(graph.tasks().size()),
+      frozen_(graph.tasks().size()) {
   messages_.reserve(graph.slots().size());
   types_.reserve(graph.slots().size());
   for (const SlotInfo& slot : graph.slots()) {
@@ -24,6 +27,11 @@ void CopperList::recycle(uint64_t new_id, Nanos new_time, Nanos admitted_at) {
   admitted = admitted_at;
   std::fill(records_.begin(), records_.end(), TaskRecord{});
   std::fill(time_of_validity_.begin(), time_of_validity_.end(), new_time);
+  for (auto& text : text_logs_) text.clear();
+  if (keyframe_) {
+    for (auto& state : frozen_) state.clear();
+    keyframe_ = false;
+  }
 }
 
 CopperListPool::CopperListPool(const Graph& graph, size_t capacity) {

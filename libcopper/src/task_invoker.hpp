@@ -28,7 +28,7 @@ Status guarded(Call&& call) {
 inline Status invoke_task(TaskNode& node, CopperList& cl, const void** inputs, const char*& phase) {
   TaskRecord& record = cl.record(node.index);
   void* output = nullptr;
-  Context ctx{cl.id, cl.time, node.index, node.id, nullptr};
+  Context ctx{cl.id, cl.time, node.index, node.id, nullptr, &cl.text_log(node.index)};
   if (node.output_slot != kNoSlot) {
     output = cl.message(node.output_slot);
     cl.message_type(node.output_slot).reset(output);

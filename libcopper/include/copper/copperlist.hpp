@@ -14,6 +14,7 @@
 
 #include "copper/clock.hpp"
 #include "copper/graph.hpp"
+#include "copper/text_log.hpp"
 
 namespace copper {
 
@@ -55,8 +56,22 @@ class CopperList {
   TaskRecord& record(uint32_t task) { return records_[task]; }
   const TaskRecord& record(uint32_t task) const { return records_[task]; }
 
+  // Text-log entries each task wrote while processing this copperlist.
+  TextLogBuffer& text_log(uint32_t task) { return text_logs_[task]; }
+  const TextLogBuffer& text_log(uint32_t task) const { return text_logs_[task]; }
+
+  // Keyframes: on a keyframe copperlist the runtime freezes each stateful
+  // task just before it processes this copperlist, so the states form a
+  // consistent "before copperlist `id`" cut; they are committed with it.
+  bool is_keyframe() const { return keyframe_; }
+  void set_keyframe(bool keyframe) { keyframe_ = keyframe; }
+  // The task's frozen state; empty when the task has none to give.
+  std::vector<uint8_t>& frozen_state(uint32_t task) { return frozen_[task]; }
+  const std::vector<uint8_t>& frozen_state(uint32_t task) const { return frozen_[task]; }
+
   // Prepares a recycled copperlist for cycle `new_id`: clears every task
-  // record. Messages are reset lazily, just before their producer runs.
+  // record, text log and frozen state (keeping their capacity). Messages are
+  // reset lazily, just before their producer runs.
   void recycle(uint64_t new_id, Nanos new_time, Nanos admitted_at);
 
  private:
@@ -64,6 +79,9 @@ class CopperList {
   std::vector<const MessageType*> types_;
   std::vector<Nanos> time_of_validity_;
   std::vector<TaskRecord> records_;
+  std::vector<TextLogBuffer> text_logs_;
+  std::vector<std::vector<uint8_t>> frozen_;
+  bool keyframe_ = false;
 };
 
 // A fixed ring of copperlists; cycle n uses entry n % capacity.

@@ -44,6 +44,8 @@
 
 namespace copper {
 
+class TextLogBuffer;
+
 enum class TaskKind : uint8_t { source, task, sink };
 
 // What a task sees of the world on each call.
@@ -61,6 +63,9 @@ struct Context {
 
   // Set by the runtime: where set_time_of_validity writes.
   Nanos* time_of_validity_ = nullptr;
+  // Set by the runtime: where CU_INFO and friends write (text_log.hpp);
+  // null when text logging is off.
+  TextLogBuffer* text_log_ = nullptr;
 };
 
 class TaskBase {

@@ -1,0 +1,54 @@
+#include "copper/log/format.hpp"
+
+#include <xxhash.h>
+
+namespace copper::log {
+
+const char* to_string(RecordType type) {
+  switch (type) {
+    case RecordType::metadata: return "metadata";
+    case RecordType::copperlists: return "copperlists";
+    case RecordType::text: return "text";
+    case RecordType::string: return "string";
+    case RecordType::keyframe: return "keyframe";
+    case RecordType::event: return "event";
+    case RecordType::sync: return "sync";
+    case RecordType::summary: return "summary";
+    case RecordType::index: return "index";
+    case RecordType::footer: return "footer";
+    case RecordType::padding: return "padding";
+  }
+  return "unknown";
+}
+
+const char* to_string(EventKind kind) {
+  switch (kind) {
+    case EventKind::start: return "start";
+    case EventKind::stop: return "stop";
+    case EventKind::error: return "error";
+    case EventKind::signal: return "signal";
+  }
+  return "unknown";
+}
+
+const char* to_string(TextLevel level) {
+  switch (level) {
+    case TextLevel::trace: return "trace";
+    case TextLevel::debug: return "debug";
+    case TextLevel::info: return "info";
+    case TextLevel::warn: return "warn";
+    case TextLevel::error: return "error";
+  }
+  return "unknown";
+}
+
+// Two one-shot hashes instead of one streaming hash: the checksum field
+// sits between the header and the payload, and one-shot XXH3 is much
+// faster than the streaming API on the small records of the hot path.
+uint64_t record_checksum(const uint8_t* header16, std::span<const uint8_t> payload) {
+  return XXH3_64bits_withSeed(payload.data(), payload.size(), XXH3_64bits(header16, 16));
+}
+
+uint64_t header_checksum(const uint8_t* file_header) { return XXH3_64bits(file_header, header::kChecksum); }
+
+}  // namespace copper::log
