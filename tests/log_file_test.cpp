@@ -1,0 +1,127 @@
+// LogFile: the real POSIX file, and fault injection through FaultyLogFile.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <unistd.h>
+
+#include "copper/log/file.hpp"
+#include "copper/log/policy.hpp"
+
+using copper::log::FaultyLogFile;
+using copper::log::LogFile;
+using copper::log::OpenMode;
+
+namespace {
+
+class ScratchDir {
+ public:
+  ScratchDir() {
+    static std::atomic<int> counter{0};
+    path_ = std::filesystem::temp_directory_path() /
+            ("copper_log_file_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    std::filesystem::create_directories(path_);
+  }
+  ~ScratchDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  std::filesystem::path operator/(const char* name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+std::unique_ptr<LogFile> open_or_fail(const std::filesystem::path& path, OpenMode mode) {
+  auto file = copper::log::open_log_file(path, mode);
+  INFO(file.error_message());
+  REQUIRE(file.ok());
+  return std::move(file).value();
+}
+
+bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
+
+}  // namespace
+
+TEST_CASE("log.file.create_new_refuses_an_existing_file") {
+  ScratchDir dir;
+  const auto path = dir / "run.copper";
+  std::ofstream(path) << "precious";
+  auto file = copper::log::open_log_file(path, OpenMode::create_new);
+  REQUIRE_FALSE(file.ok());
+  CHECK(contains(file.error_message(), "exists; use --force"));
+  CHECK(std::filesystem::file_size(path) == 8);
+  auto replaced = open_or_fail(path, OpenMode::overwrite);
+  CHECK(std::filesystem::file_size(path) == 0);
+}
+
+TEST_CASE("log.file.reserve_map_flush_truncate") {
+  ScratchDir dir;
+  const auto path = dir / "run.copper";
+  auto file = open_or_fail(path, OpenMode::create_new);
+  REQUIRE(file->reserve(128u << 10).ok());
+  CHECK(std::filesystem::file_size(path) == (128u << 10));
+  {
+    auto mapping = file->map(64u << 10, 64u << 10);
+    REQUIRE(mapping.ok());
+    CHECK((*mapping)->offset() == (64u << 10));
+    CHECK((*mapping)->size() == (64u << 10));
+    CHECK((*mapping)->data()[100] == 0);  // reserved space reads as zeros
+    (*mapping)->data()[100] = 0xAB;
+    CHECK(file->flush(**mapping, (64u << 10) + 100, 1).ok());
+    CHECK(file->datasync().ok());
+  }
+  auto again = file->map(64u << 10, 4096);
+  REQUIRE(again.ok());
+  CHECK((*again)->data()[100] == 0xAB);
+  REQUIRE(file->truncate(1000).ok());
+  CHECK(std::filesystem::file_size(path) == 1000);
+}
+
+TEST_CASE("log.file.faulty_file_fails_from_the_nth_call_with_strerror") {
+  ScratchDir dir;
+  FaultyLogFile file(open_or_fail(dir / "run.copper", OpenMode::create_new));
+  file.fail(FaultyLogFile::Op::reserve, 2, ENOSPC);
+  CHECK(file.reserve(65536).ok());
+  copper::Status second = file.reserve(131072);
+  REQUIRE_FALSE(second.ok());
+  CHECK(contains(second.message(), "growing "));
+  CHECK(contains(second.message(), "run.copper to 131072 bytes: No space left on device"));
+  CHECK_FALSE(file.reserve(131072).ok());
+  CHECK(file.calls(FaultyLogFile::Op::reserve) == 3);
+  CHECK(std::filesystem::file_size(dir / "run.copper") == 65536);
+
+  file.fail(FaultyLogFile::Op::datasync, 1, EIO);
+  copper::Status sync = file.datasync();
+  CHECK(contains(sync.message(), "(fdatasync): Input/output error"));
+  CHECK(file.truncate(10).ok());
+}
+
+TEST_CASE("log.policy.parse_accepts_what_the_config_accepts") {
+  using copper::log::Compression;
+  using copper::log::FsyncPolicy;
+  CHECK(FsyncPolicy::parse("none")->kind == FsyncPolicy::Kind::none);
+  CHECK(FsyncPolicy::parse("commit")->kind == FsyncPolicy::Kind::commit);
+  CHECK(FsyncPolicy::parse("bytes:8MiB")->bytes == (8u << 20));
+  CHECK(FsyncPolicy::parse("bytes:4096")->bytes == 4096);
+  CHECK(FsyncPolicy::parse("bytes:2KiB")->bytes == 2048);
+  CHECK(FsyncPolicy::parse("bytes:1GiB")->bytes == (1u << 30));
+  CHECK(FsyncPolicy::parse("interval:250")->interval_ms == 250);
+  for (const char* bad : {"", "always", "bytes:", "bytes:0", "bytes:8MB", "interval:0", "interval:5s", "bytes:-1"})
+    CHECK_MESSAGE(!FsyncPolicy::parse(bad).ok(), bad);
+  CHECK(FsyncPolicy::parse("bytes:8MiB")->to_string() == "bytes:8MiB");
+  CHECK(FsyncPolicy::parse("bytes:1000")->to_string() == "bytes:1000");
+  CHECK(FsyncPolicy::parse("interval:20")->to_string() == "interval:20");
+
+  CHECK(Compression::parse("none")->kind == Compression::Kind::none);
+  CHECK(Compression::parse("zstd")->level == 3);
+  CHECK(Compression::parse("zstd:19")->level == 19);
+  for (const char* bad : {"zstd:0", "zstd:23", "zstd:", "lz4", "zstd:3x"})
+    CHECK_MESSAGE(!Compression::parse(bad).ok(), bad);
+  CHECK(Compression::parse("zstd:7")->to_string() == "zstd:7");
+}

@@ -8,19 +8,24 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <new>
 #include <sstream>
 
+#include "copper/log/writer.hpp"
 #include "copper/runtime.hpp"
 #include "fixtures/graph_helpers.hpp"
 
 namespace {
-std::atomic<bool> g_counting{false};
+// Thread-local: only the thread running the cycles is counted. Helper
+// threads (the log writer's slab thread, say) may allocate; the per-cycle
+// path may not.
+thread_local bool g_counting = false;
 std::atomic<uint64_t> g_allocations{0};
 
 void* counted_alloc(std::size_t size) {
-  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (g_counting) g_allocations.fetch_add(1, std::memory_order_relaxed);
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
   throw std::bad_alloc();
 }
@@ -56,17 +61,38 @@ class CountingSink final : public copper::CommitSink {
   uint64_t from_, to_;
 };
 
-uint64_t allocations_in_steady_state(std::string_view graph_json) {
+// With `log` set, the copperlists also go through a LogWriter (policy none)
+// before the counting sink, so its commit path is counted too.
+uint64_t allocations_in_steady_state(std::string_view graph_json, const char* log = nullptr) {
   auto built = testing_tasks::build_graph(graph_json);
   INFO(built.diags.to_string());
   REQUIRE(built.graph);
+  std::unique_ptr<copper::log::LogWriter> writer;
+  const auto path = std::filesystem::temp_directory_path() / (log ? log : "unused");
+  if (log) {
+    copper::log::WriterOptions options;
+    options.path = path;
+    options.overwrite = true;
+    options.fsync = copper::log::FsyncPolicy::none();
+    auto created = copper::log::LogWriter::create(options, *built.graph);
+    REQUIRE_MESSAGE(created.ok(), created.error_message());
+    writer = std::move(created.value());
+  }
   copper::ManualClock clock;
-  CountingSink sink(50, 550);
+  CountingSink counter(50, 550);
+  copper::CommitFanout sinks;
+  if (writer) sinks.add(writer.get());
+  sinks.add(&counter);
   copper::StopConditions stop;
   stop.cycles = 600;
-  auto report = copper::SerialExecutor(*built.graph, clock).run(stop, &sink);
+  copper::SerialExecutor executor(*built.graph, clock);
+  auto report = executor.run(stop, &sinks);
   REQUIRE(report.ok());
-  return sink.counted;
+  if (writer) {
+    CHECK(writer->close("done").ok());
+    std::filesystem::remove(path);
+  }
+  return counter.counted;
 }
 
 std::string read_rover_config() {
@@ -103,4 +129,10 @@ TEST_CASE("runtime.alloc.rover_steady_state_allocates_nothing") {
   const std::string rover = read_rover_config();
   REQUIRE_FALSE(rover.empty());
   CHECK(allocations_in_steady_state(rover) == 0);
+}
+
+TEST_CASE("log.alloc.rover_recorded_steady_state_allocates_nothing") {
+  const std::string rover = read_rover_config();
+  REQUIRE_FALSE(rover.empty());
+  CHECK(allocations_in_steady_state(rover, "copper_alloc_rover.copper") == 0);
 }

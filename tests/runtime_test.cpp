@@ -263,3 +263,32 @@ TEST_CASE("runtime.stop_conditions_from_config") {
   CHECK(stop.duration == 1'250'000'000);
   CHECK(stop.rate_hz == 50);
 }
+
+TEST_CASE("runtime.serial.keyframes_hold_state_before_the_copperlist") {
+  auto graph = require_graph(R"({"tasks": [
+      {"id": "src", "type": "test/counter", "params": {"step": 1}},
+      {"id": "acc", "type": "test/accumulate"},
+      {"id": "out", "type": "test/collect"}],
+    "connections": [{"from": "src", "to": "acc"}, {"from": "acc", "to": "out"}]})");
+  copper::ManualClock clock;
+  copper::SerialExecutor executor(graph, clock);
+  executor.set_keyframe_interval(10);
+  RecordingSink sink;
+  const uint32_t acc = graph.find("acc")->index;
+  const uint32_t src = graph.find("src")->index;
+  std::vector<uint64_t> keyframes;
+  sink.on_commit = [&](const CopperList& cl) {
+    if (!cl.is_keyframe()) return copper::Status();
+    keyframes.push_back(cl.id);
+    CHECK(cl.frozen_state(src).empty());  // the counter has no state to freeze
+    testing_tasks::Number state;
+    REQUIRE(copper::decode(cl.frozen_state(acc), state).ok());
+    // Before copperlist n the running sum holds 0 + 1 + ... + (n - 1).
+    const auto n = static_cast<int64_t>(cl.id);
+    CHECK(state.value == n * (n - 1) / 2);
+    return copper::Status();
+  };
+  REQUIRE(executor.run(cycles(35), &sink).ok());
+  CHECK(keyframes == std::vector<uint64_t>{0, 10, 20, 30});
+  Collected::instance().clear();
+}

@@ -54,17 +54,9 @@ copper::Status Motor::process(const copper::Context&, const MotorCommand& comman
   return {};
 }
 
-bool Motor::freeze(std::vector<uint8_t>& out) const {
-  copper::encode(state_, out);
-  return true;
-}
+bool Motor::freeze(std::vector<uint8_t>& out) const { return copper::freeze_state(state_, out); }
 
-copper::Status Motor::thaw(std::span<const uint8_t> bytes) {
-  MotorState restored;
-  copper::Status status = copper::decode(bytes, restored);
-  if (status.ok()) state_ = restored;
-  return status;
-}
+copper::Status Motor::thaw(std::span<const uint8_t> bytes) { return copper::thaw_state(bytes, state_); }
 
 COPPER_REGISTER_TASK(Motor, "rover/motor");
 

@@ -113,10 +113,7 @@ copper::Status Planner::process(const copper::Context&, const Pose2D& pose, cons
   return {};
 }
 
-bool Planner::freeze(std::vector<uint8_t>& out) const {
-  copper::encode(state_, out);
-  return true;
-}
+bool Planner::freeze(std::vector<uint8_t>& out) const { return copper::freeze_state(state_, out); }
 
 copper::Status Planner::thaw(std::span<const uint8_t> bytes) {
   PlannerState restored;

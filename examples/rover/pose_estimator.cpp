@@ -110,19 +110,9 @@ copper::Status PoseEstimator::process(const copper::Context&, const Imu& imu, co
   return {};
 }
 
-bool PoseEstimator::freeze(std::vector<uint8_t>& out) const {
-  copper::encode(state_, out);
-  return true;
-}
+bool PoseEstimator::freeze(std::vector<uint8_t>& out) const { return copper::freeze_state(state_, out); }
 
-copper::Status PoseEstimator::thaw(std::span<const uint8_t> bytes) {
-  // Decode aside: a failed decode leaves its target half-written, and the
-  // current state must survive a bad keyframe.
-  PoseEstimatorState restored;
-  copper::Status status = copper::decode(bytes, restored);
-  if (status.ok()) state_ = restored;
-  return status;
-}
+copper::Status PoseEstimator::thaw(std::span<const uint8_t> bytes) { return copper::thaw_state(bytes, state_); }
 
 COPPER_REGISTER_TASK(PoseEstimator, "rover/pose_estimator");
 

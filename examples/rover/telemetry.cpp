@@ -52,17 +52,9 @@ copper::Status Telemetry::process(const copper::Context&, const Pose2D& pose, co
   return {};
 }
 
-bool Telemetry::freeze(std::vector<uint8_t>& out) const {
-  copper::encode(state_, out);
-  return true;
-}
+bool Telemetry::freeze(std::vector<uint8_t>& out) const { return copper::freeze_state(state_, out); }
 
-copper::Status Telemetry::thaw(std::span<const uint8_t> bytes) {
-  TelemetryState restored;
-  copper::Status status = copper::decode(bytes, restored);
-  if (status.ok()) state_ = restored;
-  return status;
-}
+copper::Status Telemetry::thaw(std::span<const uint8_t> bytes) { return copper::thaw_state(bytes, state_); }
 
 COPPER_REGISTER_TASK(Telemetry, "rover/telemetry");
 

@@ -105,10 +105,19 @@ void SerialExecutor::stop_tasks(size_t started, uint64_t last_id, RunReport& rep
   }
 }
 
+// Serially, no task has touched copperlist n yet when it is admitted, so
+// freezing them all here is the "state before n" cut.
+void SerialExecutor::freeze_tasks(CopperList& cl) {
+  cl.set_keyframe(true);
+  for (const TaskNode& node : graph_.tasks())
+    if (!node.impl->freeze(cl.frozen_state(node.index))) cl.frozen_state(node.index).clear();
+}
+
 // The hot path: one copperlist through every task, then the commit.
 bool SerialExecutor::run_cycle(uint64_t id, CommitSink* sink, RunReport& report) {
   CopperList& cl = pool_.for_cycle(id);
   cl.recycle(id, clock_.now(), fast_now());
+  if (keyframe_interval_ != 0 && id % keyframe_interval_ == 0) freeze_tasks(cl);
   for (uint32_t index : graph_.order()) {
     TaskNode& node = graph_.tasks()[index];
     const char* phase = "";

@@ -90,7 +90,14 @@ class SerialExecutor {
   // on every task that started, whatever happened.
   RunReport run(const StopConditions& stop, CommitSink* sink = nullptr);
 
+  // Every `interval` copperlists (0: never), freeze each task that supports
+  // it just before it processes that copperlist; the states travel with the
+  // copperlist to the commit sink.
+  void set_keyframe_interval(uint64_t interval) { keyframe_interval_ = interval; }
+
  private:
+  void freeze_tasks(CopperList& cl);
+
   bool run_cycle(uint64_t id, CommitSink* sink, RunReport& report);
   bool start_tasks(RunReport& report);
   void stop_tasks(size_t started, uint64_t last_id, RunReport& report);
@@ -100,6 +107,7 @@ class SerialExecutor {
   CopperListPool pool_;
   // One input-pointer array per task, filled each cycle without allocating.
   std::vector<std::vector<const void*>> inputs_;
+  uint64_t keyframe_interval_ = 0;
 };
 
 }  // namespace copper

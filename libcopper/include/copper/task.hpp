@@ -154,4 +154,21 @@ class Sink : public TaskBase {
 
 const char* to_string(TaskKind kind);
 
+// freeze()/thaw() in one line each for a task whose state is one described
+// struct. thaw_state decodes into a fresh value first, so a damaged keyframe
+// leaves the task's state untouched.
+template <Message State>
+bool freeze_state(const State& state, std::vector<uint8_t>& out) {
+  encode(state, out);
+  return true;
+}
+
+template <Message State>
+Status thaw_state(std::span<const uint8_t> bytes, State& state) {
+  State restored;
+  Status status = decode(bytes, restored);
+  if (status.ok()) state = std::move(restored);
+  return status;
+}
+
 }  // namespace copper

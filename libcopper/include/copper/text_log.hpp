@@ -6,12 +6,46 @@
 // the text is rebuilt offline (copper-log text) with fmt. Entries travel
 // with their copperlist and are committed with it, so they are ordered and
 // need no lock. The entry layout is the "text payload" of
-// docs/log-format.md.
+// docs/log-format.md; log/text_format.hpp reads it back.
+//
+//   CU_TRACE / CU_DEBUG / CU_INFO / CU_WARN / CU_ERROR (ctx, "fmt", args...)
+//
+// Arguments: bool, any integer type (stored as i64 or u64), char, float,
+// double, const char*, std::string, std::string_view. The format string is
+// checked against the argument types at compile time (fmt::format_string).
+// An entry that does not fit its buffer, or whose arguments exceed 65535
+// bytes, is dropped and counted (TextLogBuffer::dropped()).
+//
+// The string table and the log writer
+// -----------------------------------
+// Call sites register their format string once, on first use, into a
+// process-wide, append-only table; ids are dense from 0. The writer (one
+// thread) keeps `written`, the number of ids it has already written, and
+// before it writes a text record it does
+//
+//   for (size_t n = text_string_count(); written < n; ++written)
+//     write a string record (type 4) for text_string(written);
+//
+// Every id in a committed copperlist was registered before its entry was
+// written, and the commit hands the copperlist to the writer through a
+// synchronising queue, so the count the writer loads already covers it: a
+// string record always precedes the first text record that uses it.
+// Reading the table takes no lock and never waits for a registering thread.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
 #include <vector>
+
+#include <fmt/core.h>
+
+#include "copper/log/format.hpp"
+#include "copper/task.hpp"
 
 namespace copper {
 
@@ -20,35 +54,192 @@ namespace copper {
 // allocated for: the per-cycle path must not allocate.
 class TextLogBuffer {
  public:
-  explicit TextLogBuffer(size_t capacity = kDefaultCapacity) { bytes_.reserve(capacity); }
+  // The arena is sized (not just reserved) up front so that reserve() is a
+  // compare and an add, and so a copy keeps the full capacity.
+  explicit TextLogBuffer(size_t capacity = kDefaultCapacity) : bytes_(capacity) {}
 
   static constexpr size_t kDefaultCapacity = 2048;
 
   // Space for an entry of n bytes, or nullptr (and a drop counted) when full.
   uint8_t* reserve(size_t n) {
-    if (bytes_.size() + n > bytes_.capacity()) {
+    if (n > bytes_.size() - used_) {
       ++dropped_;
       return nullptr;
     }
-    const size_t at = bytes_.size();
-    bytes_.resize(at + n);  // within capacity: no allocation
+    uint8_t* at = bytes_.data() + used_;
+    used_ += n;
     ++entries_;
-    return bytes_.data() + at;
+    return at;
   }
 
-  std::span<const uint8_t> bytes() const { return bytes_; }
+  // Counts an entry that was refused before any space was asked for (its
+  // arguments are too long for the entry layout).
+  void count_drop() { ++dropped_; }
+
+  std::span<const uint8_t> bytes() const { return {bytes_.data(), used_}; }
+  size_t capacity() const { return bytes_.size(); }
   uint32_t entry_count() const { return entries_; }
   uint32_t dropped() const { return dropped_; }
   void clear() {
-    bytes_.clear();
+    used_ = 0;
     entries_ = 0;
     dropped_ = 0;
   }
 
  private:
   std::vector<uint8_t> bytes_;
+  size_t used_ = 0;
   uint32_t entries_ = 0;
   uint32_t dropped_ = 0;
 };
 
+// One entry of the string table; the views stay valid for the whole process.
+struct TextString {
+  uint32_t id = 0;
+  log::TextLevel level = log::TextLevel::info;
+  uint32_t line = 0;
+  std::string_view file;    // at most 65535 bytes (the string record's u16)
+  std::string_view format;
+};
+
+// Returns the id of (level, file, line, format), adding it if it is new;
+// registering identical content twice returns the same id, so a call site
+// inside a template shares one id across instantiations. Thread-safe; takes
+// a mutex and may allocate: call it once per call site, not per call.
+uint32_t register_text_string(log::TextLevel level, std::string_view file, uint32_t line,
+                              std::string_view format);
+
+// How many ids exist (ids are 0..count-1). Lock-free; an acquire load, so
+// every entry below the count is fully visible to the caller.
+size_t text_string_count();
+
+// The entry with that id; id must be below a count this thread has loaded.
+const TextString& text_string(size_t id);
+
+namespace detail {
+
+inline constexpr size_t kTextEntryHeaderSize = 20;
+inline constexpr size_t kTextMaxArgsLength = 0xFFFF;
+
+template <class T>
+inline constexpr bool is_text_char_type_v =
+    std::is_same_v<T, char> || std::is_same_v<T, wchar_t> || std::is_same_v<T, char8_t> ||
+    std::is_same_v<T, char16_t> || std::is_same_v<T, char32_t>;
+
+// Arguments are first reduced to one of the seven wire types, so sizing and
+// writing each see a value of known layout and strlen runs once per C string.
+template <class Raw>
+inline auto to_wire_arg(const Raw& value) {
+  using T = std::remove_cv_t<std::decay_t<Raw>>;
+  if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, char> || std::is_same_v<T, float> ||
+                std::is_same_v<T, double>) {
+    return T(value);
+  } else if constexpr (std::is_integral_v<T>) {
+    static_assert(!is_text_char_type_v<T>, "text log: wide and unicode characters are not supported");
+    static_assert(sizeof(T) <= 8, "text log: integers wider than 64 bits are not supported");
+    if constexpr (std::is_signed_v<T>) {
+      return int64_t(value);
+    } else {
+      return uint64_t(value);
+    }
+  } else if constexpr (std::is_same_v<T, const char*> || std::is_same_v<T, char*>) {
+    // fmt throws on a null C string; the log records a visible marker instead.
+    const char* s = value;
+    return s != nullptr ? std::string_view(s) : std::string_view("(null)");
+  } else if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::string_view>) {
+    return std::string_view(value);
+  } else {
+    static_assert(sizeof(T) == 0,
+                  "text log: arguments must be bool, integers, char, float, double, "
+                  "const char*, std::string or std::string_view");
+  }
+}
+
+template <class W>
+constexpr size_t wire_size(const W& value) {
+  if constexpr (std::is_same_v<W, std::string_view>) {
+    return 1 + 4 + value.size();
+  } else {
+    return 1 + sizeof(W);
+  }
+}
+
+template <class W>
+inline uint8_t* put_wire_arg(uint8_t* p, const W& value) {
+  using log::ArgTag;
+  if constexpr (std::is_same_v<W, bool>) {
+    p[0] = uint8_t(ArgTag::boolean);
+    p[1] = value ? 1 : 0;
+    return p + 2;
+  } else if constexpr (std::is_same_v<W, char>) {
+    p[0] = uint8_t(ArgTag::character);
+    std::memcpy(p + 1, &value, 1);
+    return p + 2;
+  } else if constexpr (std::is_same_v<W, std::string_view>) {
+    p[0] = uint8_t(ArgTag::string);
+    log::store_le<uint32_t>(p + 1, uint32_t(value.size()));
+    if (!value.empty()) std::memcpy(p + 5, value.data(), value.size());
+    return p + 5 + value.size();
+  } else {
+    constexpr ArgTag tag = std::is_same_v<W, int64_t>    ? ArgTag::i64
+                           : std::is_same_v<W, uint64_t> ? ArgTag::u64
+                           : std::is_same_v<W, double>   ? ArgTag::f64
+                                                         : ArgTag::f32;
+    p[0] = uint8_t(tag);
+    log::store_le<W>(p + 1, value);
+    return p + 1 + sizeof(W);
+  }
+}
+
+template <class... W>
+inline void write_wire_entry(TextLogBuffer& buffer, const Context& ctx, uint32_t string_id,
+                             log::TextLevel level, const W&... args) {
+  const size_t args_length = (size_t{0} + ... + wire_size(args));
+  if (args_length > kTextMaxArgsLength) {
+    buffer.count_drop();
+    return;
+  }
+  uint8_t* p = buffer.reserve(kTextEntryHeaderSize + args_length);
+  if (p == nullptr) return;
+  log::store_le<uint64_t>(p, ctx.cl_id);
+  log::store_le<uint32_t>(p + 8, ctx.task_index);
+  log::store_le<uint32_t>(p + 12, string_id);
+  p[16] = uint8_t(level);
+  p[17] = uint8_t(sizeof...(W));
+  log::store_le<uint16_t>(p + 18, uint16_t(args_length));
+  p += kTextEntryHeaderSize;
+  ((p = put_wire_arg(p, args)), ...);
+}
+
+// The format_string parameter is what makes a format/argument mismatch a
+// compile error; the string itself was registered by the macro.
+template <class... Args>
+inline void write_text_entry(TextLogBuffer& buffer, const Context& ctx, uint32_t string_id,
+                             log::TextLevel level, fmt::format_string<const Args&...>,
+                             const Args&... args) {
+  static_assert(sizeof...(Args) <= 255, "text log: at most 255 arguments per entry");
+  write_wire_entry(buffer, ctx, string_id, level, to_wire_arg(args)...);
+}
+
+}  // namespace detail
 }  // namespace copper
+
+// The static is per expansion, so each call site registers once, on the
+// first call that actually logs; later calls cost a guard check.
+#define COPPER_TEXT_LOG_(level_, ctx_, format_, ...)                                              \
+  do {                                                                                            \
+    const ::copper::Context& copper_text_ctx_ = (ctx_);                                           \
+    if (copper_text_ctx_.text_log_ != nullptr) {                                                  \
+      static const ::std::uint32_t copper_text_id_ =                                              \
+          ::copper::register_text_string((level_), __FILE__, __LINE__, (format_));                \
+      ::copper::detail::write_text_entry(*copper_text_ctx_.text_log_, copper_text_ctx_,           \
+                                         copper_text_id_, (level_), format_ __VA_OPT__(, )        \
+                                                                        __VA_ARGS__);             \
+    }                                                                                             \
+  } while (false)
+
+#define CU_TRACE(ctx, format, ...) COPPER_TEXT_LOG_(::copper::log::TextLevel::trace, ctx, format __VA_OPT__(, ) __VA_ARGS__)
+#define CU_DEBUG(ctx, format, ...) COPPER_TEXT_LOG_(::copper::log::TextLevel::debug, ctx, format __VA_OPT__(, ) __VA_ARGS__)
+#define CU_INFO(ctx, format, ...) COPPER_TEXT_LOG_(::copper::log::TextLevel::info, ctx, format __VA_OPT__(, ) __VA_ARGS__)
+#define CU_WARN(ctx, format, ...) COPPER_TEXT_LOG_(::copper::log::TextLevel::warn, ctx, format __VA_OPT__(, ) __VA_ARGS__)
+#define CU_ERROR(ctx, format, ...) COPPER_TEXT_LOG_(::copper::log::TextLevel::error, ctx, format __VA_OPT__(, ) __VA_ARGS__)

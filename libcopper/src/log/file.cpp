@@ -1,0 +1,153 @@
+#include "copper/log/file.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <boost/interprocess/exceptions.hpp>
+#include <boost/interprocess/file_mapping.hpp>
+#include <boost/interprocess/mapped_region.hpp>
+#include <cerrno>
+#include <cstring>
+#include <fmt/format.h>
+
+namespace copper::log {
+
+namespace bip = boost::interprocess;
+
+Status errno_status(const std::string& what, int err) {
+  return Status::error(fmt::format("{}: {}", what, std::strerror(err)));
+}
+
+namespace {
+
+class RegionMapping final : public Mapping {
+ public:
+  RegionMapping(bip::mapped_region region, uint64_t offset)
+      : Mapping(static_cast<uint8_t*>(region.get_address()), offset, region.get_size()),
+        region_(std::move(region)) {}
+
+ private:
+  bip::mapped_region region_;
+};
+
+class PosixLogFile final : public LogFile {
+ public:
+  PosixLogFile(std::filesystem::path path, int fd, bip::file_mapping mapping)
+      : path_(std::move(path)), fd_(fd), mapping_(std::move(mapping)) {}
+  ~PosixLogFile() override { ::close(fd_); }
+  PosixLogFile(const PosixLogFile&) = delete;
+  PosixLogFile& operator=(const PosixLogFile&) = delete;
+
+  const std::filesystem::path& path() const override { return path_; }
+
+  Status reserve(uint64_t new_size) override {
+    int err = 0;
+    do err = ::posix_fallocate(fd_, 0, static_cast<off_t>(new_size));
+    while (err == EINTR);
+    if (err != 0) return errno_status(fmt::format("growing {} to {} bytes", path_.string(), new_size), err);
+    return {};
+  }
+
+  Result<std::unique_ptr<Mapping>> map(uint64_t offset, uint64_t length) override {
+    try {
+      bip::mapped_region region(mapping_, bip::read_write, static_cast<bip::offset_t>(offset), length);
+      return std::unique_ptr<Mapping>(std::make_unique<RegionMapping>(std::move(region), offset));
+    } catch (const bip::interprocess_exception& e) {
+      return errno_status(fmt::format("mapping {} bytes at offset {} of {}", length, offset, path_.string()),
+                          e.get_native_error());
+    }
+  }
+
+  Status flush(const Mapping& mapping, uint64_t offset, uint64_t length) override {
+    // msync wants a page-aligned start; mappings start on a page.
+    static const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+    const uint64_t begin = (offset - mapping.offset()) & ~(page - 1);
+    const uint64_t end = offset - mapping.offset() + length;
+    if (::msync(mapping.data() + begin, end - begin, MS_SYNC) != 0)
+      return errno_status(fmt::format("syncing {} (msync)", path_.string()), errno);
+    return {};
+  }
+
+  Status datasync() override {
+    if (::fdatasync(fd_) != 0) return errno_status(fmt::format("syncing {} (fdatasync)", path_.string()), errno);
+    return {};
+  }
+
+  Status truncate(uint64_t size) override {
+    if (::ftruncate(fd_, static_cast<off_t>(size)) != 0)
+      return errno_status(fmt::format("truncating {} to {} bytes", path_.string(), size), errno);
+    return {};
+  }
+
+ private:
+  std::filesystem::path path_;
+  int fd_;
+  bip::file_mapping mapping_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<LogFile>> open_log_file(const std::filesystem::path& path, OpenMode mode) {
+  const int flags = O_RDWR | O_CREAT | O_CLOEXEC | (mode == OpenMode::create_new ? O_EXCL : O_TRUNC);
+  const int fd = ::open(path.c_str(), flags, 0644);
+  if (fd < 0) {
+    if (errno == EEXIST) return Status::error(fmt::format("{} exists; use --force to overwrite it", path.string()));
+    return errno_status(fmt::format("creating {}", path.string()), errno);
+  }
+  try {
+    bip::file_mapping mapping(path.c_str(), bip::read_write);
+    return std::unique_ptr<LogFile>(std::make_unique<PosixLogFile>(path, fd, std::move(mapping)));
+  } catch (const bip::interprocess_exception& e) {
+    ::close(fd);
+    return errno_status(fmt::format("opening {} for mapping", path.string()), e.get_native_error());
+  }
+}
+
+void FaultyLogFile::fail(Op op, uint64_t nth, int err) {
+  std::lock_guard lock(mutex_);
+  Fault& fault = faults_[static_cast<size_t>(op)];
+  fault.nth = fault.calls + nth;
+  fault.err = err;
+}
+
+uint64_t FaultyLogFile::calls(Op op) const {
+  std::lock_guard lock(mutex_);
+  return faults_[static_cast<size_t>(op)].calls;
+}
+
+Status FaultyLogFile::tick(Op op, const std::string& what) {
+  std::lock_guard lock(mutex_);
+  Fault& fault = faults_[static_cast<size_t>(op)];
+  ++fault.calls;
+  if (fault.nth != 0 && fault.calls >= fault.nth) return errno_status(what, fault.err);
+  return {};
+}
+
+Status FaultyLogFile::reserve(uint64_t new_size) {
+  Status status = tick(Op::reserve, fmt::format("growing {} to {} bytes", path().string(), new_size));
+  return status.ok() ? inner_->reserve(new_size) : status;
+}
+
+Result<std::unique_ptr<Mapping>> FaultyLogFile::map(uint64_t offset, uint64_t length) {
+  Status status = tick(Op::map, fmt::format("mapping {} bytes at offset {} of {}", length, offset, path().string()));
+  if (!status.ok()) return status;
+  return inner_->map(offset, length);
+}
+
+Status FaultyLogFile::flush(const Mapping& mapping, uint64_t offset, uint64_t length) {
+  Status status = tick(Op::flush, fmt::format("syncing {} (msync)", path().string()));
+  return status.ok() ? inner_->flush(mapping, offset, length) : status;
+}
+
+Status FaultyLogFile::datasync() {
+  Status status = tick(Op::datasync, fmt::format("syncing {} (fdatasync)", path().string()));
+  return status.ok() ? inner_->datasync() : status;
+}
+
+Status FaultyLogFile::truncate(uint64_t size) {
+  Status status = tick(Op::truncate, fmt::format("truncating {} to {} bytes", path().string(), size));
+  return status.ok() ? inner_->truncate(size) : status;
+}
+
+}  // namespace copper::log

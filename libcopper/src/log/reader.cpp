@@ -1,0 +1,439 @@
+#include "copper/log/reader.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <system_error>
+
+#include <boost/interprocess/file_mapping.hpp>
+#include <boost/interprocess/mapped_region.hpp>
+#include <fmt/format.h>
+
+#include "copper/message_schema.hpp"
+#include "record_parse.hpp"
+#include "record_scanner.hpp"
+
+namespace copper::log {
+namespace bip = boost::interprocess;
+
+namespace {
+
+template <class... Args>
+Status fail(fmt::format_string<Args...> format, Args&&... args) {
+  return Status::error(fmt::format(format, std::forward<Args>(args)...));
+}
+
+bool valid_slab_size(uint64_t size) { return size >= kMinSlabSize && std::has_single_bit(size); }
+
+// Stands in for the slab size while it is unknown: only the file bounds a record.
+constexpr uint64_t kUnboundedSlab = uint64_t{1} << 62;
+
+std::string hex(std::span<const uint8_t> bytes) {
+  std::string out;
+  for (uint8_t b : bytes) out += fmt::format("{:02x}", b);
+  return out;
+}
+
+Status check_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (status.type() == std::filesystem::file_type::not_found) return fail("{}: no such file", path.string());
+  if (ec) return fail("{}: {}", path.string(), ec.message());
+  if (std::filesystem::is_directory(status)) return fail("{}: is a directory, not a log file", path.string());
+  if (!std::filesystem::is_regular_file(status)) return fail("{}: not a regular file", path.string());
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) return fail("{}: {}", path.string(), ec.message());
+  // An empty file cannot be mapped, so it is caught here.
+  if (size == 0) return fail("{}: empty file, not a copper log", path.string());
+  if (size < kFileHeaderSize)
+    return fail("{}: {} bytes, too short for a copper log (its header alone is {})", path.string(), size,
+                kFileHeaderSize);
+  return Status();
+}
+
+Result<LogHeader> parse_header(std::span<const uint8_t> bytes, const std::string& name) {
+  const uint8_t* p = bytes.data();
+  if (!std::equal(kFileMagic.begin(), kFileMagic.end(), p)) return fail("{}: not a copper log", name);
+  LogHeader h;
+  h.checksum_ok = load_le<uint64_t>(p + header::kChecksum) == header_checksum(p);
+  h.version = load_le<uint32_t>(p + header::kVersion);
+  // Fields under a failed checksum are damage, not the writer's word: a
+  // flipped version bit must not make the log unreadable.
+  if (h.checksum_ok && h.version > kFormatVersion)
+    return fail("{}: written by a newer copper: format version {}, this reader knows {}", name, h.version,
+                kFormatVersion);
+  if (h.checksum_ok && h.version == 0) return fail("{}: unknown format version 0", name);
+  const uint32_t header_size = load_le<uint32_t>(p + header::kHeaderSize);
+  if (h.checksum_ok && header_size != kFileHeaderSize)
+    return fail("{}: header size {}, format version {} has {}", name, header_size, kFormatVersion, kFileHeaderSize);
+  h.clean_close = (load_le<uint64_t>(p + header::kFlags) & kFlagCleanClose) != 0;
+  std::copy_n(p + header::kRunId, h.run_id.size(), h.run_id.begin());
+  h.run_id_hex = hex(h.run_id);
+  h.created_unix_ns = load_le<int64_t>(p + header::kCreated);
+  h.slab_size = load_le<uint64_t>(p + header::kSlabSize);
+  return h;
+}
+
+const char* status_name(uint8_t status) {
+  switch (status) {
+    case 0: return "not_run";
+    case 1: return "ok";
+    case 2: return "failed";
+  }
+  return "unknown";
+}
+
+std::string type_name(uint16_t type) {
+  const char* name = to_string(static_cast<RecordType>(type));
+  return std::string_view(name) == "unknown" ? fmt::format("unknown({})", type) : std::string(name);
+}
+
+}  // namespace
+
+struct LogReader::Impl {
+  std::filesystem::path path;
+  bip::file_mapping file;
+  bip::mapped_region region;
+  std::span<const uint8_t> bytes;
+  uint64_t written_end = 0;
+  LogHeader header;
+  uint64_t slab = kDefaultSlabSize;
+  std::vector<Damage> open_damage;
+
+  nlohmann::json metadata;
+  std::optional<detail::ClShape> shape;
+  std::vector<std::string> task_ids;
+  std::vector<std::string> slot_keys;
+  std::vector<const nlohmann::json*> slot_schemas;  // into metadata; null when absent
+
+  std::optional<detail::Footer> footer;
+  nlohmann::json summary;
+  std::optional<detail::IndexView> index;
+  std::vector<uint8_t> index_storage;  // a decompressed index lives here
+
+  std::optional<CheckReport> checked;
+  detail::PayloadDecoder decoder;
+  detail::CopperListBatch batch;
+  std::vector<TextEntry> text;
+  std::vector<KeyframeState> states;
+
+  void choose_slab_and_read_metadata();
+  void learn_metadata();
+  void read_footer();
+  std::optional<detail::RawRecord> record_at(uint64_t offset, RecordType type) const;
+  Result<std::span<const uint8_t>> payload_at(uint64_t offset, RecordType type);
+  CheckReport run_check();
+  Status absorb(const detail::RawRecord& record, std::span<const uint8_t> payload, CheckReport& report);
+  Status absorb_copperlists(std::span<const uint8_t> payload, CheckReport& report);
+  void check_end(CheckReport& report) const;
+  uint64_t copperlist_start(uint64_t from_id);
+  bool walk_copperlists(uint64_t start, const std::function<bool(const CopperListView&)>& visit);
+};
+
+// A verified record of the given type at a plausible offset, else nothing.
+std::optional<detail::RawRecord> LogReader::Impl::record_at(uint64_t offset, RecordType type) const {
+  detail::RawRecord record;
+  if (offset < kFileHeaderSize || offset % 8 != 0) return std::nullopt;
+  if (detail::verify_record(bytes, offset, slab, record) != nullptr) return std::nullopt;
+  if (record.type != static_cast<uint16_t>(type)) return std::nullopt;
+  return record;
+}
+
+Result<std::span<const uint8_t>> LogReader::Impl::payload_at(uint64_t offset, RecordType type) {
+  auto record = record_at(offset, type);
+  if (!record) return fail("no verified {} record at offset {}", to_string(type), offset);
+  return decoder.decode(*record);
+}
+
+// The slab size bounds every record, so it is settled before anything else
+// is read; the metadata comes first in the file and fits any slab size.
+void LogReader::Impl::choose_slab_and_read_metadata() {
+  const bool header_slab = header.checksum_ok && valid_slab_size(header.slab_size);
+  if (!header.checksum_ok)
+    open_damage.push_back(Damage{0, kFileHeaderSize, "file header checksum mismatch"});
+  else if (!header_slab)
+    open_damage.push_back(Damage{0, kFileHeaderSize, fmt::format("invalid slab size {}", header.slab_size)});
+  slab = header_slab ? header.slab_size : kUnboundedSlab;
+  auto payload = payload_at(kFileHeaderSize, RecordType::metadata);
+  Status parsed = payload ? detail::parse_json_object(*payload, metadata) : payload.status();
+  if (!parsed) {
+    metadata = nullptr;
+    open_damage.push_back(Damage{kFileHeaderSize, 0, fmt::format("metadata unreadable: {}", parsed.message())});
+  }
+  if (header_slab) return;
+  const auto it = metadata.is_object() ? metadata.find("slab_size") : metadata.end();
+  const bool from_metadata = it != metadata.end() && it->is_number_unsigned() && valid_slab_size(it->get<uint64_t>());
+  slab = from_metadata ? it->get<uint64_t>() : kDefaultSlabSize;
+}
+
+void LogReader::Impl::learn_metadata() {
+  if (!metadata.is_object()) return;
+  const auto tasks = metadata.find("tasks");
+  const auto slots = metadata.find("slots");
+  if (tasks == metadata.end() || slots == metadata.end() || !tasks->is_array() || !slots->is_array()) return;
+  shape = detail::ClShape{static_cast<uint32_t>(tasks->size()), static_cast<uint32_t>(slots->size())};
+  for (size_t i = 0; i < tasks->size(); ++i) {
+    const auto& task = (*tasks)[i];
+    const bool named = task.is_object() && task.contains("id") && task["id"].is_string();
+    task_ids.push_back(named ? task["id"].get<std::string>() : std::to_string(i));
+  }
+  for (size_t i = 0; i < slots->size(); ++i) {
+    const auto& slot = (*slots)[i];
+    const bool named = slot.is_object() && slot.contains("producer") && slot["producer"].is_string();
+    slot_keys.push_back(named ? slot["producer"].get<std::string>() : fmt::format("slot{}", i));
+    const bool has_schema = slot.is_object() && slot.contains("schema");
+    slot_schemas.push_back(has_schema ? &slot["schema"] : nullptr);
+  }
+}
+
+// A clean close ends the file with the footer, so it is found without a scan.
+void LogReader::Impl::read_footer() {
+  const uint64_t footprint = record_footprint(detail::kFooterPayloadSize);
+  if (bytes.size() < kFileHeaderSize + footprint) return;
+  const uint64_t offset = bytes.size() - footprint;
+  auto payload = payload_at(offset, RecordType::footer);
+  detail::Footer parsed;
+  if (!payload || !detail::parse_footer(*payload, parsed) || parsed.data_end != offset) return;
+  footer = parsed;
+  auto summary_payload = payload_at(parsed.summary_offset, RecordType::summary);
+  if (summary_payload && !detail::parse_json_object(*summary_payload, summary)) summary = nullptr;
+  auto index_record = record_at(parsed.index_offset, RecordType::index);
+  if (!index_record) return;
+  auto index_payload = decoder.decode(*index_record);
+  if (!index_payload) return;
+  if (index_record->flags & kRecordFlagZstd) {
+    index_storage.assign(index_payload->begin(), index_payload->end());
+    index_payload = std::span<const uint8_t>(index_storage);
+  }
+  if (auto view = detail::IndexView::parse(*index_payload)) index = *view;
+}
+
+Result<LogReader> LogReader::open(const std::filesystem::path& path) {
+  if (Status s = check_file(path); !s) return s;
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  try {
+    impl->file = bip::file_mapping(path.c_str(), bip::read_only);
+    impl->region = bip::mapped_region(impl->file, bip::read_only);
+  } catch (const bip::interprocess_exception& e) {
+    return fail("{}: cannot map the file: {}", path.string(), e.what());
+  }
+  impl->bytes =
+      std::span<const uint8_t>(static_cast<const uint8_t*>(impl->region.get_address()), impl->region.get_size());
+  if (impl->bytes.size() < kFileHeaderSize) return fail("{}: the file shrank while being opened", path.string());
+  impl->region.advise(bip::mapped_region::advice_sequential);
+  auto header = parse_header(impl->bytes, path.string());
+  if (!header) return header.status();
+  impl->header = std::move(header.value());
+  impl->written_end = detail::written_end(impl->bytes);
+  impl->choose_slab_and_read_metadata();
+  impl->learn_metadata();
+  impl->read_footer();
+  return LogReader(std::move(impl));
+}
+
+LogReader::LogReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+LogReader::LogReader(LogReader&&) noexcept = default;
+LogReader& LogReader::operator=(LogReader&&) noexcept = default;
+LogReader::~LogReader() = default;
+
+const std::filesystem::path& LogReader::path() const { return impl_->path; }
+uint64_t LogReader::file_size() const { return impl_->bytes.size(); }
+const LogHeader& LogReader::header() const { return impl_->header; }
+uint64_t LogReader::slab_size() const { return impl_->slab; }
+const nlohmann::json& LogReader::metadata() const { return impl_->metadata; }
+bool LogReader::has_footer() const { return impl_->footer.has_value(); }
+const nlohmann::json& LogReader::summary() const { return impl_->summary; }
+
+const CheckReport& LogReader::check() {
+  if (!impl_->checked) impl_->checked = impl_->run_check();
+  return *impl_->checked;
+}
+
+CheckReport LogReader::Impl::run_check() {
+  CheckReport report;
+  std::vector<Damage> damage = open_damage;
+  detail::RecordScanner scanner(bytes, slab, written_end, kFileHeaderSize);
+  while (auto record = scanner.next()) {
+    ++report.verified_records;
+    ++report.records_by_type[type_name(record->type)];
+    auto payload = decoder.decode(*record);
+    Status s = payload ? absorb(*record, *payload, report) : payload.status();
+    if (!s) damage.push_back(detail::record_damage(*record, s.message()));
+  }
+  damage.insert(damage.end(), scanner.damage().begin(), scanner.damage().end());
+  report.unwritten_tail_bytes = scanner.unwritten_tail();
+  report.damage = std::move(damage);
+  check_end(report);
+  std::stable_sort(report.damage.begin(), report.damage.end(),
+                   [](const Damage& a, const Damage& b) { return a.offset < b.offset; });
+  return report;
+}
+
+Status LogReader::Impl::absorb(const detail::RawRecord& record, std::span<const uint8_t> payload, CheckReport& report) {
+  switch (static_cast<RecordType>(record.type)) {
+    case RecordType::copperlists: return absorb_copperlists(payload, report);
+    case RecordType::text: {
+      Status s = detail::parse_text(payload, text);
+      if (s) report.text_entries += text.size();
+      return s;
+    }
+    case RecordType::string: {
+      StringEntry entry;
+      Status s = detail::parse_string(payload, entry);
+      if (s) report.strings.push_back(std::move(entry));
+      return s;
+    }
+    case RecordType::keyframe: {
+      uint64_t cl_id = 0;
+      Status s = detail::parse_keyframe(payload, cl_id, states);
+      if (s) ++report.keyframes;
+      return s;
+    }
+    case RecordType::event: {
+      Event event;
+      Status s = detail::parse_event(payload, event);
+      if (s) report.events.push_back(std::move(event));
+      return s;
+    }
+    case RecordType::sync: {
+      SyncMark mark;
+      Status s = detail::parse_sync(payload, mark);
+      if (s) report.sync_marks.push_back(mark);
+      return s;
+    }
+    case RecordType::summary: {
+      nlohmann::json json;
+      return detail::parse_json_object(payload, json);
+    }
+    case RecordType::index: return detail::IndexView::parse(payload).status();
+    case RecordType::footer: {
+      detail::Footer parsed;
+      return detail::parse_footer(payload, parsed);
+    }
+    case RecordType::metadata:  // read at open
+    case RecordType::padding: return Status();
+  }
+  return Status();  // a type newer than this reader
+}
+
+Status LogReader::Impl::absorb_copperlists(std::span<const uint8_t> payload, CheckReport& report) {
+  if (Status s = detail::parse_copperlists(payload, shape, batch); !s) return s;
+  for (const auto& cl : batch.cls) {
+    if (report.last_cl_id && cl.id <= *report.last_cl_id)
+      return fail("copperlist {} after copperlist {}: ids must increase", cl.id, *report.last_cl_id);
+    if (report.last_cl_id && cl.id > *report.last_cl_id + 1)
+      report.missing_cls.emplace_back(*report.last_cl_id + 1, cl.id - 1);
+    if (!report.first_cl_id) report.first_cl_id = cl.id;
+    report.last_cl_id = cl.id;
+    ++report.cl_count;
+  }
+  return Status();
+}
+
+// What can only be known at the end: a cleanly closed log that lost its
+// footer was cut short, even if it was cut exactly between two records.
+void LogReader::Impl::check_end(CheckReport& report) const {
+  if (header.checksum_ok && header.clean_close && !footer)
+    report.damage.push_back(
+        Damage{bytes.size(), 0, "the log was closed cleanly but its footer is missing: the file was cut"});
+  if (footer && footer->cl_count != report.cl_count)
+    report.damage.push_back(
+        Damage{footer->data_end, record_footprint(detail::kFooterPayloadSize),
+               fmt::format("the footer counts {} copperlists, the file holds {}", footer->cl_count, report.cl_count)});
+}
+
+void LogReader::for_each_record(const std::function<bool(const RecordView&)>& visit) {
+  detail::RecordScanner scanner(impl_->bytes, impl_->slab, impl_->written_end, kFileHeaderSize);
+  while (auto record = scanner.next()) {
+    auto payload = impl_->decoder.decode(*record);
+    if (!payload) continue;
+    if (!visit(RecordView{record->type, record->flags, record->offset, record->footprint, *payload})) return;
+  }
+}
+
+// Where to start looking for from_id: the index's seek point for it when
+// that record verifies and does not start past it, else the first record.
+uint64_t LogReader::Impl::copperlist_start(uint64_t from_id) {
+  const auto entry = index ? index->seek_point(from_id) : std::nullopt;
+  if (!entry) return kFileHeaderSize;
+  auto payload = payload_at(entry->offset, RecordType::copperlists);
+  if (!payload || !detail::parse_copperlists(*payload, shape, batch) || batch.cls.empty()) return kFileHeaderSize;
+  return batch.cls.front().id <= from_id ? entry->offset : kFileHeaderSize;
+}
+
+// False when visit asked to stop.
+bool LogReader::Impl::walk_copperlists(uint64_t start, const std::function<bool(const CopperListView&)>& visit) {
+  detail::RecordScanner scanner(bytes, slab, written_end, start);
+  while (auto record = scanner.next()) {
+    if (record->type != static_cast<uint16_t>(RecordType::copperlists)) continue;
+    auto payload = decoder.decode(*record);
+    if (!payload || !detail::parse_copperlists(*payload, shape, batch)) continue;
+    for (const auto& cl : batch.cls)
+      if (!visit(cl)) return false;
+  }
+  return true;
+}
+
+void LogReader::for_each_copperlist(const std::function<bool(const CopperListView&)>& visit, uint64_t from_id) {
+  const uint64_t start = from_id == 0 ? kFileHeaderSize : impl_->copperlist_start(from_id);
+  impl_->walk_copperlists(start, [&](const CopperListView& cl) { return cl.id < from_id || visit(cl); });
+}
+
+bool LogReader::find_copperlist(uint64_t id, const std::function<void(const CopperListView&)>& visit) {
+  bool found = false;
+  for_each_copperlist(
+      [&](const CopperListView& cl) {
+        if (cl.id == id) {
+          found = true;
+          visit(cl);
+        }
+        return false;  // ids increase: the first one at or past id settles it
+      },
+      id);
+  return found;
+}
+
+void LogReader::for_each_text(const std::function<bool(const TextEntry&)>& visit) {
+  for_each_record([&](const RecordView& record) {
+    if (record.type != static_cast<uint16_t>(RecordType::text)) return true;
+    if (!detail::parse_text(record.payload, impl_->text)) return true;
+    for (const auto& entry : impl_->text)
+      if (!visit(entry)) return false;
+    return true;
+  });
+}
+
+void LogReader::for_each_keyframe(const std::function<bool(const Keyframe&)>& visit) {
+  for_each_record([&](const RecordView& record) {
+    if (record.type != static_cast<uint16_t>(RecordType::keyframe)) return true;
+    Keyframe keyframe;
+    if (!detail::parse_keyframe(record.payload, keyframe.cl_id, impl_->states)) return true;
+    keyframe.states = impl_->states;
+    return visit(keyframe);
+  });
+}
+
+nlohmann::json LogReader::copperlist_to_json(const CopperListView& cl) const {
+  nlohmann::json tasks = nlohmann::json::array();
+  for (size_t i = 0; i < cl.tasks.size(); ++i) {
+    const auto& t = cl.tasks[i];
+    const std::string id = i < impl_->task_ids.size() ? impl_->task_ids[i] : std::to_string(i);
+    tasks.push_back({{"id", id}, {"start_ns", t.start_ns}, {"end_ns", t.end_ns}, {"status", status_name(t.status)}});
+  }
+  nlohmann::json slots = nlohmann::json::object();
+  for (size_t i = 0; i < cl.slots.size(); ++i) {
+    const auto& slot = cl.slots[i];
+    nlohmann::json out = {{"time_of_validity_ns", slot.time_of_validity_ns}};
+    const nlohmann::json* schema = i < impl_->slot_schemas.size() ? impl_->slot_schemas[i] : nullptr;
+    auto decoded = schema ? decode_to_json(slot.bytes, *schema)
+                          : Result<nlohmann::json>(Status::error("no schema in the metadata"));
+    if (decoded)
+      out["message"] = std::move(decoded.value());
+    else
+      out.update({{"error", std::string(decoded.error_message())}, {"size", slot.bytes.size()}});
+    slots[i < impl_->slot_keys.size() ? impl_->slot_keys[i] : fmt::format("slot{}", i)] = std::move(out);
+  }
+  return {{"id", cl.id}, {"time_ns", cl.time_ns}, {"tasks", std::move(tasks)}, {"slots", std::move(slots)}};
+}
+
+}  // namespace copper::log

@@ -1,0 +1,407 @@
+// Creating and closing a log: header, metadata, summary, index, footer.
+#include "copper/log/writer.hpp"
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <bit>
+#include <chrono>
+#include <fmt/format.h>
+#include <random>
+#include <system_error>
+#include <thread>
+
+#include "copper/task.hpp"
+#include "writer_core.hpp"
+
+namespace copper::log {
+
+namespace {
+
+int64_t wall_now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string hex(std::span<const uint8_t> bytes) {
+  std::string out;
+  for (uint8_t b : bytes) out += fmt::format("{:02x}", b);
+  return out;
+}
+
+nlohmann::json default_host() {
+  std::array<char, 256> name{};
+  if (::gethostname(name.data(), name.size() - 1) != 0) name[0] = '\0';
+  utsname uts{};
+  std::string kernel = ::uname(&uts) == 0 ? fmt::format("{} {}", uts.sysname, uts.release) : "";
+  return {{"hostname", name.data()}, {"kernel", kernel}, {"cpus", std::thread::hardware_concurrency()}};
+}
+
+nlohmann::json default_build() {
+#ifdef NDEBUG
+  const char* build_type = "release";
+#else
+  const char* build_type = "debug";
+#endif
+  return {{"copper_version", "0.1.0"}, {"compiler", __VERSION__}, {"build_type", build_type}};
+}
+
+Status validate(const WriterOptions& options) {
+  if (options.slab_size < kMinSlabSize || !std::has_single_bit(options.slab_size))
+    return Status::error(
+        fmt::format("slab size {} must be a power of two of at least {} bytes", options.slab_size, kMinSlabSize));
+  if (options.compression.kind == Compression::Kind::zstd &&
+      (options.batch_cls == 0 || options.batch_bytes == 0 || options.batch_bytes > options.slab_size / 4))
+    return Status::error(fmt::format("zstd batches need 1..{} bytes (a quarter of the slab) and at least one copperlist",
+                                     options.slab_size / 4));
+  return {};
+}
+
+}  // namespace
+
+Result<WriterOptions> WriterOptions::from(const LoggingConfig& logging) {
+  auto fsync = FsyncPolicy::parse(logging.fsync);
+  if (!fsync.ok()) return fsync.status();
+  auto compression = Compression::parse(logging.compress);
+  if (!compression.ok()) return compression.status();
+  WriterOptions options;
+  options.path = logging.path;
+  options.fsync = *fsync;
+  options.compression = *compression;
+  return options;
+}
+
+// --- LogWriter: a thin handle on the core.
+
+LogWriter::LogWriter(std::unique_ptr<detail::WriterCore> core) : core_(std::move(core)) {}
+
+LogWriter::~LogWriter() {
+  try {
+    (void)core_->close("writer destroyed");
+  } catch (...) {  // a destructor must not throw; the log stays readable unclosed
+  }
+}
+
+Result<std::unique_ptr<LogWriter>> LogWriter::create(const WriterOptions& options, const Graph& graph) {
+  Status valid = validate(options);
+  if (!valid.ok()) return valid;
+  const OpenMode mode = options.overwrite ? OpenMode::overwrite : OpenMode::create_new;
+  auto file = options.open_file ? options.open_file(options.path, mode) : open_log_file(options.path, mode);
+  if (!file.ok()) return file.status();
+  auto core = std::make_unique<detail::WriterCore>(options, graph, std::move(*file));
+  Status status = core->open(graph);
+  if (!status.ok()) {
+    core->abandon();
+    core.reset();
+    std::error_code ignored;
+    std::filesystem::remove(options.path, ignored);  // nothing worth keeping: no copperlist yet
+    return status;
+  }
+  return std::unique_ptr<LogWriter>(new LogWriter(std::move(core)));
+}
+
+Status LogWriter::commit(const CopperList& cl) { return core_->commit(cl); }
+Status LogWriter::write_event(EventKind kind, uint64_t cl_id, std::string_view message) {
+  return core_->write_event(kind, cl_id, message);
+}
+Status LogWriter::write_strings(std::span<const TextString> strings) { return core_->write_strings(strings); }
+Status LogWriter::close(std::string_view end_reason) { return core_->close(end_reason); }
+void LogWriter::abandon() { core_->abandon(); }
+uint64_t LogWriter::committed_cls() const { return core_->committed_cls(); }
+uint64_t LogWriter::durable_cls() const { return core_->durable_cls(); }
+uint64_t LogWriter::appended_bytes() const { return core_->appended_bytes(); }
+LogWriter::Stats LogWriter::stats() const { return core_->stats(); }
+
+namespace detail {
+
+namespace {
+
+size_t index_capacity(uint64_t slab_size) {
+  const uint64_t budget = std::min<uint64_t>(slab_size / 2, 4u << 20);
+  return static_cast<size_t>((budget - 8) / 24);
+}
+
+}  // namespace
+
+void Index::add(uint64_t first_cl_id, uint32_t cl_count, uint64_t offset) {
+  const uint64_t ordinal = records_++;
+  if (ordinal % stride_ != 0) return;
+  if (entries_.size() == entries_.capacity()) {
+    // Entry i is record i * stride_: even positions survive a doubling.
+    size_t kept = 0;
+    for (size_t i = 0; i < entries_.size(); i += 2) entries_[kept++] = entries_[i];
+    entries_.resize(kept);
+    stride_ *= 2;
+    if (ordinal % stride_ != 0) return;
+  }
+  entries_.push_back({first_cl_id, cl_count, offset});
+}
+
+WriterCore::WriterCore(const WriterOptions& options, const Graph& graph, std::unique_ptr<LogFile> file)
+    : options_(options),
+      file_(std::move(file)),
+      slab_size_(options.slab_size),
+      task_count_(static_cast<uint32_t>(graph.tasks().size())),
+      slot_count_(static_cast<uint32_t>(graph.slots().size())),
+      zstd_(options.compression.kind == Compression::Kind::zstd),
+      index_(index_capacity(options.slab_size)) {
+  scratch_.reserve(64u << 10);
+  if (!zstd_) return;
+  free_batches_.reserve(kBatches);
+  for (size_t i = 0; i < kBatches; ++i) {
+    batches_.push_back(std::make_unique<Batch>());
+    batches_.back()->raw.reserve(options.batch_bytes + (64u << 10));
+    free_batches_.push_back(batches_.back().get());
+  }
+}
+
+WriterCore::~WriterCore() {
+  stop_threads();
+  unmap_all();
+}
+
+void WriterCore::unmap_all() {
+  for (auto& slot : ring_) delete slot.exchange(nullptr, std::memory_order_acq_rel);
+}
+
+Status WriterCore::open(const Graph& graph) {
+  opened_at_ = std::chrono::steady_clock::now();
+  created_ns_ = wall_now_ns();
+  std::random_device random;
+  for (size_t i = 0; i < run_id_.size(); i += 4) store_le<uint32_t>(run_id_.data() + i, random());
+  Status status = prepare_slab(0);
+  if (!status.ok()) return status;
+  slab_base_ = ring(0)->data();
+  status = write_file_header();
+  if (status.ok()) status = write_json(RecordType::metadata, metadata(graph));
+  if (!status.ok()) return status;
+  start_threads();
+  return write_event(EventKind::start, 0, "recording started");
+}
+
+Status WriterCore::write_file_header() {
+  uint8_t* h = slab_base_;
+  std::memcpy(h + header::kMagic, kFileMagic.data(), kFileMagic.size());
+  store_le<uint32_t>(h + header::kVersion, kFormatVersion);
+  store_le<uint32_t>(h + header::kHeaderSize, kFileHeaderSize);
+  store_le<uint64_t>(h + header::kFlags, 0);
+  std::memcpy(h + header::kRunId, run_id_.data(), run_id_.size());
+  store_le<int64_t>(h + header::kCreated, created_ns_);
+  store_le<uint64_t>(h + header::kSlabSize, slab_size_);
+  store_le<uint64_t>(h + header::kChecksum, header_checksum(h));
+  pos_ = kFileHeaderSize;
+  appended_end_.store(pos_, std::memory_order_release);
+  return {};
+}
+
+nlohmann::json WriterCore::metadata(const Graph& graph) const {
+  using nlohmann::json;
+  json tasks = json::array();
+  for (const TaskNode& node : graph.tasks()) {
+    json inputs = json::array();
+    for (size_t i = 0; i < node.input_slots.size(); ++i)
+      inputs.push_back({{"name", node.type->input_names.at(i)}, {"slot", node.input_slots[i]}});
+    tasks.push_back({{"index", node.index},
+                     {"id", node.id},
+                     {"type", node.type->name},
+                     {"kind", to_string(node.type->kind)},
+                     {"stateless", node.stateless()},
+                     {"inputs", std::move(inputs)},
+                     {"output_slot", node.output_slot == kNoSlot ? json(nullptr) : json(node.output_slot)}});
+  }
+  json slots = json::array();
+  for (size_t i = 0; i < graph.slots().size(); ++i) {
+    const SlotInfo& slot = graph.slots()[i];
+    slots.push_back({{"index", i},
+                     {"producer", graph.tasks()[slot.producer].id},
+                     {"type", slot.type->name},
+                     {"schema", slot.type->schema},
+                     {"schema_hash", fmt::format("{:016x}", slot.type->schema_hash)}});
+  }
+  return {{"format_version", kFormatVersion},
+          {"run_id", hex(run_id_)},
+          {"created_unix_ns", created_ns_},
+          {"slab_size", slab_size_},
+          {"host", options_.host_info.is_null() ? default_host() : options_.host_info},
+          {"build", options_.build_info.is_null() ? default_build() : options_.build_info},
+          {"logging",
+           {{"fsync", options_.fsync.to_string()},
+            {"compress", options_.compression.to_string()},
+            {"keyframe_interval", graph.config().logging.keyframe_interval}}},
+          {"config", graph.config().document},
+          {"tasks", std::move(tasks)},
+          {"slots", std::move(slots)}};
+}
+
+Status WriterCore::write_json(RecordType type, const nlohmann::json& value) {
+  const std::string text = value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return append(type, 0, {reinterpret_cast<const uint8_t*>(text.data()), text.size()});
+}
+
+LogWriter::Stats WriterCore::stats() const {
+  LogWriter::Stats s;
+  s.cls = cls_;
+  s.raw_cl_bytes = raw_cl_bytes_;
+  s.stored_cl_bytes = stored_cl_bytes_;
+  s.file_bytes = pos_;
+  s.syncs = syncs_.load(std::memory_order_relaxed);
+  s.text_entries = text_entries_;
+  s.text_dropped = text_dropped_;
+  s.keyframes = keyframes_;
+  s.slab_waits = slab_waits_;
+  s.batch_waits = batch_waits_;
+  return s;
+}
+
+// --- closing
+
+Status WriterCore::write_summary(std::string_view end_reason, uint64_t& offset) {
+  nlohmann::json records = nlohmann::json::object(), bytes = nlohmann::json::object();
+  for (size_t type = 1; type < kRecordTypes; ++type) {
+    if (record_counts_[type] == 0) continue;
+    const char* name = to_string(static_cast<RecordType>(type));
+    records[name] = record_counts_[type];
+    bytes[name] = record_bytes_[type];
+  }
+  const auto wall = std::chrono::steady_clock::now() - opened_at_;
+  nlohmann::json summary = {
+      {"cl_count", cls_},
+      {"first_cl_id", cls_ == 0 ? nlohmann::json(nullptr) : nlohmann::json(first_cl_id_)},
+      {"last_cl_id", cls_ == 0 ? nlohmann::json(nullptr) : nlohmann::json(last_cl_id_)},
+      {"records", std::move(records)},
+      {"bytes", std::move(bytes)},
+      {"raw_cl_bytes", raw_cl_bytes_},
+      {"stored_cl_bytes", stored_cl_bytes_},
+      {"text_entries", text_entries_},
+      {"text_dropped", text_dropped_},
+      {"keyframes", keyframes_},
+      {"end_reason", end_reason},
+      {"wall_time_ns", std::chrono::duration_cast<std::chrono::nanoseconds>(wall).count()}};
+  const std::string text = summary.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  auto at = begin_record(text.size());
+  if (!at.ok()) return at.status();
+  offset = pos_;
+  std::memcpy(*at, text.data(), text.size());
+  finish_record(RecordType::summary, 0, static_cast<uint32_t>(text.size()));
+  return {};
+}
+
+Status WriterCore::write_index(uint64_t& offset) {
+  const auto& entries = index_.entries();
+  const uint64_t length = 8 + entries.size() * 24;
+  auto at = begin_record(length);
+  if (!at.ok()) return at.status();
+  offset = pos_;
+  uint8_t* p = *at;
+  store_le<uint32_t>(p, static_cast<uint32_t>(entries.size()));
+  store_le<uint32_t>(p + 4, 0);
+  p += 8;
+  for (const IndexEntry& e : entries) {
+    store_le<uint64_t>(p, e.first_cl_id);
+    store_le<uint32_t>(p + 8, e.cl_count);
+    store_le<uint32_t>(p + 12, 0);
+    store_le<uint64_t>(p + 16, e.offset);
+    p += 24;
+  }
+  finish_record(RecordType::index, 0, static_cast<uint32_t>(length));
+  return {};
+}
+
+Status WriterCore::write_footer(uint64_t summary_offset, uint64_t index_offset) {
+  auto at = begin_record(32);
+  if (!at.ok()) return at.status();
+  store_le<uint64_t>(*at, summary_offset);
+  store_le<uint64_t>(*at + 8, index_offset);
+  store_le<uint64_t>(*at + 16, appended_cls_.load(std::memory_order_relaxed));
+  store_le<uint64_t>(*at + 24, pos_);
+  finish_record(RecordType::footer, 0, 32);
+  return {};
+}
+
+// Run by the closing thread once the flusher has stopped.
+Status WriterCore::final_sync() {
+  if (sync_failed_.load(std::memory_order_acquire)) return {};  // reported already; syncing again proves nothing
+  const uint64_t cls = appended_cls_.load(std::memory_order_relaxed);
+  const uint64_t end = pos_;
+  if (end > synced_end_.load(std::memory_order_relaxed)) {
+    Status status = sync_to(end);
+    if (!status.ok()) {
+      sync_failed_.store(true, std::memory_order_release);
+      return fail(status);
+    }
+  }
+  retire_below_.store(std::max(retire_below_.load(std::memory_order_relaxed), end), std::memory_order_release);
+  slab_wake_.release();  // it may be waiting for those slabs to be retirable
+  durable_cls_.store(cls, std::memory_order_release);
+  (void)marks_.push({end, cls, wall_now_ns()});
+  return append_sync_marks();
+}
+
+Status WriterCore::set_clean_flag() {
+  auto mapping = file_->map(0, kFileHeaderSize);
+  if (!mapping.ok()) return mapping.status();
+  uint8_t* h = (*mapping)->data();
+  store_le<uint64_t>(h + header::kFlags, load_le<uint64_t>(h + header::kFlags) | kFlagCleanClose);
+  store_le<uint64_t>(h + header::kChecksum, header_checksum(h));
+  Status status = file_->flush(**mapping, 0, kFileHeaderSize);
+  return status.ok() ? file_->datasync() : status;
+}
+
+Status WriterCore::drain_batches() {
+  Status status;
+  if (!zstd_) return status;
+  if (filling_ != nullptr) status = submit_batch();
+  while (batches_out_ > 0) {
+    const uint32_t seen = compressed_events_.load(std::memory_order_acquire);
+    Status drained = drain_compressed();
+    if (status.ok()) status = drained;
+    if (batches_out_ > 0) compressed_events_.wait(seen, std::memory_order_acquire);
+  }
+  return status;
+}
+
+Status WriterCore::finish_close(std::string_view end_reason) {
+  Status status = drain_batches();
+  stop_compressor();
+  auto keep = [&status](Status next) {
+    if (status.ok()) status = std::move(next);
+  };
+  keep(append_sync_marks());
+  Status earlier = check_background();
+  if (!earlier.ok()) (void)write_event(EventKind::error, last_cl_id_, earlier.message());
+  keep(write_event(EventKind::stop, last_cl_id_, end_reason));
+  stop_flusher();
+  keep(final_sync());
+  uint64_t summary_offset = 0, index_offset = 0;
+  Status tail = write_summary(end_reason, summary_offset);
+  if (tail.ok()) tail = write_index(index_offset);
+  if (tail.ok()) tail = write_footer(summary_offset, index_offset);
+  if (tail.ok() && !sync_failed_.load(std::memory_order_acquire)) tail = sync_to(pos_);
+  stop_slab_thread();
+  unmap_all();
+  // The clean flag promises a complete, durable log: not after a failed sync.
+  if (tail.ok() && !sync_failed_.load(std::memory_order_acquire)) {
+    tail = file_->truncate(pos_);
+    if (tail.ok()) tail = set_clean_flag();
+  }
+  keep(std::move(tail));
+  return earlier.ok() ? status : earlier;
+}
+
+Status WriterCore::close(std::string_view end_reason) {
+  if (closed_) return close_status_;
+  close_status_ = finish_close(end_reason);
+  closed_ = true;
+  return close_status_;
+}
+
+void WriterCore::abandon() {
+  if (closed_) return;
+  stop_threads();
+  unmap_all();
+  closed_ = true;
+  close_status_ = Status::error("log writer abandoned without closing");
+}
+
+}  // namespace detail
+}  // namespace copper::log

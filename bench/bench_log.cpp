@@ -1,0 +1,135 @@
+// Log writer throughput: copperlists carrying one payload of 64 B, 1 KiB or
+// 64 KiB, committed straight to a LogWriter (no executor), under the
+// policies none, bytes:8MiB and zstd (policy none). Beside each, in the same
+// run, the raw baseline: the same number of bytes written with plain
+// write() in 1 MiB chunks and fdatasync every 8 MiB, then a final one.
+// Both include their final sync/close. Targets (issue 3): bytes:8MiB at
+// least 0.80x the baseline bandwidth; at least 5 M records/s at 64 B, none.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <vector>
+
+#include "copper/copperlist.hpp"
+#include "copper/log/writer.hpp"
+#include "copper/registry.hpp"
+
+namespace {
+
+struct Blob {
+  std::vector<uint8_t> bytes;
+};
+BOOST_DESCRIBE_STRUCT(Blob, (), (bytes))
+
+class BlobSource : public copper::Source<Blob> {
+ public:
+  copper::Status process(const copper::Context&, Blob&) override { return {}; }
+};
+COPPER_REGISTER_TASK(BlobSource, "bench/blob");
+
+class BlobSink : public copper::Sink<Blob> {
+ public:
+  copper::Status process(const copper::Context&, const Blob&) override { return {}; }
+};
+COPPER_REGISTER_TASK(BlobSink, "bench/blob_sink");
+
+struct Case {
+  size_t payload;
+  uint64_t records;
+};
+
+std::filesystem::path bench_path(const char* name) {
+  return std::filesystem::temp_directory_path() / fmt::format("copper_bench_{}_{}.copper", name, getpid());
+}
+
+copper::Graph blob_graph() {
+  copper::Diagnostics diags;
+  auto config = copper::parse_config(R"({"tasks": [{"id": "src", "type": "bench/blob"},
+      {"id": "sink", "type": "bench/blob_sink"}], "connections": [{"from": "src", "to": "sink"}]})", diags);
+  return std::move(*copper::Graph::build(*config, copper::Registry::global(), diags));
+}
+
+// Noise-free payload bytes so zstd has something to find but not everything.
+void fill(Blob& blob, size_t size) {
+  blob.bytes.resize(size);
+  for (size_t i = 0; i < size; ++i) blob.bytes[i] = static_cast<uint8_t>((i * 2654435761u) >> 13);
+}
+
+struct Measured {
+  double seconds = 0;
+  uint64_t file_bytes = 0;
+};
+
+Measured run_writer(const copper::Graph& graph, const Case& c, const char* fsync, const char* compress) {
+  copper::log::WriterOptions options;
+  options.path = bench_path("writer");
+  options.overwrite = true;
+  options.fsync = *copper::log::FsyncPolicy::parse(fsync);
+  options.compression = *copper::log::Compression::parse(compress);
+  auto writer = copper::log::LogWriter::create(options, graph);
+  if (!writer.ok()) throw std::runtime_error(std::string(writer.error_message()));
+  copper::CopperList cl(graph);
+  fill(*static_cast<Blob*>(cl.message(0)), c.payload);
+  const copper::Nanos start = copper::monotonic_now();
+  for (uint64_t n = 0; n < c.records; ++n) {
+    cl.id = n;
+    if (!(*writer)->commit(cl).ok()) throw std::runtime_error("commit failed");
+  }
+  if (!(*writer)->close("done").ok()) throw std::runtime_error("close failed");
+  Measured m{static_cast<double>(copper::monotonic_now() - start) / 1e9, (*writer)->stats().file_bytes};
+  std::filesystem::remove(options.path);
+  return m;
+}
+
+// write() in 1 MiB chunks, fdatasync every 8 MiB and at the end.
+double run_baseline(uint64_t bytes) {
+  const auto path = bench_path("raw");
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  std::vector<uint8_t> chunk(1 << 20, 0x5A);
+  const copper::Nanos start = copper::monotonic_now();
+  uint64_t since_sync = 0;
+  for (uint64_t written = 0; written < bytes;) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(chunk.size(), bytes - written));
+    if (write(fd, chunk.data(), n) != static_cast<ssize_t>(n)) throw std::runtime_error("write failed");
+    written += n;
+    since_sync += n;
+    if (since_sync >= (8u << 20)) {
+      fdatasync(fd);
+      since_sync = 0;
+    }
+  }
+  fdatasync(fd);
+  const double seconds = static_cast<double>(copper::monotonic_now() - start) / 1e9;
+  close(fd);
+  std::filesystem::remove(path);
+  return seconds;
+}
+
+}  // namespace
+
+int main() {
+  const copper::Graph graph = blob_graph();
+  const Case cases[] = {{64, 2'000'000}, {1024, 300'000}, {64 * 1024, 4'000}};
+  const char* policies[][2] = {{"none", "none"}, {"bytes:8MiB", "none"}, {"none", "zstd"}};
+  fmt::print("{:>8} {:>12} {:>6} {:>12} {:>10} {:>11} {:>11} {:>7}\n", "payload", "fsync", "zstd", "records/s",
+             "file MB/s", "payload MB/s", "raw MB/s", "ratio");
+  for (const Case& c : cases) {
+    for (const auto& [fsync, compress] : policies) {
+      const Measured m = run_writer(graph, c, fsync, compress);
+      // The baseline writes as many bytes as the log file holds.
+      const double raw_seconds = run_baseline(m.file_bytes);
+      const double file_mbs = static_cast<double>(m.file_bytes) / 1e6 / m.seconds;
+      const double payload_mbs = static_cast<double>(c.payload * c.records) / 1e6 / m.seconds;
+      const double raw_mbs = static_cast<double>(m.file_bytes) / 1e6 / raw_seconds;
+      const double rate = static_cast<double>(c.records) / m.seconds;
+      fmt::print("{:>8} {:>12} {:>6} {:>12.0f} {:>10.0f} {:>11.0f} {:>11.0f} {:>6.2f}x\n", c.payload, fsync,
+                 compress, rate, file_mbs, payload_mbs, raw_mbs, file_mbs / raw_mbs);
+      fmt::print("RESULT bench=log payload={} fsync={} compress={} records_per_s={:.0f} file_mb_s={:.1f} "
+                 "raw_mb_s={:.1f} ratio={:.3f}\n",
+                 c.payload, fsync, compress, rate, file_mbs, raw_mbs, file_mbs / raw_mbs);
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,110 @@
+// Every file operation of the log writer, behind one interface, so tests can
+// inject faults (a full disk, an I/O error) at the Nth call, the way
+// LevelDB's Env does.
+//
+// The real implementation maps with Boost.Interprocess (file_mapping +
+// mapped_region) and uses POSIX for the rest: posix_fallocate to really
+// reserve space (a full disk is an error here, never a SIGBUS later),
+// msync(MS_SYNC) + fdatasync to make data durable, ftruncate to trim.
+// Errors name the file, the operation and strerror's text, e.g.
+// "growing run.copper to 16777216 bytes: No space left on device".
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "copper/status.hpp"
+
+namespace copper::log {
+
+// A read-write view of [offset, offset + size) of the file; unmapped when
+// destroyed. Data written through it reaches the page cache at once, so it
+// survives a crash of the process.
+class Mapping {
+ public:
+  virtual ~Mapping() = default;
+  uint8_t* data() const { return data_; }
+  uint64_t offset() const { return offset_; }
+  uint64_t size() const { return size_; }
+
+ protected:
+  Mapping(uint8_t* data, uint64_t offset, uint64_t size) : data_(data), offset_(offset), size_(size) {}
+
+ private:
+  uint8_t* data_;
+  uint64_t offset_;
+  uint64_t size_;
+};
+
+class LogFile {
+ public:
+  virtual ~LogFile() = default;
+
+  virtual const std::filesystem::path& path() const = 0;
+  // Makes the file at least new_size bytes long with every block allocated.
+  virtual Status reserve(uint64_t new_size) = 0;
+  // offset must be a multiple of the page size; the range must lie inside
+  // the file.
+  virtual Result<std::unique_ptr<Mapping>> map(uint64_t offset, uint64_t length) = 0;
+  // msync(MS_SYNC) of [offset, offset + length) (absolute file offsets)
+  // inside `mapping`; call datasync() afterwards to finish the job.
+  virtual Status flush(const Mapping& mapping, uint64_t offset, uint64_t length) = 0;
+  virtual Status datasync() = 0;
+  virtual Status truncate(uint64_t size) = 0;
+};
+
+enum class OpenMode {
+  create_new,  // fail if the file exists
+  overwrite,   // replace an existing file
+};
+
+// The real POSIX file. create_new refuses an existing file with
+// "<path> exists; use --force to overwrite it".
+Result<std::unique_ptr<LogFile>> open_log_file(const std::filesystem::path& path, OpenMode mode);
+
+// Opens the file the writer logs into; tests substitute a factory that wraps
+// the real file in a FaultyLogFile.
+using LogFileFactory = std::function<Result<std::unique_ptr<LogFile>>(const std::filesystem::path&, OpenMode)>;
+
+// Wraps a LogFile and fails chosen calls: fail(op, nth, err) makes the nth
+// call (1-based, counted from when the wrapper was made) of `op` and every
+// later one fail with errno `err`, as the real file would report it.
+// Thread-safe: the writer calls it from several threads.
+class FaultyLogFile final : public LogFile {
+ public:
+  enum class Op { reserve, map, flush, datasync, truncate, count_ };
+
+  explicit FaultyLogFile(std::unique_ptr<LogFile> inner) : inner_(std::move(inner)) {}
+
+  void fail(Op op, uint64_t nth, int err);
+  uint64_t calls(Op op) const;
+
+  const std::filesystem::path& path() const override { return inner_->path(); }
+  Status reserve(uint64_t new_size) override;
+  Result<std::unique_ptr<Mapping>> map(uint64_t offset, uint64_t length) override;
+  Status flush(const Mapping& mapping, uint64_t offset, uint64_t length) override;
+  Status datasync() override;
+  Status truncate(uint64_t size) override;
+
+ private:
+  struct Fault {
+    uint64_t calls = 0;
+    uint64_t nth = 0;  // 0: never fail
+    int err = 0;
+  };
+  // Counts the call; a non-ok Status when it must fail.
+  Status tick(Op op, const std::string& what);
+
+  std::unique_ptr<LogFile> inner_;
+  mutable std::mutex mutex_;
+  Fault faults_[static_cast<size_t>(Op::count_)];
+};
+
+// "<what>: <strerror(err)>"
+Status errno_status(const std::string& what, int err);
+
+}  // namespace copper::log

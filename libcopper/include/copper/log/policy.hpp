@@ -1,0 +1,48 @@
+// The two knobs of the log writer that come from the config and the command
+// line: when data is made durable, and whether copperlists are compressed.
+// parse() accepts exactly what parse_config validates (config.cpp), so a
+// value that passed the config check always parses here.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "copper/status.hpp"
+
+namespace copper::log {
+
+struct FsyncPolicy {
+  enum class Kind { none, bytes, interval, commit };
+
+  Kind kind = Kind::bytes;
+  uint64_t bytes = 8u << 20;   // Kind::bytes: sync after this many appended bytes
+  uint64_t interval_ms = 0;    // Kind::interval: sync this often when something was appended
+
+  static FsyncPolicy none() { return {Kind::none, 0, 0}; }
+  static FsyncPolicy commit() { return {Kind::commit, 0, 0}; }
+  static FsyncPolicy every_bytes(uint64_t n) { return {Kind::bytes, n, 0}; }
+  static FsyncPolicy every_ms(uint64_t ms) { return {Kind::interval, 0, ms}; }
+
+  // "none", "commit", "bytes:N[B|KiB|MiB|GiB]", "interval:MS"
+  static Result<FsyncPolicy> parse(std::string_view text);
+  // The canonical text, e.g. "bytes:8MiB"; parse(to_string()) round-trips.
+  std::string to_string() const;
+};
+
+struct Compression {
+  enum class Kind { none, zstd };
+  static constexpr int kDefaultLevel = 3;
+
+  Kind kind = Kind::none;
+  int level = kDefaultLevel;  // zstd level, 1..22
+
+  static Compression none() { return {}; }
+  static Compression zstd(int zstd_level = kDefaultLevel) { return {Kind::zstd, zstd_level}; }
+
+  // "none", "zstd", "zstd:L" with L in 1..22
+  static Result<Compression> parse(std::string_view text);
+  std::string to_string() const;
+};
+
+}  // namespace copper::log

@@ -1,0 +1,121 @@
+// The log writer: appends the records of docs/log-format.md to an mmap'ed,
+// slab-preallocated file, as the runtime's CommitSink.
+//
+// Threads. Only the thread calling commit / write_event / write_strings /
+// close appends to the file; helpers talk to it through atomics and
+// lock-free queues, so a steady-state commit takes no lock, makes no system
+// call and allocates nothing:
+//   - the slab thread keeps the next slab reserved (posix_fallocate) and
+//     mapped ahead of time and unmaps the ones left behind;
+//   - the flusher (absent with fsync policy "none") syncs what was appended,
+//     per policy, and reports each durable point, which the commit path
+//     turns into a sync record;
+//   - the compressor (only with zstd) compresses full batches of
+//     copperlists, which the commit path then copies into the file.
+// An I/O failure in a helper (a full disk, EIO) makes the next commit
+// fail; everything appended before stays readable.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string_view>
+
+#include "copper/graph.hpp"
+#include "copper/log/file.hpp"
+#include "copper/log/format.hpp"
+#include "copper/log/policy.hpp"
+#include "copper/runtime.hpp"
+#include "copper/status.hpp"
+
+namespace copper::log {
+
+struct WriterOptions {
+  std::filesystem::path path;
+  bool overwrite = false;
+  FsyncPolicy fsync;
+  Compression compression;
+  uint64_t slab_size = kDefaultSlabSize;  // a power of two >= kMinSlabSize
+  // zstd batching: a batch is compressed once it holds this many
+  // copperlists or bytes. batch_bytes must be at most a quarter of the slab.
+  uint32_t batch_cls = 64;
+  uint64_t batch_bytes = 1u << 20;
+  LogFileFactory open_file;  // empty: open_log_file (the real file)
+  // Replace the "host" / "build" objects of the metadata when not null
+  // (tests, or a recorder that knows more).
+  nlohmann::json host_info;
+  nlohmann::json build_info;
+
+  // Fills fsync and compression from a LoggingConfig's strings.
+  static Result<WriterOptions> from(const LoggingConfig& logging);
+};
+
+// One entry of the text-log string table, as a string record stores it.
+struct TextString {
+  uint32_t id = 0;
+  uint8_t level = 0;
+  uint32_t line = 0;
+  std::string_view file;
+  std::string_view format;
+};
+
+namespace detail {
+class WriterCore;
+}
+
+class LogWriter final : public CommitSink {
+ public:
+  // Creates the file (refusing an existing one unless overwrite), writes the
+  // header, the metadata record and a start event, starts the helpers.
+  static Result<std::unique_ptr<LogWriter>> create(const WriterOptions& options, const Graph& graph);
+  // Closes with end reason "writer destroyed" if close() was not called.
+  ~LogWriter() override;
+  LogWriter(const LogWriter&) = delete;
+  LogWriter& operator=(const LogWriter&) = delete;
+
+  // The hot path; copperlists must arrive in id order.
+  Status commit(const CopperList& cl) override;
+  Status write_event(EventKind kind, uint64_t cl_id, std::string_view message);
+  // Appends string records. Commit already writes every entry of the
+  // process-wide table (text_log.hpp) before the first text record naming
+  // it; this is for strings from elsewhere (tests, tools).
+  Status write_strings(std::span<const TextString> strings);
+
+  // Drains batches, syncs, writes stop event, summary, index and footer,
+  // trims the file and sets the clean flag. Idempotent: later calls return
+  // the first call's result. After an I/O error it writes what still fits
+  // and returns the error; the log is then left unclosed but readable.
+  Status close(std::string_view end_reason);
+
+  // For tests: stops the helpers and unmaps without closing, leaving the
+  // file as a crashed process would.
+  void abandon();
+
+  // These three may be read from any thread (a progress line, say).
+  uint64_t committed_cls() const;   // copperlists in the mapping (survive a process crash)
+  uint64_t durable_cls() const;     // copperlists covered by the last completed sync
+  uint64_t appended_bytes() const;  // file offset just past the last record appended
+
+  struct Stats {
+    uint64_t cls = 0;              // copperlists committed
+    uint64_t raw_cl_bytes = 0;     // copperlists payload bytes before compression
+    uint64_t stored_cl_bytes = 0;  // copperlists payload bytes in the file
+    uint64_t file_bytes = 0;       // bytes appended (the file size after close)
+    uint64_t syncs = 0;
+    uint64_t text_entries = 0;
+    uint64_t text_dropped = 0;
+    uint64_t keyframes = 0;
+    uint64_t slab_waits = 0;   // commits that waited for the slab thread
+    uint64_t batch_waits = 0;  // commits that waited for the compressor
+  };
+  // From the appending thread only.
+  Stats stats() const;
+
+ private:
+  explicit LogWriter(std::unique_ptr<detail::WriterCore> core);
+  std::unique_ptr<detail::WriterCore> core_;
+};
+
+}  // namespace copper::log

@@ -1,0 +1,373 @@
+// The appending thread: everything commit, write_event and close put into
+// the mapping. Nothing here may allocate, lock or make a system call in the
+// steady state; waits for the helpers are counted in the stats.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstring>
+
+#include "copper/text_log.hpp"
+#include "writer_core.hpp"
+
+namespace copper::log::detail {
+
+namespace {
+
+int64_t wall_now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+constexpr size_t kPayloadHeader = 24;  // copperlists payload: first id, count, slots, tasks, reserved
+constexpr size_t kTaskRecord = 17;     // start, end, status
+
+}  // namespace
+
+Status WriterCore::fail(Status status) {
+  if (failure_.ok()) failure_ = status;
+  return status;
+}
+
+Status WriterCore::check_background() {
+  if (!failure_.ok()) return failure_;
+  if (!background_failed_.load(std::memory_order_acquire)) return {};
+  std::lock_guard lock(failure_mutex_);
+  return fail(background_status_);
+}
+
+Result<uint8_t*> WriterCore::begin_record(uint64_t length) {
+  const uint64_t need = record_footprint(length);
+  if (length > UINT32_MAX || need > slab_size_)
+    return Status::error(fmt::format("a record of {} bytes does not fit in a slab of {} bytes; use a larger slab size",
+                                     length, slab_size_));
+  if (pos_ + need > (slab_index_ + 1) * slab_size_) {
+    Status status = next_slab();
+    if (!status.ok()) return status;
+  }
+  pending_length_ = length;
+  return slab_base_ + (pos_ - slab_index_ * slab_size_) + kRecordHeaderSize;
+}
+
+void WriterCore::finish_record(RecordType type, uint16_t flags, uint32_t length) {
+  uint8_t* header = slab_base_ + (pos_ - slab_index_ * slab_size_);
+  store_le<uint32_t>(header, kRecordSync);
+  store_le<uint16_t>(header + 4, static_cast<uint16_t>(type));
+  store_le<uint16_t>(header + 6, flags);
+  store_le<uint32_t>(header + 8, length);
+  store_le<uint32_t>(header + 12, 0);
+  std::memset(header + kRecordHeaderSize + length, 0, align8(length) - length);
+  store_le<uint64_t>(header + 16, record_checksum(header, {header + kRecordHeaderSize, length}));
+  pos_ += record_footprint(length);
+  const auto slot = static_cast<size_t>(type);
+  ++record_counts_[slot];
+  record_bytes_[slot] += length;
+  appended_end_.store(pos_, std::memory_order_release);
+}
+
+Status WriterCore::append(RecordType type, uint16_t flags, std::span<const uint8_t> payload) {
+  auto at = begin_record(payload.size());
+  if (!at.ok()) return at.status();
+  if (!payload.empty()) std::memcpy(*at, payload.data(), payload.size());
+  finish_record(type, flags, static_cast<uint32_t>(payload.size()));
+  return {};
+}
+
+// The tail of a slab too short for the next record: a padding record, or
+// zeros (already there: slabs are fresh) when not even a header fits.
+void WriterCore::pad_slab() {
+  const uint64_t left = (slab_index_ + 1) * slab_size_ - pos_;
+  if (left >= kRecordHeaderSize) {
+    const auto length = static_cast<uint32_t>(left - kRecordHeaderSize);
+    std::memset(slab_base_ + (pos_ - slab_index_ * slab_size_) + kRecordHeaderSize, 0, length);
+    finish_record(RecordType::padding, 0, length);
+  }
+  pos_ = (slab_index_ + 1) * slab_size_;
+}
+
+// Switches to the spare slab the slab thread prepared; waits for it only if
+// it is not ready yet.
+Status WriterCore::next_slab() {
+  Status background = check_background();
+  if (!background.ok()) return background;
+  const uint64_t next = slab_index_ + 1;
+  bool waited = false;
+  for (;;) {
+    const uint32_t seen = slab_events_.load(std::memory_order_acquire);
+    if (prepared_.load(std::memory_order_acquire) > next) break;
+    if (background_failed_.load(std::memory_order_acquire)) return check_background();
+    if (!waited) slab_wake_.release();  // in case its ring was full of slabs close has since synced
+    waited = true;
+    slab_events_.wait(seen, std::memory_order_acquire);
+  }
+  slab_waits_ += waited ? 1 : 0;
+  pad_slab();
+  slab_index_ = next;
+  slab_base_ = ring(next)->data();
+  pos_ = next * slab_size_;
+  if (!flusher_running_.load(std::memory_order_relaxed)) retire_below_.store(pos_, std::memory_order_release);
+  writer_slab_.store(next, std::memory_order_release);
+  slab_wake_.release();
+  return {};
+}
+
+Status WriterCore::append_sync_marks() {
+  SyncMark mark;
+  bool any = false;
+  while (marks_.pop(mark)) any = true;
+  if (!any) return {};
+  std::array<uint8_t, 24> payload{};
+  store_le<uint64_t>(payload.data(), mark.offset);
+  store_le<uint64_t>(payload.data() + 8, mark.cls);
+  store_le<int64_t>(payload.data() + 16, mark.time_ns);
+  return append(RecordType::sync, 0, payload);
+}
+
+Status WriterCore::append_keyframe(const CopperList& cl) {
+  uint64_t length = 12;
+  uint32_t count = 0;
+  for (uint32_t t = 0; t < task_count_; ++t) {
+    const auto& state = cl.frozen_state(t);
+    if (state.empty()) continue;
+    length += 8 + state.size();
+    ++count;
+  }
+  auto at = begin_record(length);
+  if (!at.ok()) return at.status();
+  uint8_t* p = *at;
+  store_le<uint64_t>(p, cl.id);
+  store_le<uint32_t>(p + 8, count);
+  p += 12;
+  for (uint32_t t = 0; t < task_count_; ++t) {
+    const auto& state = cl.frozen_state(t);
+    if (state.empty()) continue;
+    store_le<uint32_t>(p, t);
+    store_le<uint32_t>(p + 4, static_cast<uint32_t>(state.size()));
+    std::memcpy(p + 8, state.data(), state.size());
+    p += 8 + state.size();
+  }
+  finish_record(RecordType::keyframe, 0, static_cast<uint32_t>(length));
+  ++keyframes_;
+  return {};
+}
+
+// TextLogBuffer already holds entries in the text payload's layout.
+Status WriterCore::append_text(const CopperList& cl) {
+  uint64_t bytes = 0;
+  uint32_t entries = 0;
+  for (uint32_t t = 0; t < task_count_; ++t) {
+    bytes += cl.text_log(t).bytes().size();
+    entries += cl.text_log(t).entry_count();
+    text_dropped_ += cl.text_log(t).dropped();
+  }
+  if (entries == 0) return {};
+  Status strings = append_new_strings();
+  if (!strings.ok()) return strings;
+  auto at = begin_record(4 + bytes);
+  if (!at.ok()) return at.status();
+  uint8_t* p = *at;
+  store_le<uint32_t>(p, entries);
+  p += 4;
+  for (uint32_t t = 0; t < task_count_; ++t) {
+    auto chunk = cl.text_log(t).bytes();
+    if (!chunk.empty()) std::memcpy(p, chunk.data(), chunk.size());
+    p += chunk.size();
+  }
+  finish_record(RecordType::text, 0, static_cast<uint32_t>(4 + bytes));
+  text_entries_ += entries;
+  return {};
+}
+
+Status WriterCore::append_string(uint32_t id, uint8_t level, uint32_t line, std::string_view file,
+                                 std::string_view format) {
+  const uint64_t length = 4 + 1 + 4 + 2 + file.size() + 4 + format.size();
+  auto at = begin_record(length);
+  if (!at.ok()) return at.status();
+  uint8_t* p = *at;
+  store_le<uint32_t>(p, id);
+  p[4] = level;
+  store_le<uint32_t>(p + 5, line);
+  store_le<uint16_t>(p + 9, static_cast<uint16_t>(file.size()));
+  std::memcpy(p + 11, file.data(), file.size());
+  p += 11 + file.size();
+  store_le<uint32_t>(p, static_cast<uint32_t>(format.size()));
+  std::memcpy(p + 4, format.data(), format.size());
+  finish_record(RecordType::string, 0, static_cast<uint32_t>(length));
+  return {};
+}
+
+// String records must precede the first text record naming them. The
+// process-wide table only grows, so the ids not yet written are a suffix;
+// in the steady state this is one atomic load.
+Status WriterCore::append_new_strings() {
+  const size_t count = copper::text_string_count();
+  for (; table_strings_written_ < count; ++table_strings_written_) {
+    const copper::TextString& s = copper::text_string(table_strings_written_);
+    Status status = append_string(s.id, static_cast<uint8_t>(s.level), s.line, s.file, s.format);
+    if (!status.ok()) return status;
+  }
+  return {};
+}
+
+Status WriterCore::write_strings(std::span<const TextString> strings) {
+  for (const TextString& s : strings) {
+    Status status = append_string(s.id, s.level, s.line, s.file, s.format);
+    if (!status.ok()) return status;
+  }
+  return {};
+}
+
+Status WriterCore::write_event(EventKind kind, uint64_t cl_id, std::string_view message) {
+  if (closed_) return Status::error("log writer is closed");
+  auto at = begin_record(24 + message.size());
+  if (!at.ok()) return at.status();
+  uint8_t* p = *at;
+  store_le<uint16_t>(p, static_cast<uint16_t>(kind));
+  store_le<uint16_t>(p + 2, 0);
+  store_le<uint32_t>(p + 4, static_cast<uint32_t>(message.size()));
+  store_le<uint64_t>(p + 8, cl_id);
+  store_le<int64_t>(p + 16, wall_now_ns());
+  std::memcpy(p + 24, message.data(), message.size());
+  finish_record(RecordType::event, 0, static_cast<uint32_t>(24 + message.size()));
+  return {};
+}
+
+void WriterCore::start_payload(std::vector<uint8_t>& out, uint64_t first_cl_id) const {
+  out.resize(kPayloadHeader);
+  store_le<uint64_t>(out.data(), first_cl_id);
+  store_le<uint32_t>(out.data() + 8, 0);
+  store_le<uint32_t>(out.data() + 12, slot_count_);
+  store_le<uint32_t>(out.data() + 16, task_count_);
+  store_le<uint32_t>(out.data() + 20, 0);
+}
+
+// Appends one copperlist entry. `out` keeps its capacity between calls, so
+// this allocates only while warming up to the largest copperlist.
+void WriterCore::encode_entry(const CopperList& cl, std::vector<uint8_t>& out) const {
+  const size_t at = out.size();
+  out.resize(at + 4 + 16 + task_count_ * kTaskRecord);
+  uint8_t* p = out.data() + at + 4;
+  store_le<uint64_t>(p, cl.id);
+  store_le<int64_t>(p + 8, cl.time);
+  p += 16;
+  for (uint32_t t = 0; t < task_count_; ++t, p += kTaskRecord) {
+    const TaskRecord& record = cl.record(t);
+    store_le<int64_t>(p, record.start);
+    store_le<int64_t>(p + 8, record.end);
+    p[16] = static_cast<uint8_t>(record.status);
+  }
+  for (uint32_t slot = 0; slot < slot_count_; ++slot) {
+    const size_t head = out.size();
+    out.resize(head + 12);
+    store_le<int64_t>(out.data() + head, cl.time_of_validity(slot));
+    cl.message_type(slot).encode(cl.message(slot), out);
+    store_le<uint32_t>(out.data() + head + 8, static_cast<uint32_t>(out.size() - head - 12));
+  }
+  store_le<uint32_t>(out.data() + at, static_cast<uint32_t>(out.size() - at - 4));
+}
+
+Status WriterCore::append_copperlists(std::span<const uint8_t> payload, uint16_t flags, uint64_t first,
+                                      uint32_t count, uint64_t raw_bytes) {
+  auto at = begin_record(payload.size());
+  if (!at.ok()) return at.status();
+  const uint64_t offset = pos_;
+  std::memcpy(*at, payload.data(), payload.size());
+  finish_record(RecordType::copperlists, flags, static_cast<uint32_t>(payload.size()));
+  index_.add(first, count, offset);
+  raw_cl_bytes_ += raw_bytes;
+  stored_cl_bytes_ += payload.size();
+  // After appended_end_ (finish_record): the flusher reads the count first.
+  appended_cls_.store(appended_cls_.load(std::memory_order_relaxed) + count, std::memory_order_release);
+  return {};
+}
+
+Status WriterCore::commit_plain(const CopperList& cl) {
+  start_payload(scratch_, cl.id);
+  store_le<uint32_t>(scratch_.data() + 8, 1);
+  encode_entry(cl, scratch_);
+  return append_copperlists(scratch_, 0, cl.id, 1, scratch_.size());
+}
+
+Status WriterCore::drain_compressed() {
+  Batch* batch = nullptr;
+  Status result;
+  while (compressed_.pop(batch)) {
+    --batches_out_;
+    if (result.ok() && !batch->error.ok()) result = fail(batch->error);
+    if (result.ok()) {
+      const auto& stored = batch->use_packed ? batch->packed : batch->raw;
+      result = append_copperlists(stored, batch->use_packed ? kRecordFlagZstd : 0, batch->first_cl_id,
+                                  batch->cl_count, batch->raw.size());
+    }
+    free_batches_.push_back(batch);  // capacity reserved for every batch
+  }
+  return result;
+}
+
+Result<Batch*> WriterCore::free_batch() {
+  bool waited = false;
+  while (free_batches_.empty()) {
+    const uint32_t seen = compressed_events_.load(std::memory_order_acquire);
+    Status status = drain_compressed();
+    if (!status.ok()) return status;
+    if (!free_batches_.empty()) break;
+    waited = true;
+    compressed_events_.wait(seen, std::memory_order_acquire);
+  }
+  batch_waits_ += waited ? 1 : 0;
+  Batch* batch = free_batches_.back();
+  free_batches_.pop_back();
+  return batch;
+}
+
+Status WriterCore::submit_batch() {
+  to_compress_.push(filling_);  // never full: it has room for every batch
+  ++batches_out_;
+  filling_ = nullptr;
+  compress_wake_.release();
+  return {};
+}
+
+Status WriterCore::commit_batched(const CopperList& cl) {
+  Status status = drain_compressed();
+  if (!status.ok()) return status;
+  if (filling_ == nullptr) {
+    auto batch = free_batch();
+    if (!batch.ok()) return batch.status();
+    filling_ = *batch;
+    start_payload(filling_->raw, cl.id);
+    filling_->first_cl_id = cl.id;
+    filling_->cl_count = 0;
+    filling_->use_packed = false;
+    filling_->error = Status();
+  }
+  encode_entry(cl, filling_->raw);
+  store_le<uint32_t>(filling_->raw.data() + 8, ++filling_->cl_count);
+  if (filling_->cl_count >= options_.batch_cls || filling_->raw.size() >= options_.batch_bytes) return submit_batch();
+  return {};
+}
+
+void WriterCore::wake_flusher_after_append() {
+  if (!flusher_running_.load(std::memory_order_relaxed)) return;
+  const FsyncPolicy& policy = options_.fsync;
+  if (policy.kind == FsyncPolicy::Kind::commit ||
+      (policy.kind == FsyncPolicy::Kind::bytes && pos_ - last_wake_pos_ >= policy.bytes)) {
+    last_wake_pos_ = pos_;
+    flush_wake_.release();
+  }
+}
+
+Status WriterCore::commit(const CopperList& cl) {
+  if (closed_) return Status::error("log writer is closed");
+  Status status = check_background();
+  if (status.ok()) status = append_sync_marks();
+  if (status.ok() && cl.is_keyframe()) status = append_keyframe(cl);
+  if (status.ok()) status = zstd_ ? commit_batched(cl) : commit_plain(cl);
+  if (status.ok()) status = append_text(cl);
+  if (!status.ok()) return status;
+  if (cls_++ == 0) first_cl_id_ = cl.id;
+  last_cl_id_ = cl.id;
+  wake_flusher_after_append();
+  return {};
+}
+
+}  // namespace copper::log::detail

@@ -1,0 +1,205 @@
+// The log writer's machinery (see writer.hpp for the threads). Split over
+//   writer.cpp         creation, metadata, close, summary, index, footer
+//   writer_append.cpp  the appending thread: records, slabs, commit
+//   writer_threads.cpp the slab thread, the flusher and the compressor
+#pragma once
+
+#include <atomic>
+#include <boost/lockfree/spsc_queue.hpp>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <semaphore>
+#include <thread>
+#include <vector>
+
+#include "copper/copperlist.hpp"
+#include "copper/log/file.hpp"
+#include "copper/log/format.hpp"
+#include "copper/log/writer.hpp"
+
+namespace copper::log::detail {
+
+// Slabs mapped at once: the current one, the spare, and those the flusher
+// has not synced yet. When all are taken the slab thread asks the flusher
+// to sync early.
+inline constexpr size_t kRingSlabs = 8;
+// Two, because prefaulting a slab takes about as long as filling it.
+inline constexpr uint64_t kSpareSlabs = 2;
+inline constexpr size_t kBatches = 4;
+inline constexpr size_t kRecordTypes = 12;  // record type values 0..11
+
+struct SyncMark {
+  uint64_t offset = 0;
+  uint64_t cls = 0;
+  int64_t time_ns = 0;
+};
+
+// A batch of copperlists for the compressor: raw holds a whole copperlists
+// payload; packed its zstd frame (or nothing if compression did not help).
+struct Batch {
+  std::vector<uint8_t> raw;
+  std::vector<uint8_t> packed;
+  uint64_t first_cl_id = 0;
+  uint32_t cl_count = 0;
+  bool use_packed = false;
+  Status error;
+};
+
+struct IndexEntry {
+  uint64_t first_cl_id = 0;
+  uint32_t cl_count = 0;
+  uint64_t offset = 0;
+};
+
+// Each copperlists record gets an entry until the array is full; then every
+// other entry is dropped and only every 2^k-th record is kept, so the index
+// always fits in one record (which cannot cross a slab) and its memory is
+// allocated once.
+class Index {
+ public:
+  explicit Index(size_t capacity) { entries_.reserve(capacity); }
+  void add(uint64_t first_cl_id, uint32_t cl_count, uint64_t offset);
+  const std::vector<IndexEntry>& entries() const { return entries_; }
+
+ private:
+  std::vector<IndexEntry> entries_;
+  uint64_t records_ = 0;
+  uint64_t stride_ = 1;
+};
+
+using Wakeup = std::counting_semaphore<(1 << 30)>;
+
+class WriterCore {
+ public:
+  WriterCore(const WriterOptions& options, const Graph& graph, std::unique_ptr<LogFile> file);
+  ~WriterCore();
+  WriterCore(const WriterCore&) = delete;
+  WriterCore& operator=(const WriterCore&) = delete;
+
+  Status open(const Graph& graph);
+  Status commit(const CopperList& cl);
+  Status write_event(EventKind kind, uint64_t cl_id, std::string_view message);
+  Status write_strings(std::span<const TextString> strings);
+  Status close(std::string_view end_reason);
+  void abandon();
+
+  uint64_t committed_cls() const { return appended_cls_.load(std::memory_order_acquire); }
+  uint64_t durable_cls() const { return durable_cls_.load(std::memory_order_acquire); }
+  uint64_t appended_bytes() const { return appended_end_.load(std::memory_order_acquire); }
+  LogWriter::Stats stats() const;
+
+ private:
+  // --- writer.cpp
+  Status write_file_header();
+  nlohmann::json metadata(const Graph& graph) const;
+  Status write_json(RecordType type, const nlohmann::json& value);
+  Status write_summary(std::string_view end_reason, uint64_t& offset);
+  Status write_index(uint64_t& offset);
+  Status write_footer(uint64_t summary_offset, uint64_t index_offset);
+  Status finish_close(std::string_view end_reason);
+  Status drain_batches();
+  Status final_sync();
+  Status set_clean_flag();
+
+  // --- writer_append.cpp
+  // Room for a record with this payload length, switching slabs if needed;
+  // returns where the payload goes. finish_record frames it.
+  Result<uint8_t*> begin_record(uint64_t length);
+  void finish_record(RecordType type, uint16_t flags, uint32_t length);
+  Status append(RecordType type, uint16_t flags, std::span<const uint8_t> payload);
+  Status next_slab();
+  void pad_slab();
+  Status check_background();
+  Status fail(Status status);
+  Status append_keyframe(const CopperList& cl);
+  Status append_text(const CopperList& cl);
+  Status append_new_strings();
+  Status append_string(uint32_t id, uint8_t level, uint32_t line, std::string_view file, std::string_view format);
+  Status append_sync_marks();
+  void encode_entry(const CopperList& cl, std::vector<uint8_t>& out) const;
+  void start_payload(std::vector<uint8_t>& out, uint64_t first_cl_id) const;
+  Status commit_plain(const CopperList& cl);
+  Status commit_batched(const CopperList& cl);
+  Status append_copperlists(std::span<const uint8_t> payload, uint16_t flags, uint64_t first, uint32_t count,
+                            uint64_t raw_bytes);
+  Status drain_compressed();
+  Status submit_batch();
+  Result<Batch*> free_batch();
+  void wake_flusher_after_append();
+
+  // --- writer_threads.cpp
+  void start_threads();
+  void slab_loop();
+  bool retire_slabs(uint64_t& oldest);
+  Status prepare_slab(uint64_t slab);
+  void flusher_loop();
+  Status sync_to(uint64_t end);
+  void compressor_loop();
+  void set_background_failure(Status status);
+  void stop_compressor();
+  void stop_flusher();
+  void stop_slab_thread();
+  void stop_threads();
+  void unmap_all();
+  Mapping* ring(uint64_t slab) const { return ring_[slab % kRingSlabs].load(std::memory_order_acquire); }
+
+  WriterOptions options_;
+  std::unique_ptr<LogFile> file_;
+  const uint64_t slab_size_;
+  const uint32_t task_count_;
+  const uint32_t slot_count_;
+  const bool zstd_;
+  std::array<uint8_t, 16> run_id_{};
+  int64_t created_ns_ = 0;
+
+  // Owned by the appending thread.
+  uint64_t slab_index_ = 0;
+  uint8_t* slab_base_ = nullptr;  // mapping of slab_index_
+  uint64_t pos_ = 0;              // absolute offset of the next record
+  uint64_t pending_length_ = 0;   // payload length of the record being built
+  uint64_t last_wake_pos_ = 0;
+  std::vector<uint8_t> scratch_;
+  Batch* filling_ = nullptr;
+  std::vector<Batch*> free_batches_;
+  std::vector<std::unique_ptr<Batch>> batches_;
+  size_t batches_out_ = 0;
+  Index index_;
+  size_t table_strings_written_ = 0;  // ids of text_log.hpp's table already in the file
+  std::array<uint64_t, kRecordTypes> record_counts_{};
+  std::array<uint64_t, kRecordTypes> record_bytes_{};
+  uint64_t cls_ = 0, first_cl_id_ = 0, last_cl_id_ = 0;
+  uint64_t raw_cl_bytes_ = 0, stored_cl_bytes_ = 0;
+  uint64_t text_entries_ = 0, text_dropped_ = 0, keyframes_ = 0;
+  uint64_t slab_waits_ = 0, batch_waits_ = 0;
+  Status failure_;         // sticky: the first error the appending thread saw
+  std::atomic<bool> sync_failed_{false};  // durability unknown: never mark the log clean
+  bool closed_ = false;
+  Status close_status_;
+  std::chrono::steady_clock::time_point opened_at_;
+
+  // Shared with the helpers.
+  std::array<std::atomic<Mapping*>, kRingSlabs> ring_{};
+  std::atomic<uint64_t> prepared_{0};      // slabs 0..prepared_-1 have been mapped
+  std::atomic<uint32_t> slab_events_{0};   // bumped when a slab is ready or preparing failed
+  std::atomic<uint64_t> writer_slab_{0};   // the slab being appended to
+  std::atomic<uint64_t> retire_below_{0};  // slabs ending at or below may be unmapped
+  std::atomic<uint64_t> appended_end_{0};
+  std::atomic<uint64_t> appended_cls_{0};
+  std::atomic<uint64_t> durable_cls_{0};
+  std::atomic<uint64_t> synced_end_{0};
+  std::atomic<uint64_t> syncs_{0};
+  std::atomic<bool> flusher_running_{false};
+  boost::lockfree::spsc_queue<SyncMark, boost::lockfree::capacity<64>> marks_;
+  boost::lockfree::spsc_queue<Batch*, boost::lockfree::capacity<kBatches>> to_compress_;
+  boost::lockfree::spsc_queue<Batch*, boost::lockfree::capacity<kBatches>> compressed_;
+  std::atomic<uint32_t> compressed_events_{0};
+  std::atomic<bool> background_failed_{false};
+  std::mutex failure_mutex_;  // guards background_status_; error path only
+  Status background_status_;
+  std::atomic<bool> stop_slabs_{false}, stop_flusher_{false}, stop_compressor_{false};
+  Wakeup slab_wake_{0}, flush_wake_{0}, compress_wake_{0};
+  std::thread slab_thread_, flusher_thread_, compressor_thread_;
+};
+
+}  // namespace copper::log::detail

@@ -1,0 +1,211 @@
+// The writer's helpers. Each blocks on its own semaphore when idle; none
+// touches what the appending thread owns.
+#include <zstd.h>
+
+#include <chrono>
+#include <fmt/format.h>
+
+#include "writer_core.hpp"
+
+namespace copper::log::detail {
+
+void WriterCore::start_threads() {
+  slab_thread_ = std::thread([this] { slab_loop(); });
+  if (options_.fsync.kind != FsyncPolicy::Kind::none) {
+    flusher_running_.store(true, std::memory_order_relaxed);
+    flusher_thread_ = std::thread([this] { flusher_loop(); });
+  }
+  if (zstd_) compressor_thread_ = std::thread([this] { compressor_loop(); });
+}
+
+void WriterCore::set_background_failure(Status status) {
+  {
+    std::lock_guard lock(failure_mutex_);
+    if (background_status_.ok()) background_status_ = std::move(status);
+  }
+  background_failed_.store(true, std::memory_order_release);
+  // Wake the appending thread wherever it may be waiting.
+  slab_events_.fetch_add(1, std::memory_order_release);
+  slab_events_.notify_all();
+  compressed_events_.fetch_add(1, std::memory_order_release);
+  compressed_events_.notify_all();
+}
+
+// --- slab thread
+
+namespace {
+
+// Takes the first-write page faults of a fresh slab here rather than on the
+// commit path (they cost about half of a small commit). The bytes written
+// are the zeros already there.
+void prefault(const Mapping& mapping) {
+  constexpr uint64_t kPage = 4096;
+  auto* bytes = reinterpret_cast<volatile uint8_t*>(mapping.data());
+  for (uint64_t at = 0; at < mapping.size(); at += kPage) bytes[at] = 0;
+}
+
+}  // namespace
+
+Status WriterCore::prepare_slab(uint64_t slab) {
+  Status status = file_->reserve((slab + 1) * slab_size_);
+  if (!status.ok()) return status;
+  auto mapping = file_->map(slab * slab_size_, slab_size_);
+  if (!mapping.ok()) return mapping.status();
+  prefault(**mapping);
+  ring_[slab % kRingSlabs].store(mapping->release(), std::memory_order_release);
+  prepared_.store(slab + 1, std::memory_order_release);
+  return {};
+}
+
+// Unmaps slabs the appending thread has left and, with a flusher, that it
+// has synced (the flusher msyncs through these mappings). True when the
+// ring has room for another slab.
+bool WriterCore::retire_slabs(uint64_t& oldest) {
+  const uint64_t writer = writer_slab_.load(std::memory_order_acquire);
+  const uint64_t below = retire_below_.load(std::memory_order_acquire);
+  while (oldest < writer && (oldest + 1) * slab_size_ <= below) {
+    delete ring_[oldest % kRingSlabs].exchange(nullptr, std::memory_order_acq_rel);
+    ++oldest;
+  }
+  return prepared_.load(std::memory_order_relaxed) - oldest < kRingSlabs;
+}
+
+// Keeps kSpareSlabs slabs reserved, mapped and prefaulted ahead of the
+// appending thread.
+void WriterCore::slab_loop() {
+  uint64_t oldest = 0;
+  bool failed = false;
+  for (;;) {
+    const bool room = retire_slabs(oldest);
+    const uint64_t next = prepared_.load(std::memory_order_relaxed);
+    const bool wanted = !failed && next <= writer_slab_.load(std::memory_order_acquire) + kSpareSlabs;
+    if (wanted && room) {
+      Status status = prepare_slab(next);
+      if (!status.ok()) {
+        failed = true;
+        set_background_failure(std::move(status));
+      }
+      slab_events_.fetch_add(1, std::memory_order_release);
+      slab_events_.notify_all();
+      continue;
+    }
+    // Every ring slot holds a slab the flusher has yet to sync.
+    if (wanted) flush_wake_.release();
+    if (stop_slabs_.load(std::memory_order_acquire)) return;
+    slab_wake_.acquire();
+  }
+}
+
+// --- flusher
+
+// msync of [synced_end_, end) through the slabs still mapped, then
+// fdatasync. Slabs below retire_below_ may be gone: the appending thread
+// left them without a flusher, and fdatasync writes their pages anyway.
+Status WriterCore::sync_to(uint64_t end) {
+  const uint64_t from = synced_end_.load(std::memory_order_relaxed);
+  const uint64_t retirable = retire_below_.load(std::memory_order_acquire);
+  for (uint64_t slab = from / slab_size_; from < end && slab <= (end - 1) / slab_size_; ++slab) {
+    if ((slab + 1) * slab_size_ <= retirable) continue;
+    const uint64_t lo = std::max(from, slab * slab_size_);
+    const uint64_t hi = std::min(end, (slab + 1) * slab_size_);
+    Status status = file_->flush(*ring(slab), lo, hi - lo);
+    if (!status.ok()) return status;
+  }
+  Status status = file_->datasync();
+  if (!status.ok()) return status;
+  synced_end_.store(end, std::memory_order_relaxed);
+  syncs_.fetch_add(1, std::memory_order_relaxed);
+  return {};
+}
+
+void WriterCore::flusher_loop() {
+  const bool timed = options_.fsync.kind == FsyncPolicy::Kind::interval;
+  const auto period = std::chrono::milliseconds(options_.fsync.interval_ms);
+  for (;;) {
+    if (timed) (void)flush_wake_.try_acquire_for(period);
+    else flush_wake_.acquire();
+    while (flush_wake_.try_acquire()) {
+    }
+    if (stop_flusher_.load(std::memory_order_acquire)) return;  // close makes the last sync itself
+    // The count first: the appending thread publishes it after the offset.
+    const uint64_t cls = appended_cls_.load(std::memory_order_acquire);
+    const uint64_t end = appended_end_.load(std::memory_order_acquire);
+    if (end <= synced_end_.load(std::memory_order_relaxed)) continue;
+    Status status = sync_to(end);
+    if (!status.ok()) {
+      sync_failed_.store(true, std::memory_order_release);
+      set_background_failure(std::move(status));
+      return;
+    }
+    durable_cls_.store(cls, std::memory_order_release);
+    retire_below_.store(end, std::memory_order_release);
+    (void)marks_.push({end, cls, std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count()});
+    slab_wake_.release();
+  }
+}
+
+// --- compressor
+
+namespace {
+
+void compress_batch(ZSTD_CCtx* context, int level, Batch& batch) {
+  batch.packed.resize(ZSTD_compressBound(batch.raw.size()));
+  const size_t n = ZSTD_compressCCtx(context, batch.packed.data(), batch.packed.size(), batch.raw.data(),
+                                     batch.raw.size(), level);
+  if (ZSTD_isError(n)) {
+    batch.error = Status::error(fmt::format("compressing copperlists {}..{}: {}", batch.first_cl_id,
+                                            batch.first_cl_id + batch.cl_count - 1, ZSTD_getErrorName(n)));
+    return;
+  }
+  // Incompressible data is stored as is.
+  batch.use_packed = n < batch.raw.size();
+  batch.packed.resize(n);
+}
+
+}  // namespace
+
+void WriterCore::compressor_loop() {
+  ZSTD_CCtx* context = ZSTD_createCCtx();
+  for (;;) {
+    compress_wake_.acquire();
+    Batch* batch = nullptr;
+    while (to_compress_.pop(batch)) {
+      if (context == nullptr) batch->error = Status::error("compressing copperlists: out of memory");
+      else compress_batch(context, options_.compression.level, *batch);
+      compressed_.push(batch);
+      compressed_events_.fetch_add(1, std::memory_order_release);
+      compressed_events_.notify_all();
+    }
+    if (stop_compressor_.load(std::memory_order_acquire)) break;
+  }
+  ZSTD_freeCCtx(context);
+}
+
+void WriterCore::stop_compressor() {
+  stop_compressor_.store(true, std::memory_order_release);
+  compress_wake_.release();
+  if (compressor_thread_.joinable()) compressor_thread_.join();
+}
+
+void WriterCore::stop_flusher() {
+  stop_flusher_.store(true, std::memory_order_release);
+  flush_wake_.release();
+  if (flusher_thread_.joinable()) flusher_thread_.join();
+  flusher_running_.store(false, std::memory_order_relaxed);
+}
+
+void WriterCore::stop_slab_thread() {
+  stop_slabs_.store(true, std::memory_order_release);
+  slab_wake_.release();
+  if (slab_thread_.joinable()) slab_thread_.join();
+}
+
+void WriterCore::stop_threads() {
+  stop_compressor();
+  stop_flusher();
+  stop_slab_thread();
+}
+
+}  // namespace copper::log::detail

@@ -1,0 +1,49 @@
+// A status line on a terminal while a long run records: cycles, megabytes,
+// rate. Lives on its own thread so the commit path only bumps a counter.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "copper/runtime.hpp"
+
+namespace copper::record {
+
+// Counts commits; the progress thread reads the count.
+class CommitCounter final : public CommitSink {
+ public:
+  Status commit(const CopperList&) override {
+    count_.store(count_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    return {};
+  }
+  uint64_t count() const { return count_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<uint64_t> count_{0};
+};
+
+class ProgressLine {
+ public:
+  // `bytes` reports the log size so far (0 when not recording). Prints only
+  // when stderr is a terminal.
+  ProgressLine(const CommitCounter& counter, std::function<uint64_t()> bytes);
+  ~ProgressLine();
+  ProgressLine(const ProgressLine&) = delete;
+  ProgressLine& operator=(const ProgressLine&) = delete;
+
+ private:
+  void loop();
+
+  const CommitCounter& counter_;
+  std::function<uint64_t()> bytes_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace copper::record

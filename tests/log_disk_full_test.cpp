@@ -1,0 +1,116 @@
+// A full disk: recording onto a small tmpfs stops with a clear error, and
+// every copperlist committed before it stays readable. Needs permission to
+// mount (root in CI); skipped with a message otherwise.
+#include <doctest/doctest.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "copper/log/reader.hpp"
+#include "copper/log/writer.hpp"
+#include "copper/runtime.hpp"
+#include "fixtures/graph_helpers.hpp"
+#include "fixtures/test_tasks.hpp"
+
+namespace {
+
+// A small tmpfs mounted for the life of the object.
+class SmallDisk {
+ public:
+  explicit SmallDisk(const char* size) {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "copper_full_XXXXXX").string();
+    if (mkdtemp(tmpl.data()) == nullptr) {
+      problem_ = std::string("mkdtemp: ") + std::strerror(errno);
+      return;
+    }
+    dir_ = tmpl;
+    const std::string options = std::string("size=") + size;
+    if (mount("tmpfs", dir_.c_str(), "tmpfs", 0, options.c_str()) != 0) {
+      problem_ = std::string("cannot mount a tmpfs: ") + std::strerror(errno);
+      return;
+    }
+    mounted_ = true;
+  }
+  ~SmallDisk() {
+    if (mounted_) umount2(dir_.c_str(), MNT_DETACH);
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+  bool ok() const { return mounted_; }
+  const std::string& problem() const { return problem_; }
+  std::filesystem::path file(const char* name) const { return dir_ / name; }
+
+ private:
+  std::filesystem::path dir_;
+  std::string problem_;
+  bool mounted_ = false;
+};
+
+// Checks the log holds copperlists 0..committed-1, in order.
+void check_prefix_readable(const std::filesystem::path& path, uint64_t committed) {
+  auto reader = copper::log::LogReader::open(path);
+  REQUIRE_MESSAGE(reader.ok(), reader.error_message());
+  uint64_t next = 0;
+  reader->for_each_copperlist([&](const copper::log::CopperListView& cl) {
+    CHECK(cl.id == next);
+    ++next;
+    return true;
+  });
+  CHECK(next >= committed);
+  CHECK(reader->check().missing_cls.empty());
+}
+
+}  // namespace
+
+TEST_CASE("log.disk_full.writer_stops_with_a_clear_error") {
+  SmallDisk disk("1m");
+  if (!disk.ok()) {
+    MESSAGE("skipped: " << disk.problem());
+    return;
+  }
+  auto built = testing_tasks::build_graph(R"({"tasks": [
+      {"id": "a", "type": "test/counter", "params": {"step": 1}}, {"id": "out", "type": "test/collect"}],
+    "connections": [{"from": "a", "to": "out"}]})");
+  REQUIRE(built.graph);
+  copper::log::WriterOptions options;
+  options.path = disk.file("full.copper");
+  options.slab_size = copper::log::kMinSlabSize;
+  auto writer = copper::log::LogWriter::create(options, *built.graph);
+  REQUIRE_MESSAGE(writer.ok(), writer.error_message());
+  copper::ManualClock clock;
+  copper::StopConditions stop;
+  stop.cycles = 10'000'000;  // far more than 1 MiB holds
+  auto report = copper::SerialExecutor(*built.graph, clock).run(stop, writer->get());
+  CHECK(report.reason == copper::StopReason::commit_failed);
+  REQUIRE(report.failure);
+  CHECK(report.failure->message.find("No space left on device") != std::string::npos);
+  CHECK((*writer)->close("disk full").message().find("No space left on device") != std::string::npos);
+  testing_tasks::Collected::instance().clear();
+  check_prefix_readable(options.path, report.committed);
+}
+
+TEST_CASE("log.disk_full.copper_record_exits_1_and_keeps_the_log") {
+  SmallDisk disk("20m");  // two and a half default 8 MiB slabs
+  if (!disk.ok()) {
+    MESSAGE("skipped: " << disk.problem());
+    return;
+  }
+  const auto path = disk.file("rover.copper");
+  const std::string command = std::string(COPPER_RECORD_PATH) + " --config " COPPER_SOURCE_DIR
+                              "/examples/rover.json --cycles 100000 -q -o " + path.string() + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string output;
+  std::array<char, 4096> buffer{};
+  while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  INFO(output);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 1);
+  CHECK(output.find("No space left on device") != std::string::npos);
+  check_prefix_readable(path, 1);
+}
