@@ -1,12 +1,16 @@
 // copper-record as a user runs it: exit codes and messages.
 #include <doctest/doctest.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
+
+#include "copper/log/reader.hpp"
 
 namespace {
 
@@ -84,4 +88,33 @@ TEST_CASE("cli.record.list_types") {
   auto outcome = run("--list-types");
   CHECK(outcome.exit_code == 0);
   CHECK(outcome.output.find("rover/pose_estimator") != std::string::npos);
+}
+
+TEST_CASE("cli.record.sigint_closes_the_log_cleanly") {
+  const auto path = std::filesystem::temp_directory_path() / ("copper_sigint_" + std::to_string(getpid()) + ".copper");
+  std::filesystem::remove(path);
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    const std::string out = path.string();
+    execl(COPPER_RECORD_PATH, COPPER_RECORD_PATH, "--config", COPPER_SOURCE_DIR "/examples/rover.json", "--cycles",
+          "0", "--rate", "200", "-q", "-o", out.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Give it time to start recording, then interrupt it as Ctrl-C would.
+  usleep(500'000);
+  kill(child, SIGINT);
+  int status = 0;
+  waitpid(child, &status, 0);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  auto reader = copper::log::LogReader::open(path);
+  REQUIRE_MESSAGE(reader.ok(), reader.error_message());
+  CHECK(reader->header().clean_close);
+  CHECK(reader->check().clean());
+  CHECK(reader->check().cl_count > 0);
+  bool signal_event = false;
+  for (const auto& event : reader->check().events) signal_event |= event.kind == copper::log::EventKind::signal;
+  CHECK(signal_event);
+  std::filesystem::remove(path);
 }

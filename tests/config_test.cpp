@@ -102,7 +102,7 @@ TEST_CASE("config.error.wrong_value_types") {
 TEST_CASE("config.error.bad_logging_policies") {
   auto built = build_graph(R"({"tasks": [{"id": "a", "type": "t"}],
                                "logging": {"fsync": "bytes:lots", "compress": "zstd:99"}})");
-  CHECK(built.says("logging.fsync", "bad policy \"bytes:lots\""));
+  CHECK(built.says("logging.fsync", "bad fsync policy \"bytes:lots\""));
   CHECK(built.says("logging.compress", "bad compression \"zstd:99\""));
   for (const char* good : {"none", "commit", "bytes:8MiB", "bytes:4096", "interval:20"}) {
     Diagnostics diags;

@@ -1,9 +1,10 @@
 #include "copper/config.hpp"
 
+#include "copper/log/policy.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -177,40 +178,6 @@ void parse_runtime(const json& runtime, Config& config, Diagnostics& diags) {
   reader.integer("threads", rt.threads, 0, 1024);
 }
 
-// "8MiB", "65536", "1GiB" -> bytes; nullopt when malformed or zero.
-std::optional<uint64_t> parse_byte_size(std::string_view text) {
-  uint64_t value = 0;
-  auto [rest, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || value == 0) return std::nullopt;
-  const std::string_view unit(rest, static_cast<size_t>(text.data() + text.size() - rest));
-  if (unit.empty() || unit == "B") return value;
-  if (unit == "KiB") return value << 10;
-  if (unit == "MiB") return value << 20;
-  if (unit == "GiB") return value << 30;
-  return std::nullopt;
-}
-
-bool valid_fsync_policy(std::string_view policy) {
-  if (policy == "none" || policy == "commit") return true;
-  if (policy.starts_with("bytes:")) return parse_byte_size(policy.substr(6)).has_value();
-  if (policy.starts_with("interval:")) {
-    uint64_t ms = 0;
-    auto text = policy.substr(9);
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
-    return ec == std::errc() && end == text.data() + text.size() && ms > 0;
-  }
-  return false;
-}
-
-bool valid_compression(std::string_view compress) {
-  if (compress == "none" || compress == "zstd") return true;
-  if (!compress.starts_with("zstd:")) return false;
-  int level = 0;
-  auto text = compress.substr(5);
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), level);
-  return ec == std::errc() && end == text.data() + text.size() && level >= 1 && level <= 22;
-}
-
 void parse_logging(const json& logging, Config& config, Diagnostics& diags) {
   ObjectReader reader(logging, "logging", diags, {"path", "fsync", "compress", "keyframe_interval"});
   LoggingConfig& log = config.logging;
@@ -218,11 +185,11 @@ void parse_logging(const json& logging, Config& config, Diagnostics& diags) {
   reader.string("fsync", log.fsync, false);
   reader.string("compress", log.compress, false);
   reader.integer("keyframe_interval", log.keyframe_interval, 0, UINT64_MAX);
-  if (!valid_fsync_policy(log.fsync))
-    diags.error(reader.at("fsync"),
-                fmt::format("bad policy \"{}\" (none, commit, bytes:N[KiB|MiB|GiB], interval:MS)", log.fsync));
-  if (!valid_compression(log.compress))
-    diags.error(reader.at("compress"), fmt::format("bad compression \"{}\" (none, zstd, zstd:1..22)", log.compress));
+  // The writer's own parsers: a value accepted here is one the writer takes.
+  if (auto policy = log::FsyncPolicy::parse(log.fsync); !policy.ok())
+    diags.error(reader.at("fsync"), std::string(policy.error_message()));
+  if (auto compression = log::Compression::parse(log.compress); !compression.ok())
+    diags.error(reader.at("compress"), std::string(compression.error_message()));
 }
 
 // nlohmann reports a byte offset; people want line and column.

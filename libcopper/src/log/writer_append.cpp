@@ -95,6 +95,10 @@ Status WriterCore::next_slab() {
     const uint32_t seen = slab_events_.load(std::memory_order_acquire);
     if (prepared_.load(std::memory_order_acquire) > next) break;
     if (background_failed_.load(std::memory_order_acquire)) return check_background();
+    if (slab_failed_.load(std::memory_order_acquire)) {
+      std::lock_guard lock(failure_mutex_);
+      return fail(slab_status_);
+    }
     if (!waited) slab_wake_.release();  // in case its ring was full of slabs close has since synced
     waited = true;
     slab_events_.wait(seen, std::memory_order_acquire);

@@ -195,6 +195,10 @@ class WriterCore {
   boost::lockfree::spsc_queue<Batch*, boost::lockfree::capacity<kBatches>> compressed_;
   std::atomic<uint32_t> compressed_events_{0};
   std::atomic<bool> background_failed_{false};
+  // The slab thread could not prepare a slab (a full disk): reported only
+  // when the appending thread needs that slab. Guarded by failure_mutex_.
+  Status slab_status_;
+  std::atomic<bool> slab_failed_{false};
   std::mutex failure_mutex_;  // guards background_status_; error path only
   Status background_status_;
   std::atomic<bool> stop_slabs_{false}, stop_flusher_{false}, stop_compressor_{false};

@@ -1,5 +1,6 @@
 // The writer's helpers. Each blocks on its own semaphore when idle; none
 // touches what the appending thread owns.
+#include <sys/mman.h>
 #include <zstd.h>
 
 #include <chrono>
@@ -36,9 +37,14 @@ void WriterCore::set_background_failure(Status status) {
 namespace {
 
 // Takes the first-write page faults of a fresh slab here rather than on the
-// commit path (they cost about half of a small commit). The bytes written
-// are the zeros already there.
+// commit path (they cost about half of a small commit). MADV_POPULATE_WRITE
+// (Linux 5.14) does it in one call, several times faster than a fault per
+// page; older kernels get the page-by-page touch, writing the zeros already
+// there.
 void prefault(const Mapping& mapping) {
+#ifdef MADV_POPULATE_WRITE
+  if (madvise(mapping.data(), mapping.size(), MADV_POPULATE_WRITE) == 0) return;
+#endif
   constexpr uint64_t kPage = 4096;
   auto* bytes = reinterpret_cast<volatile uint8_t*>(mapping.data());
   for (uint64_t at = 0; at < mapping.size(); at += kPage) bytes[at] = 0;
@@ -83,7 +89,17 @@ void WriterCore::slab_loop() {
       Status status = prepare_slab(next);
       if (!status.ok()) {
         failed = true;
-        set_background_failure(std::move(status));
+        if (zstd_) {
+          // Batches in memory still need room in the file: stop now, while
+          // the prepared slabs can take them.
+          set_background_failure(std::move(status));
+        } else {
+          // Not a failure of the log yet: the prepared slabs still have
+          // room. The appending thread reports it when it needs this slab.
+          std::lock_guard lock(failure_mutex_);
+          slab_status_ = std::move(status);
+          slab_failed_.store(true, std::memory_order_release);
+        }
       }
       slab_events_.fetch_add(1, std::memory_order_release);
       slab_events_.notify_all();
