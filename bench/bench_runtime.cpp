@@ -1,15 +1,27 @@
-// Per-cycle overhead of the serial runtime ("caterpillar"): a source and a
-// chain of 8 tasks passing a small message. The baseline, run in the same
-// process, calls the very same task objects directly and memcpys each
-// output into a buffer: the floor any runtime must pay. Printed as ns per
-// copperlist and as the runtime/floor ratio (target: at most 2x).
+// Per-cycle overhead of the executors ("caterpillar"): a source and a chain
+// of 8 tasks passing a small message, then the rover graph.
+//
+// The baseline, run in the same process, calls the very same task objects
+// directly and memcpys each output into a buffer: the floor any runtime must
+// pay. Printed as ns per copperlist and as ratios: serial / floor (target at
+// most 2x), parallel with max_in_flight 1 / serial (target at most 1.10x),
+// parallel with max_in_flight 8 / serial; each without a log and with a log
+// (policy none, the file in $TMPDIR). The rover rows give CL/s, serial
+// against parallel.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <optional>
 #include <vector>
 
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "copper/log/writer.hpp"
 #include "copper/registry.hpp"
 #include "copper/runtime.hpp"
 
@@ -42,7 +54,7 @@ class Segment : public copper::Task<Payload, Payload> {
 COPPER_REGISTER_TASK(Segment, "bench/segment");
 
 constexpr int kChain = 8;
-constexpr uint64_t kCycles = 2'000'000;
+constexpr uint64_t kCycles = 1'000'000;
 constexpr int kRepeats = 5;
 
 std::string caterpillar_config() {
@@ -76,35 +88,118 @@ double bare_loop_ns(copper::Graph& graph) {
   return static_cast<double>(elapsed) / kCycles;
 }
 
-double serial_ns(copper::Graph& graph) {
+enum class Mode { serial, parallel1, parallel8 };
+
+const char* name(Mode mode) {
+  switch (mode) {
+    case Mode::serial: return "serial";
+    case Mode::parallel1: return "parallel, in flight 1";
+    case Mode::parallel8: return "parallel, in flight 8";
+  }
+  return "?";
+}
+
+std::unique_ptr<copper::Executor> make(Mode mode, copper::Graph& graph, const copper::Clock& clock) {
+  if (mode == Mode::serial) return std::make_unique<copper::SerialExecutor>(graph, clock);
+  copper::ParallelOptions options;
+  options.max_in_flight = mode == Mode::parallel1 ? 1 : 8;
+  options.threads = 2;
+  return std::make_unique<copper::ParallelExecutor>(graph, clock, options);
+}
+
+// ns per copperlist of `cycles` cycles; with `logged`, into a LogWriter
+// (policy none) that is closed, and the file removed, afterwards.
+double executor_ns(copper::Graph& graph, Mode mode, bool logged, uint64_t cycles) {
+  std::unique_ptr<copper::log::LogWriter> writer;
+  const auto path = std::filesystem::temp_directory_path() / "copper_bench_runtime.copper";
+  if (logged) {
+    copper::log::WriterOptions options;
+    options.path = path;
+    options.overwrite = true;
+    options.fsync = copper::log::FsyncPolicy::none();
+    auto created = copper::log::LogWriter::create(options, graph);
+    if (!created.ok()) {
+      fmt::print(stderr, "{}\n", created.error_message());
+      std::exit(1);
+    }
+    writer = std::move(created.value());
+  }
   copper::ManualClock clock;
   copper::StopConditions stop;
-  stop.cycles = kCycles;
-  auto report = copper::SerialExecutor(graph, clock).run(stop);
-  return static_cast<double>(report.wall_time) / kCycles;
+  stop.cycles = cycles;
+  const auto report = make(mode, graph, clock)->run(stop, writer.get());
+  if (!report.ok() || report.committed != cycles) {
+    fmt::print(stderr, "{} run failed\n", name(mode));
+    std::exit(1);
+  }
+  if (writer) {
+    (void)writer->close("done");
+    writer.reset();
+    std::filesystem::remove(path);
+  }
+  return static_cast<double>(report.wall_time) / static_cast<double>(cycles);
+}
+
+std::optional<copper::Graph> build(const std::string& json) {
+  copper::Diagnostics diags;
+  auto config = copper::parse_config(json, diags);
+  auto graph = config ? copper::Graph::build(*config, copper::Registry::global(), diags) : std::nullopt;
+  if (!graph) fmt::print(stderr, "{}", diags.to_string());
+  return graph;
+}
+
+void caterpillar(copper::Graph& graph, bool logged) {
+  // Interleaved so drift on a noisy machine hits every row; best of kRepeats.
+  double floor = 1e18;
+  std::array<double, 3> best{1e18, 1e18, 1e18};
+  const std::array<Mode, 3> modes{Mode::serial, Mode::parallel1, Mode::parallel8};
+  for (int r = 0; r < kRepeats; ++r) {
+    floor = std::min(floor, bare_loop_ns(graph));
+    for (size_t m = 0; m < modes.size(); ++m) best[m] = std::min(best[m], executor_ns(graph, modes[m], logged, kCycles));
+  }
+  fmt::print("caterpillar: source + {} tasks, {} cycles, best of {}, {}\n", kChain, kCycles, kRepeats,
+             logged ? "logged (policy none)" : "no log");
+  fmt::print("  {:<28} {:>8.1f} ns/CL\n", "bare loop (floor)", floor);
+  fmt::print("  {:<28} {:>8.1f} ns/CL  {:.2f}x floor (target <= 2.00x)\n", name(Mode::serial), best[0], best[0] / floor);
+  fmt::print("  {:<28} {:>8.1f} ns/CL  {:.3f}x serial (target <= 1.10x)\n", name(Mode::parallel1), best[1],
+             best[1] / best[0]);
+  fmt::print("  {:<28} {:>8.1f} ns/CL  {:.3f}x serial\n", name(Mode::parallel8), best[2], best[2] / best[0]);
+  fmt::print("RESULT bench=runtime.caterpillar log={} floor_ns={:.1f} serial_ns={:.1f} parallel1_ns={:.1f} "
+             "parallel8_ns={:.1f} serial_over_floor={:.3f} parallel1_over_serial={:.3f} parallel8_over_serial={:.3f}\n",
+             logged ? "none" : "off", floor, best[0], best[1], best[2], best[0] / floor, best[1] / best[0],
+             best[2] / best[0]);
+}
+
+std::string read_rover_config() {
+  std::ifstream in(COPPER_SOURCE_DIR "/examples/rover.json");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void rover() {
+  constexpr uint64_t kRoverCycles = 3000;
+  auto graph = build(read_rover_config());
+  if (!graph) std::exit(1);
+  double serial = 1e18, parallel = 1e18;
+  for (int r = 0; r < 3; ++r) {
+    serial = std::min(serial, executor_ns(*graph, Mode::serial, false, kRoverCycles));
+    parallel = std::min(parallel, executor_ns(*graph, Mode::parallel8, false, kRoverCycles));
+  }
+  fmt::print("rover: {} cycles, best of 3, no log\n", kRoverCycles);
+  fmt::print("  {:<28} {:>8.0f} CL/s\n", name(Mode::serial), 1e9 / serial);
+  fmt::print("  {:<28} {:>8.0f} CL/s  {:.2f}x serial\n", "parallel, in flight 8, 2 thr", 1e9 / parallel, serial / parallel);
+  fmt::print("RESULT bench=runtime.rover serial_cl_per_s={:.0f} parallel_cl_per_s={:.0f} speedup={:.3f}\n", 1e9 / serial,
+             1e9 / parallel, serial / parallel);
 }
 
 }  // namespace
 
 int main() {
-  copper::Diagnostics diags;
-  auto config = copper::parse_config(caterpillar_config(), diags);
-  auto graph = config ? copper::Graph::build(*config, copper::Registry::global(), diags) : std::nullopt;
-  if (!graph) {
-    fmt::print(stderr, "{}", diags.to_string());
-    return 1;
-  }
-  // Interleave the two so drift on a noisy machine hits both; keep the best.
-  double floor = 1e18, serial = 1e18;
-  for (int r = 0; r < kRepeats; ++r) {
-    floor = std::min(floor, bare_loop_ns(*graph));
-    serial = std::min(serial, serial_ns(*graph));
-  }
-  fmt::print("caterpillar: source + {} tasks, {} cycles, best of {}\n", kChain, kCycles, kRepeats);
-  fmt::print("{:<24} {:>10.1f} ns/CL\n", "bare loop (floor)", floor);
-  fmt::print("{:<24} {:>10.1f} ns/CL  ratio {:.2f}x floor (target <= 2.00x)\n", "serial executor", serial,
-             serial / floor);
-  fmt::print("RESULT bench=runtime.caterpillar floor_ns={:.1f} serial_ns={:.1f} ratio={:.3f}\n", floor, serial,
-             serial / floor);
+  auto graph = build(caterpillar_config());
+  if (!graph) return 1;
+  caterpillar(*graph, false);
+  caterpillar(*graph, true);
+  rover();
   return 0;
 }

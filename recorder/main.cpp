@@ -29,6 +29,9 @@ struct Options {
   std::optional<double> rate_hz;
   std::optional<std::string> fsync;
   std::optional<std::string> compress;
+  std::optional<std::string> mode;
+  std::optional<uint32_t> max_in_flight;
+  std::optional<uint32_t> threads;
   bool force = false;
   bool check_only = false;
   bool list_types = false;
@@ -56,6 +59,9 @@ std::optional<copper::Config> load_config(const Options& options) {
     if (!options.output.empty()) config->logging.path = options.output;
     if (options.fsync) config->logging.fsync = *options.fsync;
     if (options.compress) config->logging.compress = *options.compress;
+    if (options.mode) config->runtime.mode = *options.mode == "parallel" ? copper::RunMode::parallel : copper::RunMode::serial;
+    if (options.max_in_flight) config->runtime.max_in_flight = *options.max_in_flight;
+    if (options.threads) config->runtime.threads = *options.threads;
   }
   for (const auto& item : diags.all()) fmt::print(stderr, "{}: {}\n", options.config_path, item.to_string());
   return config;
@@ -109,6 +115,16 @@ void print_summary(const copper::RunReport& report, const copper::TimingStats& s
              seconds > 0 ? static_cast<double>(log.file_bytes) / 1e6 / seconds : 0.0, ratio, log.syncs, log.keyframes);
 }
 
+void print_mode(const copper::RuntimeConfig& runtime) {
+  if (runtime.mode == copper::RunMode::serial) {
+    fmt::print(stderr, "mode: serial\n");
+    return;
+  }
+  const auto options = copper::ParallelOptions::from(runtime);
+  fmt::print(stderr, "mode: parallel, max_in_flight {}, threads {}\n", options.max_in_flight,
+             options.threads != 0 ? fmt::format("{}", options.threads) : "auto");
+}
+
 // Records how the run ended, then closes the log; returns the close status.
 copper::Status finish_log(copper::log::LogWriter& writer, const copper::RunReport& report) {
   using copper::log::EventKind;
@@ -150,12 +166,13 @@ int run(const Options& options) {
   if (writer) sinks.add(writer.get());
   sinks.add(&stats);
   sinks.add(&counter);
-  copper::SerialExecutor executor(*graph, clock);
-  executor.set_keyframe_interval(writer ? config->logging.keyframe_interval : 0);
+  auto executor = copper::make_executor(*graph, clock, graph->config().runtime);
+  executor->set_keyframe_interval(writer ? config->logging.keyframe_interval : 0);
+  print_mode(graph->config().runtime);
   copper::RunReport report;
   {
     copper::record::ProgressLine progress(counter, [&] { return writer ? writer->appended_bytes() : 0; });
-    report = executor.run(stop, &sinks);
+    report = executor->run(stop, &sinks);
   }
   const copper::Status closed = writer ? finish_log(*writer, report) : copper::Status();
   if (!options.quiet) print_summary(report, stats, writer.get(), config->logging.path);
@@ -178,6 +195,13 @@ int main(int argc, char** argv) {
   app.add_option("--rate", options.rate_hz, "cycles per second, 0 = unthrottled (overrides runtime.rate_hz)");
   app.add_option("--fsync", options.fsync, "none | commit | bytes:N[KiB|MiB|GiB] | interval:MS");
   app.add_option("--compress", options.compress, "none | zstd | zstd:LEVEL");
+  app.add_option("--mode", options.mode, "serial | parallel (overrides runtime.mode)")
+      ->check(CLI::IsMember({"serial", "parallel"}));
+  app.add_option("--max-in-flight", options.max_in_flight,
+                 "parallel mode: copperlists admitted, not yet committed (overrides runtime.max_in_flight)")
+      ->check(CLI::Range(1, 4096));
+  app.add_option("--threads", options.threads, "parallel mode: workers, 0 = one per hardware thread")
+      ->check(CLI::Range(0, 1024));
   app.add_flag("-f,--force", options.force, "overwrite an existing log");
   app.add_flag("--check", options.check_only, "validate the config and exit");
   app.add_flag("--list-types", options.list_types, "list the task types this binary knows");

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "copper/log/reader.hpp"
 
@@ -117,4 +118,49 @@ TEST_CASE("cli.record.sigint_closes_the_log_cleanly") {
   for (const auto& event : reader->check().events) signal_event |= event.kind == copper::log::EventKind::signal;
   CHECK(signal_event);
   std::filesystem::remove(path);
+}
+
+namespace {
+
+// Every slot's bytes of every copperlist, in file order: the payload stream.
+std::vector<std::vector<uint8_t>> payload_stream(const std::filesystem::path& path) {
+  auto reader = copper::log::LogReader::open(path);
+  REQUIRE_MESSAGE(reader.ok(), reader.error_message());
+  CHECK(reader->check().clean());
+  std::vector<std::vector<uint8_t>> stream;
+  uint64_t expected_id = 0;
+  reader->for_each_copperlist([&](const copper::log::CopperListView& cl) {
+    CHECK(cl.id == expected_id++);
+    for (const auto& slot : cl.slots) stream.emplace_back(slot.bytes.begin(), slot.bytes.end());
+    return true;
+  });
+  return stream;
+}
+
+}  // namespace
+
+TEST_CASE("cli.record.parallel_log_carries_the_serial_payload_stream") {
+  const auto dir = std::filesystem::temp_directory_path();
+  const auto serial = dir / "cli_rover_serial.copper";
+  const auto parallel = dir / "cli_rover_parallel.copper";
+  const std::string common = "--config " COPPER_SOURCE_DIR "/examples/rover.json --cycles 120 --force -q ";
+  auto serial_run = run(common + "--mode serial -o " + serial.string());
+  INFO(serial_run.output);
+  REQUIRE(serial_run.exit_code == 0);
+  auto parallel_run = run(common + "--mode parallel --max-in-flight 8 --threads 3 -o " + parallel.string());
+  INFO(parallel_run.output);
+  REQUIRE(parallel_run.exit_code == 0);
+  CHECK(parallel_run.output.find("mode: parallel, max_in_flight 8, threads 3") != std::string::npos);
+  const auto serial_stream = payload_stream(serial);
+  REQUIRE(serial_stream.size() >= 120);
+  CHECK(payload_stream(parallel) == serial_stream);
+  std::filesystem::remove(serial);
+  std::filesystem::remove(parallel);
+}
+
+TEST_CASE("cli.record.bad_mode_exits_2") {
+  auto outcome = run("--config " COPPER_SOURCE_DIR "/examples/rover.json --mode sideways");
+  INFO(outcome.output);
+  CHECK(outcome.exit_code == 2);
+  CHECK(outcome.output.find("sideways") != std::string::npos);
 }

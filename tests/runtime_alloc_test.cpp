@@ -22,10 +22,14 @@ namespace {
 // threads (the log writer's slab thread, say) may allocate; the per-cycle
 // path may not.
 thread_local bool g_counting = false;
+// Parallel runs: every thread is counted (the executor's workers run the
+// cycles), so no log writer, whose helper threads may allocate, is used.
+std::atomic<bool> g_counting_all_threads{false};
 std::atomic<uint64_t> g_allocations{0};
 
 void* counted_alloc(std::size_t size) {
-  if (g_counting) g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (g_counting || g_counting_all_threads.load(std::memory_order_relaxed))
+    g_allocations.fetch_add(1, std::memory_order_relaxed);
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
   throw std::bad_alloc();
 }
@@ -49,13 +53,18 @@ class CountingSink final : public copper::CommitSink {
     if (cl.id == from_) {
       g_allocations = 0;
       g_counting = true;
+      g_counting_all_threads = all_threads;
     } else if (cl.id == to_) {
       g_counting = false;
+      g_counting_all_threads = false;
       counted = g_allocations.load();
+    } else {
+      g_counting = cl.id > from_ && cl.id < to_;  // commits may come from any worker thread
     }
     return {};
   }
   uint64_t counted = UINT64_MAX;
+  bool all_threads = false;
 
  private:
   uint64_t from_, to_;
@@ -63,7 +72,8 @@ class CountingSink final : public copper::CommitSink {
 
 // With `log` set, the copperlists also go through a LogWriter (policy none)
 // before the counting sink, so its commit path is counted too.
-uint64_t allocations_in_steady_state(std::string_view graph_json, const char* log = nullptr) {
+uint64_t allocations_in_steady_state(std::string_view graph_json, const char* log = nullptr,
+                                     const copper::ParallelOptions* parallel = nullptr) {
   auto built = testing_tasks::build_graph(graph_json);
   INFO(built.diags.to_string());
   REQUIRE(built.graph);
@@ -85,8 +95,13 @@ uint64_t allocations_in_steady_state(std::string_view graph_json, const char* lo
   sinks.add(&counter);
   copper::StopConditions stop;
   stop.cycles = 600;
-  copper::SerialExecutor executor(*built.graph, clock);
-  auto report = executor.run(stop, &sinks);
+  counter.all_threads = parallel != nullptr;
+  std::unique_ptr<copper::Executor> executor;
+  if (parallel)
+    executor = std::make_unique<copper::ParallelExecutor>(*built.graph, clock, *parallel);
+  else
+    executor = std::make_unique<copper::SerialExecutor>(*built.graph, clock);
+  auto report = executor->run(stop, &sinks);
   REQUIRE(report.ok());
   if (writer) {
     CHECK(writer->close("done").ok());
@@ -135,4 +150,16 @@ TEST_CASE("log.alloc.rover_recorded_steady_state_allocates_nothing") {
   const std::string rover = read_rover_config();
   REQUIRE_FALSE(rover.empty());
   CHECK(allocations_in_steady_state(rover, "copper_alloc_rover.copper") == 0);
+}
+
+TEST_CASE("runtime.alloc.parallel_steady_state_allocates_nothing") {
+  const std::string rover = read_rover_config();
+  REQUIRE_FALSE(rover.empty());
+  for (uint32_t in_flight : {1u, 8u}) {
+    copper::ParallelOptions options;
+    options.max_in_flight = in_flight;
+    options.threads = 3;
+    INFO("max_in_flight " << in_flight);
+    CHECK(allocations_in_steady_state(rover, nullptr, &options) == 0);
+  }
 }

@@ -7,6 +7,7 @@
 #include <csignal>
 
 #include "task_invoker.hpp"
+#include "task_lifecycle.hpp"
 
 namespace copper {
 
@@ -76,48 +77,11 @@ SerialExecutor::SerialExecutor(Graph& graph, const Clock& clock)
   for (const TaskNode& node : graph.tasks()) inputs_.emplace_back(node.input_slots.size(), nullptr);
 }
 
-// Starts tasks in topological order (sensors before the tasks reading them).
-bool SerialExecutor::start_tasks(RunReport& report) {
-  const auto& order = graph_.order();
-  for (size_t position = 0; position < order.size(); ++position) {
-    TaskNode& node = graph_.tasks()[order[position]];
-    Context ctx{0, clock_.now(), node.index, node.id, nullptr};
-    Status status = detail::guarded([&] { return node.impl->start(ctx); });
-    if (!status.ok()) {
-      report.failure = TaskFailure{node.id, 0, "start", std::string(status.message())};
-      report.reason = StopReason::task_failed;
-      stop_tasks(position, 0, report);
-      return false;
-    }
-  }
-  return true;
-}
-
-// Stops the first `started` tasks of the topological order in reverse, so
-// actuators stop before the tasks feeding them; every one is stopped even if
-// another fails.
-void SerialExecutor::stop_tasks(size_t started, uint64_t last_id, RunReport& report) {
-  for (size_t position = started; position-- > 0;) {
-    TaskNode& node = graph_.tasks()[graph_.order()[position]];
-    Context ctx{last_id, clock_.now(), node.index, node.id, nullptr};
-    Status status = detail::guarded([&] { return node.impl->stop(ctx); });
-    if (!status.ok()) report.stop_failures.push_back({node.id, last_id, "stop", std::string(status.message())});
-  }
-}
-
-// Serially, no task has touched copperlist n yet when it is admitted, so
-// freezing them all here is the "state before n" cut.
-void SerialExecutor::freeze_tasks(CopperList& cl) {
-  cl.set_keyframe(true);
-  for (const TaskNode& node : graph_.tasks())
-    if (!node.impl->freeze(cl.frozen_state(node.index))) cl.frozen_state(node.index).clear();
-}
-
 // The hot path: one copperlist through every task, then the commit.
 bool SerialExecutor::run_cycle(uint64_t id, CommitSink* sink, RunReport& report) {
   CopperList& cl = pool_.for_cycle(id);
   cl.recycle(id, clock_.now(), fast_now());
-  if (keyframe_interval_ != 0 && id % keyframe_interval_ == 0) freeze_tasks(cl);
+  cl.set_keyframe(keyframe_interval_ != 0 && id % keyframe_interval_ == 0);
   for (uint32_t index : graph_.order()) {
     TaskNode& node = graph_.tasks()[index];
     const char* phase = "";
@@ -143,7 +107,7 @@ bool SerialExecutor::run_cycle(uint64_t id, CommitSink* sink, RunReport& report)
 RunReport SerialExecutor::run(const StopConditions& stop, CommitSink* sink) {
   RunReport report;
   const Nanos started = monotonic_now();
-  if (!start_tasks(report)) {
+  if (!detail::start_tasks(graph_, clock_, report)) {
     report.wall_time = monotonic_now() - started;
     return report;
   }
@@ -165,9 +129,22 @@ RunReport SerialExecutor::run(const StopConditions& stop, CommitSink* sink) {
     }
     if (!run_cycle(id, sink, report)) break;
   }
-  stop_tasks(graph_.order().size(), id, report);
+  detail::stop_tasks(graph_, clock_, graph_.order().size(), id, report);
   report.wall_time = monotonic_now() - started;
   return report;
+}
+
+ParallelOptions ParallelOptions::from(const RuntimeConfig& runtime) {
+  ParallelOptions options;
+  options.max_in_flight = runtime.max_in_flight;
+  options.threads = runtime.threads;
+  return options;
+}
+
+std::unique_ptr<Executor> make_executor(Graph& graph, const Clock& clock, const RuntimeConfig& runtime) {
+  if (runtime.mode == RunMode::parallel)
+    return std::make_unique<ParallelExecutor>(graph, clock, ParallelOptions::from(runtime));
+  return std::make_unique<SerialExecutor>(graph, clock);
 }
 
 }  // namespace copper

@@ -4,6 +4,7 @@
 
 #include <exception>
 #include <string>
+#include <vector>
 
 #include "copper/copperlist.hpp"
 #include "copper/graph.hpp"
@@ -23,10 +24,30 @@ Status guarded(Call&& call) {
   }
 }
 
-// preprocess(n), process(n), postprocess(n) for one task. On failure sets
-// `phase` and returns the error; the record's status says failed.
+// On a keyframe copperlist, the task's state just before it processes the
+// copperlist: in every executor this is the state after its previous
+// copperlist, so the frozen states form a consistent "before n" cut.
+inline Status freeze_task(TaskNode& node, CopperList& cl) {
+  std::vector<uint8_t>& state = cl.frozen_state(node.index);
+  return guarded([&] {
+    if (!node.impl->freeze(state)) state.clear();
+    return Status();
+  });
+}
+
+// [freeze], preprocess(n), process(n), postprocess(n) for one task. On
+// failure sets `phase` and returns the error; the record's status says
+// failed.
 inline Status invoke_task(TaskNode& node, CopperList& cl, const void** inputs, const char*& phase) {
   TaskRecord& record = cl.record(node.index);
+  if (cl.is_keyframe()) {
+    phase = "freeze";
+    Status frozen = freeze_task(node, cl);
+    if (!frozen.ok()) {
+      record.status = TaskStatus::failed;
+      return frozen;
+    }
+  }
   void* output = nullptr;
   Context ctx{cl.id, cl.time, node.index, node.id, nullptr, &cl.text_log(node.index)};
   if (node.output_slot != kNoSlot) {

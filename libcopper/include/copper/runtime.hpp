@@ -1,11 +1,14 @@
 // Executors: run a planned Graph cycle after cycle and hand every completed
 // copperlist, in id order, to a CommitSink (the log writer, statistics...).
 //
-// The per-cycle path lives in SerialExecutor::run_cycle and the task call in
-// src/task_invoker.hpp: no allocation, no map lookup, no string work there.
+// The per-cycle paths live in SerialExecutor::run_cycle, in
+// src/parallel_executor.cpp (ParallelRun::run_item) and, for the task call
+// itself, in src/task_invoker.hpp: no allocation, no map lookup, no string
+// work there.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -81,33 +84,78 @@ bool stop_requested();
 void request_stop();
 void clear_stop_request();
 
-// Admit cycle n, run every task in topological order, commit, recycle.
-class SerialExecutor {
+// What the recorder and replay drive: an executor runs the graph's tasks
+// cycle after cycle and commits every copperlist, in id order, to the sink.
+class Executor {
  public:
-  SerialExecutor(Graph& graph, const Clock& clock);
+  virtual ~Executor() = default;
 
   // Calls start() on every task, cycles until a stop condition, then stop()
   // on every task that started, whatever happened.
-  RunReport run(const StopConditions& stop, CommitSink* sink = nullptr);
+  virtual RunReport run(const StopConditions& stop, CommitSink* sink = nullptr) = 0;
 
   // Every `interval` copperlists (0: never), freeze each task that supports
   // it just before it processes that copperlist; the states travel with the
   // copperlist to the commit sink.
   void set_keyframe_interval(uint64_t interval) { keyframe_interval_ = interval; }
 
- private:
-  void freeze_tasks(CopperList& cl);
+ protected:
+  uint64_t keyframe_interval_ = 0;
+};
 
+// Admit cycle n, run every task in topological order, commit, recycle.
+class SerialExecutor final : public Executor {
+ public:
+  SerialExecutor(Graph& graph, const Clock& clock);
+
+  RunReport run(const StopConditions& stop, CommitSink* sink = nullptr) override;
+
+ private:
   bool run_cycle(uint64_t id, CommitSink* sink, RunReport& report);
-  bool start_tasks(RunReport& report);
-  void stop_tasks(size_t started, uint64_t last_id, RunReport& report);
 
   Graph& graph_;
   const Clock& clock_;
   CopperListPool pool_;
   // One input-pointer array per task, filled each cycle without allocating.
   std::vector<std::vector<const void*>> inputs_;
-  uint64_t keyframe_interval_ = 0;
 };
+
+struct ParallelOptions {
+  uint32_t max_in_flight = 4;  // copperlists admitted and not yet committed, >= 1
+  uint32_t threads = 0;        // workers; 0: one per hardware thread
+
+  static ParallelOptions from(const RuntimeConfig& runtime);
+};
+
+// Several copperlists in flight, every task still seeing them in order.
+//
+// A (task, copperlist n) pair runs as soon as its producers have finished n
+// and the task itself has finished n-1 (stateless tasks skip that second
+// rule and may run several copperlists at once). Independent branches of one
+// copperlist run at the same time. Copperlists are committed strictly in id
+// order; a source runs only once its copperlist is admitted, and at most
+// max_in_flight are admitted and not yet committed (backpressure, never a
+// drop). The thread calling run() works too; idle workers spin briefly, then
+// sleep. A failure at copperlist k stops admission: 0..k-1 are committed,
+// k and later are not, every task is stopped. The scheduling is in
+// src/parallel_executor.cpp, the per-node plan in src/parallel_plan.hpp.
+class ParallelExecutor final : public Executor {
+ public:
+  ParallelExecutor(Graph& graph, const Clock& clock, ParallelOptions options);
+  ~ParallelExecutor() override;
+
+  RunReport run(const StopConditions& stop, CommitSink* sink = nullptr) override;
+
+  const ParallelOptions& options() const { return options_; }
+
+ private:
+  Graph& graph_;
+  const Clock& clock_;
+  ParallelOptions options_;
+  CopperListPool pool_;
+};
+
+// The executor the runtime config asks for (mode, max_in_flight, threads).
+std::unique_ptr<Executor> make_executor(Graph& graph, const Clock& clock, const RuntimeConfig& runtime);
 
 }  // namespace copper

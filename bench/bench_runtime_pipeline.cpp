@@ -1,0 +1,298 @@
+// Throughput of the parallel executor on two pipelines, each against a
+// baseline in the same process:
+//
+// 1. CPU pipeline: image stripes through 8 compute stages (each a stateful
+//    task, so it sees the stripes in order) and a digest sink. Serial vs
+//    parallel (2 workers, 8 copperlists in flight): target speedup >= 1.8x
+//    on 2 cores. The same stage functions through oneTBB parallel_pipeline
+//    with serial_in_order filters and 8 tokens on 2 threads: target ours /
+//    TBB >= 0.95x. The three digests must agree.
+// 2. Latency-bound chain: 8 stages that each wait about 1 ms (simulated
+//    I/O). Serial vs parallel (8 workers, 8 in flight): target speedup
+//    >= 0.9 x min(stages, max_in_flight) = 7.2x.
+#include <fmt/format.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#if COPPER_HAVE_TBB
+#include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/parallel_pipeline.h>
+#endif
+
+#include "copper/registry.hpp"
+#include "copper/runtime.hpp"
+
+namespace {
+
+constexpr int kStages = 8;
+constexpr size_t kStripeBytes = 16 * 1024;
+constexpr int kPasses = 6;  // per stage: about 20-40 us of work on a stripe
+constexpr uint64_t kStripes = 3000;
+constexpr uint32_t kInFlight = 8;
+constexpr int kRepeats = 3;
+
+struct Stripe {
+  uint64_t seq = 0;
+  std::vector<uint8_t> pixels;
+};
+BOOST_DESCRIBE_STRUCT(Stripe, (), (seq, pixels))
+
+struct Tick {
+  uint64_t seq = 0;
+};
+BOOST_DESCRIBE_STRUCT(Tick, (), (seq))
+
+// --- the workload, shared by copper tasks and TBB filters
+
+void fill_stripe(uint64_t seq, uint8_t* out) {
+  uint64_t x = seq * 0x9e3779b97f4a7c15ULL + 1;
+  for (size_t i = 0; i < kStripeBytes; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    out[i] = static_cast<uint8_t>(x);
+  }
+}
+
+// A 3-tap filter, `kPasses` times, different per stage.
+void run_stage(int stage, const uint8_t* in, uint8_t* out) {
+  std::array<uint8_t, kStripeBytes> scratch;
+  const uint8_t* src = in;
+  for (int pass = 0; pass < kPasses; ++pass) {
+    uint8_t* dst = pass % 2 == 0 ? out : scratch.data();
+    const auto gain = static_cast<uint8_t>(2 * stage + 3 + pass);
+    dst[0] = src[0];
+    for (size_t i = 1; i + 1 < kStripeBytes; ++i)
+      dst[i] = static_cast<uint8_t>(src[i] * gain + src[i - 1] + (src[i + 1] >> 1) + stage);
+    dst[kStripeBytes - 1] = src[kStripeBytes - 1];
+    src = dst;
+  }
+  if (src != out) std::copy(src, src + kStripeBytes, out);
+}
+
+uint64_t fold_digest(uint64_t digest, const uint8_t* pixels) { return XXH3_64bits_withSeed(pixels, kStripeBytes, digest); }
+
+std::atomic<uint64_t> g_digest{0};
+
+// --- as copper tasks
+
+class StripeSource : public copper::Source<Stripe> {
+ public:
+  copper::Status process(const copper::Context& ctx, Stripe& out) override {
+    out.seq = ctx.cl_id;
+    out.pixels.resize(kStripeBytes);
+    fill_stripe(ctx.cl_id, out.pixels.data());
+    return {};
+  }
+};
+COPPER_REGISTER_TASK(StripeSource, "bench/stripes");
+
+class StripeStage : public copper::Task<Stripe, Stripe> {
+ public:
+  explicit StripeStage(copper::Params& params) : stage_(params.get<int32_t>("stage")) {}
+  copper::Status process(const copper::Context&, const Stripe& in, Stripe& out) override {
+    out.seq = in.seq;
+    out.pixels.resize(kStripeBytes);
+    run_stage(stage_, in.pixels.data(), out.pixels.data());
+    return {};
+  }
+
+ private:
+  int stage_;
+};
+COPPER_REGISTER_TASK(StripeStage, "bench/stripe_stage");
+
+class StripeDigest : public copper::Sink<Stripe> {
+ public:
+  copper::Status start(const copper::Context&) override {
+    digest_ = 0;
+    return {};
+  }
+  copper::Status process(const copper::Context&, const Stripe& in) override {
+    digest_ = fold_digest(digest_, in.pixels.data());
+    g_digest.store(digest_, std::memory_order_relaxed);
+    return {};
+  }
+
+ private:
+  uint64_t digest_ = 0;
+};
+COPPER_REGISTER_TASK(StripeDigest, "bench/stripe_digest");
+
+class TickSource : public copper::Source<Tick> {
+ public:
+  copper::Status process(const copper::Context& ctx, Tick& out) override {
+    out.seq = ctx.cl_id;
+    return {};
+  }
+};
+COPPER_REGISTER_TASK(TickSource, "bench/ticks");
+
+// Simulated I/O: blocks about 1 ms, like a driver waiting on a device.
+class WaitStage : public copper::Task<Tick, Tick> {
+ public:
+  copper::Status process(const copper::Context&, const Tick& in, Tick& out) override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    out.seq = in.seq;
+    return {};
+  }
+};
+COPPER_REGISTER_TASK(WaitStage, "bench/wait_1ms");
+
+class TickSink : public copper::Sink<Tick> {
+ public:
+  copper::Status process(const copper::Context&, const Tick&) override { return {}; }
+};
+COPPER_REGISTER_TASK(TickSink, "bench/tick_sink");
+
+std::string chain_config(const char* source, const char* stage, const char* sink, bool stage_param) {
+  std::string tasks = fmt::format(R"({{"id": "src", "type": "{}"}})", source);
+  std::string connections;
+  for (int i = 0; i < kStages; ++i) {
+    const std::string params = stage_param ? fmt::format(R"(, "params": {{"stage": {}}})", i) : "";
+    tasks += fmt::format(R"(, {{"id": "s{}", "type": "{}"{}}})", i, stage, params);
+    connections += fmt::format(R"({}{{"from": "{}", "to": "s{}"}})", i ? ", " : "", i ? fmt::format("s{}", i - 1) : "src", i);
+  }
+  tasks += fmt::format(R"(, {{"id": "sink", "type": "{}"}})", sink);
+  connections += fmt::format(R"(, {{"from": "s{}", "to": "sink"}})", kStages - 1);
+  return fmt::format(R"({{"tasks": [{}], "connections": [{}]}})", tasks, connections);
+}
+
+copper::Graph build(const std::string& json) {
+  copper::Diagnostics diags;
+  auto config = copper::parse_config(json, diags);
+  auto graph = config ? copper::Graph::build(*config, copper::Registry::global(), diags) : std::nullopt;
+  if (!graph) {
+    fmt::print(stderr, "{}", diags.to_string());
+    std::exit(1);
+  }
+  return std::move(*graph);
+}
+
+// Seconds for `cycles` copperlists; serial when threads == 0.
+double run_copper(copper::Graph& graph, uint32_t threads, uint64_t cycles) {
+  copper::ManualClock clock;
+  std::unique_ptr<copper::Executor> executor;
+  if (threads == 0) {
+    executor = std::make_unique<copper::SerialExecutor>(graph, clock);
+  } else {
+    copper::ParallelOptions options;
+    options.max_in_flight = kInFlight;
+    options.threads = threads;
+    executor = std::make_unique<copper::ParallelExecutor>(graph, clock, options);
+  }
+  copper::StopConditions stop;
+  stop.cycles = cycles;
+  const auto report = executor->run(stop);
+  if (!report.ok() || report.committed != cycles) {
+    fmt::print(stderr, "run failed: {}\n", report.failure ? report.failure->describe() : "short");
+    std::exit(1);
+  }
+  return static_cast<double>(report.wall_time) / 1e9;
+}
+
+#if COPPER_HAVE_TBB
+// The same stages as serial_in_order filters; each token carries one buffer
+// per stage output, as a copperlist carries one slot per task output.
+double run_tbb(uint64_t& digest) {
+  struct Token {
+    uint64_t seq = 0;
+    std::array<std::vector<uint8_t>, kStages + 1> buffers;
+  };
+  std::vector<Token> tokens(kInFlight);
+  for (Token& token : tokens)
+    for (auto& buffer : token.buffers) buffer.resize(kStripeBytes);
+  oneapi::tbb::global_control threads(oneapi::tbb::global_control::max_allowed_parallelism, 2);
+  uint64_t next = 0;
+  digest = 0;
+  const auto start = std::chrono::steady_clock::now();
+  auto filters =
+      oneapi::tbb::make_filter<void, Token*>(oneapi::tbb::filter_mode::serial_in_order,
+                                             [&](oneapi::tbb::flow_control& control) -> Token* {
+                                               if (next == kStripes) {
+                                                 control.stop();
+                                                 return nullptr;
+                                               }
+                                               Token* token = &tokens[next % kInFlight];
+                                               token->seq = next++;
+                                               fill_stripe(token->seq, token->buffers[0].data());
+                                               return token;
+                                             });
+  for (int stage = 0; stage < kStages; ++stage) {
+    filters = filters & oneapi::tbb::make_filter<Token*, Token*>(oneapi::tbb::filter_mode::serial_in_order,
+                                                                 [stage](Token* token) {
+                                                                   run_stage(stage, token->buffers[stage].data(),
+                                                                             token->buffers[stage + 1].data());
+                                                                   return token;
+                                                                 });
+  }
+  const auto whole = filters & oneapi::tbb::make_filter<Token*, void>(oneapi::tbb::filter_mode::serial_in_order,
+                                                                      [&](Token* token) {
+                                                                        digest = fold_digest(digest, token->buffers[kStages].data());
+                                                                      });
+  oneapi::tbb::parallel_pipeline(kInFlight, whole);
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+#endif
+
+void cpu_pipeline() {
+  copper::Graph graph = build(chain_config("bench/stripes", "bench/stripe_stage", "bench/stripe_digest", true));
+  double serial = 1e18, parallel = 1e18, tbb = 1e18;
+  uint64_t serial_digest = 0, parallel_digest = 0, tbb_digest = 0;
+  for (int r = 0; r < kRepeats; ++r) {
+    serial = std::min(serial, run_copper(graph, 0, kStripes));
+    serial_digest = g_digest.load();
+    parallel = std::min(parallel, run_copper(graph, 2, kStripes));
+    parallel_digest = g_digest.load();
+#if COPPER_HAVE_TBB
+    tbb = std::min(tbb, run_tbb(tbb_digest));
+#endif
+  }
+  const bool digests_agree = serial_digest == parallel_digest && (tbb == 1e18 || tbb_digest == serial_digest);
+  const auto rate = [](double seconds) { return static_cast<double>(kStripes) / seconds; };
+  fmt::print("cpu pipeline: {} stripes of {} KiB through {} stages, {} in flight, best of {}\n", kStripes,
+             kStripeBytes / 1024, kStages, kInFlight, kRepeats);
+  fmt::print("  {:<30} {:>9.0f} stripes/s\n", "serial", rate(serial));
+  fmt::print("  {:<30} {:>9.0f} stripes/s  speedup {:.2f}x (target >= 1.80x)\n", "parallel, 2 workers", rate(parallel),
+             serial / parallel);
+  if (tbb != 1e18)
+    fmt::print("  {:<30} {:>9.0f} stripes/s  copper / TBB {:.3f}x (target >= 0.95x)\n",
+               "oneTBB parallel_pipeline, 2 thr", rate(tbb), tbb / parallel);
+  fmt::print("  digests {}: serial {:016x} parallel {:016x} tbb {:016x}\n", digests_agree ? "agree" : "DIFFER",
+             serial_digest, parallel_digest, tbb_digest);
+  fmt::print("RESULT bench=runtime.cpu_pipeline serial_per_s={:.0f} parallel_per_s={:.0f} tbb_per_s={:.0f} "
+             "speedup={:.3f} copper_over_tbb={:.3f} digests_agree={}\n",
+             rate(serial), rate(parallel), tbb != 1e18 ? rate(tbb) : 0.0, serial / parallel,
+             tbb != 1e18 ? tbb / parallel : 0.0, digests_agree ? 1 : 0);
+  if (!digests_agree) std::exit(1);
+}
+
+void latency_chain() {
+  constexpr uint64_t kCycles = 200;
+  copper::Graph graph = build(chain_config("bench/ticks", "bench/wait_1ms", "bench/tick_sink", false));
+  const double serial = run_copper(graph, 0, kCycles);
+  const double parallel = run_copper(graph, kInFlight, kCycles);
+  const double target = 0.9 * std::min<double>(kStages, kInFlight);
+  fmt::print("latency-bound chain: {} stages of ~1 ms, {} cycles\n", kStages, kCycles);
+  fmt::print("  {:<30} {:>9.1f} CL/s\n", "serial", static_cast<double>(kCycles) / serial);
+  fmt::print("  {:<30} {:>9.1f} CL/s  speedup {:.2f}x (target >= {:.1f}x)\n", "parallel, 8 workers, 8 in flight",
+             static_cast<double>(kCycles) / parallel, serial / parallel, target);
+  fmt::print("RESULT bench=runtime.latency_chain serial_s={:.3f} parallel_s={:.3f} speedup={:.3f} target={:.1f}\n",
+             serial, parallel, serial / parallel, target);
+}
+
+}  // namespace
+
+int main() {
+  cpu_pipeline();
+  latency_chain();
+  return 0;
+}

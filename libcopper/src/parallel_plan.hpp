@@ -1,0 +1,53 @@
+// The static half of parallel scheduling, worked out once per executor from
+// the graph and max_in_flight, so the per-cycle path only counts.
+//
+// Scheduling nodes are the graph's tasks plus one commit node (the last
+// index). A pair (node, copperlist n) becomes ready after a fixed number of
+// events, each of which happens exactly once per pair:
+//   - each producer of the node finished n (for the commit node: each leaf
+//     task, which implies every task, since a task runs after its producers);
+//   - the node finished n-1 ("gated": stateful tasks and the commit node,
+//     only when several copperlists may be in flight: with one, admission
+//     itself orders them);
+//   - copperlist n was admitted (roots, the sources: they have no producer).
+// A node needing a single event is ready the moment that event happens and
+// needs no counter at all: with max_in_flight = 1 a chain runs with no atomic
+// read-modify-write, which is how parallel mode stays as cheap as serial.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "copper/graph.hpp"
+
+namespace copper::detail {
+
+struct PlanNode {
+  uint32_t needed = 0;         // events making (node, n) ready, for n >= 1
+  bool root = false;           // waits for its copperlist's admission
+  bool gated = false;          // (node, n+1) waits for (node, n)
+  std::vector<uint32_t> feeds; // finishing (node, n) is an event of (feed, n)
+
+  // Copperlist 0 has no predecessor to wait for.
+  uint32_t needed_for(uint64_t cl_id) const { return needed - (gated && cl_id == 0 ? 1 : 0); }
+  bool needs_counter() const { return needed > 1; }
+};
+
+class ParallelPlan {
+ public:
+  ParallelPlan(const Graph& graph, uint32_t max_in_flight);
+
+  const std::vector<PlanNode>& nodes() const { return nodes_; }
+  const PlanNode& node(uint32_t index) const { return nodes_[index]; }
+  uint32_t commit_node() const { return static_cast<uint32_t>(nodes_.size() - 1); }
+  const std::vector<uint32_t>& roots() const { return roots_; }
+  // The most inputs any task has: the size of a worker's input scratch.
+  size_t max_inputs() const { return max_inputs_; }
+
+ private:
+  std::vector<PlanNode> nodes_;
+  std::vector<uint32_t> roots_;
+  size_t max_inputs_ = 0;
+};
+
+}  // namespace copper::detail

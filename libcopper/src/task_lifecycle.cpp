@@ -1,0 +1,34 @@
+#include "task_lifecycle.hpp"
+
+#include <string>
+
+#include "task_invoker.hpp"
+
+namespace copper::detail {
+
+bool start_tasks(Graph& graph, const Clock& clock, RunReport& report) {
+  const auto& order = graph.order();
+  for (size_t position = 0; position < order.size(); ++position) {
+    TaskNode& node = graph.tasks()[order[position]];
+    Context ctx{0, clock.now(), node.index, node.id, nullptr};
+    Status status = guarded([&] { return node.impl->start(ctx); });
+    if (!status.ok()) {
+      report.failure = TaskFailure{node.id, 0, "start", std::string(status.message())};
+      report.reason = StopReason::task_failed;
+      stop_tasks(graph, clock, position, 0, report);
+      return false;
+    }
+  }
+  return true;
+}
+
+void stop_tasks(Graph& graph, const Clock& clock, size_t started, uint64_t last_id, RunReport& report) {
+  for (size_t position = started; position-- > 0;) {
+    TaskNode& node = graph.tasks()[graph.order()[position]];
+    Context ctx{last_id, clock.now(), node.index, node.id, nullptr};
+    Status status = guarded([&] { return node.impl->stop(ctx); });
+    if (!status.ok()) report.stop_failures.push_back({node.id, last_id, "stop", std::string(status.message())});
+  }
+}
+
+}  // namespace copper::detail

@@ -1,0 +1,25 @@
+// Starting and stopping every task of a graph: shared by every executor, so
+// the order (start in topological order, stop in reverse) and the failure
+// handling are the same everywhere.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "copper/clock.hpp"
+#include "copper/graph.hpp"
+#include "copper/runtime.hpp"
+
+namespace copper::detail {
+
+// Calls start() in topological order (sensors before the tasks reading
+// them). On a failure, stops the tasks already started, fills the report and
+// returns false.
+bool start_tasks(Graph& graph, const Clock& clock, RunReport& report);
+
+// Calls stop() on the first `started` tasks of the topological order, in
+// reverse, so actuators stop before the tasks feeding them; every one is
+// stopped even if another fails, and each failure lands in the report.
+void stop_tasks(Graph& graph, const Clock& clock, size_t started, uint64_t last_id, RunReport& report);
+
+}  // namespace copper::detail
