@@ -14,7 +14,7 @@
 #include "copper/registry.hpp"
 #include "copper/runtime.hpp"
 #include "copper/stats.hpp"
-#include "progress.hpp"
+#include "copper/progress.hpp"
 
 namespace {
 
@@ -161,7 +161,7 @@ int run(const Options& options) {
   copper::install_stop_signal_handlers();
   copper::MonotonicClock clock;
   copper::TimingStats stats(*graph);
-  copper::record::CommitCounter counter;
+  copper::CommitCounter counter;
   copper::CommitFanout sinks;
   if (writer) sinks.add(writer.get());
   sinks.add(&stats);
@@ -171,7 +171,7 @@ int run(const Options& options) {
   print_mode(graph->config().runtime);
   copper::RunReport report;
   {
-    copper::record::ProgressLine progress(counter, [&] { return writer ? writer->appended_bytes() : 0; });
+    copper::ProgressLine progress(counter, [&] { return writer ? writer->appended_bytes() : 0; });
     report = executor->run(stop, &sinks);
   }
   const copper::Status closed = writer ? finish_log(*writer, report) : copper::Status();

@@ -468,3 +468,48 @@ TEST_CASE("runtime.parallel.make_executor_follows_the_config") {
   auto automatic = copper::make_executor(graph, clock, runtime);
   CHECK(dynamic_cast<ParallelExecutor*>(automatic.get())->options().threads >= 1);
 }
+
+namespace {
+
+// Times copperlist n at 7 * n and ends the input after copperlist 29.
+class TestFeed final : public copper::AdmissionFeed {
+ public:
+  bool admit(copper::CopperList& cl) override {
+    if (cl.id >= 30) return false;
+    cl.time = 7 * static_cast<copper::Nanos>(cl.id);
+    return true;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("runtime.feed.first_copperlist_and_input_end_in_both_executors") {
+  for (int parallel_mode = 0; parallel_mode < 2; ++parallel_mode) {
+    INFO("parallel " << parallel_mode);
+    copper::Graph graph = require_graph(R"({"tasks": [
+        {"id": "src", "type": "test/clocked"},
+        {"id": "acc", "type": "test/hist1"},
+        {"id": "out", "type": "test/hist_sink1"}],
+      "connections": [{"from": "src", "to": "acc"}, {"from": "acc", "to": "out"}]})");
+    copper::ManualClock clock(123456);
+    std::unique_ptr<copper::Executor> executor;
+    if (parallel_mode)
+      executor = std::make_unique<ParallelExecutor>(graph, clock, parallel(4, 2));
+    else
+      executor = std::make_unique<copper::SerialExecutor>(graph, clock);
+    TestFeed feed;
+    executor->set_admission_feed(&feed);
+    StreamCapture capture;
+    StopConditions stop;
+    stop.first_cl = 10;
+    const auto report = executor->run(stop, &capture);
+    CHECK(report.ok());
+    CHECK(report.reason == StopReason::input_ended);
+    CHECK(report.committed == 20);
+    REQUIRE(capture.stream.size() == 20);
+    for (size_t i = 0; i < capture.stream.size(); ++i) {
+      CHECK(capture.stream[i].id == 10 + i);
+      CHECK(capture.stream[i].time == 7 * static_cast<int64_t>(10 + i));
+    }
+  }
+}

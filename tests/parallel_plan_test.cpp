@@ -60,7 +60,7 @@ TEST_CASE("runtime.plan.several_in_flight_gate_stateful_nodes_and_commit") {
   CHECK(plan.node(kCommit).gated);
   CHECK(plan.node(kCommit).needed == 3);
   // Copperlist 0 has no previous one to wait for.
-  CHECK(plan.node(kJoin).needed_for(0) == 2);
-  CHECK(plan.node(kJoin).needed_for(1) == 3);
-  CHECK(plan.node(kStateless).needed_for(0) == 1);
+  CHECK(plan.node(kJoin).needed_for(true) == 2);
+  CHECK(plan.node(kJoin).needed_for(false) == 3);
+  CHECK(plan.node(kStateless).needed_for(true) == 1);
 }

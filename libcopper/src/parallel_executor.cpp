@@ -74,21 +74,23 @@ uint32_t worker_count(const ParallelOptions& options) {
 class ParallelRun {
  public:
   ParallelRun(Graph& graph, const Clock& clock, CopperListPool& pool, const detail::ParallelPlan& plan,
-              const StopConditions& stop, CommitSink* sink, uint64_t keyframe_interval)
+              const StopConditions& stop, CommitSink* sink, AdmissionFeed* feed, uint64_t keyframe_interval)
       : graph_(graph),
         clock_(clock),
         pool_(pool),
         plan_(plan),
         stop_(stop),
+        first_(stop.first_cl),
         sink_(sink),
+        feed_(feed),
         keyframe_interval_(keyframe_interval),
         in_flight_(pool.capacity()),
         period_(stop.rate_hz > 0 ? static_cast<Nanos>(std::llround(1e9 / stop.rate_hz)) : 0),
         counts_(plan.nodes().size() * pool.capacity()),
         queue_(plan.nodes().size() * pool.capacity() + 2) {
     for (uint32_t node = 0; node < plan_.nodes().size(); ++node)
-      for (uint64_t cl_id = 0; cl_id < in_flight_; ++cl_id)
-        count(node, cl_id).store(plan_.node(node).needed_for(cl_id), std::memory_order_relaxed);
+      for (uint64_t cl_id = first_; cl_id < first_ + in_flight_; ++cl_id)
+        count(node, cl_id).store(plan_.node(node).needed_for(cl_id == first_), std::memory_order_relaxed);
   }
 
   // Runs every admitted copperlist to its commit or its discard on
@@ -187,7 +189,7 @@ class ParallelRun {
         ok = false;
       }
     }
-    if (ok) committed_.store(cl_id + 1, std::memory_order_relaxed);
+    if (ok) committed_.store(cl_id + 1 - first_, std::memory_order_relaxed);
     retired_.fetch_add(1, std::memory_order_seq_cst);
     if (period_ == 0) {
       try_admit(cl_id + in_flight_, next);
@@ -207,27 +209,35 @@ class ParallelRun {
   void try_admit(uint64_t cl_id, Item& next) {
     if (closed_.load(std::memory_order_relaxed)) return;
     if (const std::optional<StopReason> reason = stop_reason(cl_id)) {
-      reason_ = *reason;
-      closed_.store(true, std::memory_order_seq_cst);
+      close(*reason);
       return;
     }
     CopperList& cl = pool_.for_cycle(cl_id);
     cl.recycle(cl_id, clock_.now(), fast_now());
     cl.set_keyframe(keyframe_interval_ != 0 && cl_id % keyframe_interval_ == 0);
-    admitted_.store(cl_id + 1, std::memory_order_seq_cst);
+    if (feed_ != nullptr && !feed_->admit(cl)) {
+      close(StopReason::input_ended);
+      return;
+    }
+    admitted_.store(cl_id + 1 - first_, std::memory_order_seq_cst);
     for (uint32_t root : plan_.roots()) deliver(root, cl_id, next);
+  }
+
+  void close(StopReason reason) {
+    reason_ = reason;
+    closed_.store(true, std::memory_order_seq_cst);
   }
 
   std::optional<StopReason> stop_reason(uint64_t cl_id) const {
     if (first_failure_.load(std::memory_order_acquire) != kNoFailure) return StopReason::task_failed;
-    if (stop_.cycles != 0 && cl_id >= stop_.cycles) return StopReason::cycle_limit;
+    if (stop_.cycles != 0 && cl_id - first_ >= stop_.cycles) return StopReason::cycle_limit;
     if (stop_.duration != 0 && monotonic_now() - started_ >= stop_.duration) return StopReason::duration_limit;
     if (stop_requested()) return StopReason::stop_requested;
     return std::nullopt;
   }
 
   void admit_first() {
-    for (uint64_t cl_id = 0; cl_id < in_flight_ && !closed_.load(); ++cl_id) admit_and_publish(cl_id);
+    for (uint64_t cl_id = first_; cl_id < first_ + in_flight_ && !closed_.load(); ++cl_id) admit_and_publish(cl_id);
     if (closed_.load() && retired_.load() == admitted_.load()) finish();
   }
 
@@ -244,9 +254,9 @@ class ParallelRun {
   // Rate-limited runs: admit copperlist n at started + n * period (absolute
   // deadlines do not drift), once its slot is free.
   void admit_on_deadlines() {
-    for (uint64_t cl_id = 0; !closed_.load(); ++cl_id) {
-      sleep_until(started_ + static_cast<Nanos>(cl_id) * period_);
-      for (uint64_t retired = retired_.load(); cl_id >= retired + in_flight_; retired = retired_.load())
+    for (uint64_t cl_id = first_; !closed_.load(); ++cl_id) {
+      sleep_until(started_ + static_cast<Nanos>(cl_id - first_) * period_);
+      for (uint64_t retired = retired_.load(); cl_id - first_ >= retired + in_flight_; retired = retired_.load())
         retired_.wait(retired);
       admit_and_publish(cl_id);
     }
@@ -304,7 +314,9 @@ class ParallelRun {
   CopperListPool& pool_;
   const detail::ParallelPlan& plan_;
   const StopConditions stop_;
+  const uint64_t first_;  // id of the first copperlist
   CommitSink* const sink_;
+  AdmissionFeed* const feed_;
   const uint64_t keyframe_interval_;
   const uint64_t in_flight_;
   const Nanos period_;
@@ -315,7 +327,7 @@ class ParallelRun {
   boost::lockfree::queue<Item> queue_;
   detail::IdleWaiter idle_;
 
-  alignas(64) std::atomic<uint64_t> admitted_{0};  // ids 0..admitted_-1 were admitted
+  alignas(64) std::atomic<uint64_t> admitted_{0};  // copperlists admitted so far
   alignas(64) std::atomic<uint64_t> retired_{0};   // committed or discarded
   std::atomic<uint64_t> committed_{0};
   std::atomic<bool> closed_{false};  // no more admissions
@@ -345,10 +357,10 @@ RunReport ParallelExecutor::run(const StopConditions& stop, CommitSink* sink) {
   }
   const detail::ParallelPlan plan(graph_, options_.max_in_flight);
   {
-    ParallelRun run(graph_, clock_, pool_, plan, stop, sink, keyframe_interval_);
+    ParallelRun run(graph_, clock_, pool_, plan, stop, sink, feed_, keyframe_interval_);
     run.execute(options_.threads, started, report);
   }
-  const uint64_t last_id = report.failure ? report.failure->cl_id : report.committed;
+  const uint64_t last_id = report.failure ? report.failure->cl_id : stop.first_cl + report.committed;
   detail::stop_tasks(graph_, clock_, graph_.order().size(), last_id, report);
   report.wall_time = monotonic_now() - started;
   return report;

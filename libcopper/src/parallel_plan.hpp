@@ -28,8 +28,8 @@ struct PlanNode {
   bool gated = false;          // (node, n+1) waits for (node, n)
   std::vector<uint32_t> feeds; // finishing (node, n) is an event of (feed, n)
 
-  // Copperlist 0 has no predecessor to wait for.
-  uint32_t needed_for(uint64_t cl_id) const { return needed - (gated && cl_id == 0 ? 1 : 0); }
+  // The first copperlist of a run has no predecessor to wait for.
+  uint32_t needed_for(bool first_of_run) const { return needed - (gated && first_of_run ? 1 : 0); }
   bool needs_counter() const { return needed > 1; }
 };
 

@@ -38,4 +38,9 @@ std::vector<std::string> Params::unread_keys() const {
   return unread;
 }
 
+void Params::ignore_all() {
+  if (!values_.is_object()) return;
+  for (const auto& item : values_.items()) read_.emplace(item.key());
+}
+
 }  // namespace copper

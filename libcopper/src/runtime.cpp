@@ -59,6 +59,7 @@ Status CommitFanout::commit(const CopperList& cl) {
 const char* to_string(StopReason reason) {
   switch (reason) {
     case StopReason::cycle_limit: return "cycle limit reached";
+    case StopReason::input_ended: return "end of the recorded input";
     case StopReason::duration_limit: return "duration limit reached";
     case StopReason::stop_requested: return "stop requested";
     case StopReason::task_failed: return "task failed";
@@ -77,17 +78,23 @@ SerialExecutor::SerialExecutor(Graph& graph, const Clock& clock)
   for (const TaskNode& node : graph.tasks()) inputs_.emplace_back(node.input_slots.size(), nullptr);
 }
 
-// The hot path: one copperlist through every task, then the commit.
-bool SerialExecutor::run_cycle(uint64_t id, CommitSink* sink, RunReport& report) {
+// Recycles the copperlist for cycle `id`; false when the feed has no such
+// copperlist.
+bool SerialExecutor::admit(uint64_t id) {
   CopperList& cl = pool_.for_cycle(id);
   cl.recycle(id, clock_.now(), fast_now());
   cl.set_keyframe(keyframe_interval_ != 0 && id % keyframe_interval_ == 0);
+  return feed_ == nullptr || feed_->admit(cl);
+}
+
+// The hot path: one admitted copperlist through every task, then the commit.
+bool SerialExecutor::run_cycle(CopperList& cl, CommitSink* sink, RunReport& report) {
   for (uint32_t index : graph_.order()) {
     TaskNode& node = graph_.tasks()[index];
     const char* phase = "";
     Status status = detail::invoke_task(node, cl, inputs_[index].data(), phase);
     if (!status.ok()) {
-      report.failure = TaskFailure{node.id, id, phase, std::string(status.message())};
+      report.failure = TaskFailure{node.id, cl.id, phase, std::string(status.message())};
       report.reason = StopReason::task_failed;
       return false;
     }
@@ -95,7 +102,7 @@ bool SerialExecutor::run_cycle(uint64_t id, CommitSink* sink, RunReport& report)
   if (sink != nullptr) {
     Status status = sink->commit(cl);
     if (!status.ok()) {
-      report.failure = TaskFailure{"", id, "commit", std::string(status.message())};
+      report.failure = TaskFailure{"", cl.id, "commit", std::string(status.message())};
       report.reason = StopReason::commit_failed;
       return false;
     }
@@ -112,9 +119,9 @@ RunReport SerialExecutor::run(const StopConditions& stop, CommitSink* sink) {
     return report;
   }
   const Nanos period = stop.rate_hz > 0 ? static_cast<Nanos>(static_cast<double>(kNanosPerSecond) / stop.rate_hz) : 0;
-  uint64_t id = 0;
+  uint64_t id = stop.first_cl;
   for (;; ++id) {
-    if (stop.cycles != 0 && id >= stop.cycles) {
+    if (stop.cycles != 0 && id - stop.first_cl >= stop.cycles) {
       report.reason = StopReason::cycle_limit;
       break;
     }
@@ -127,7 +134,11 @@ RunReport SerialExecutor::run(const StopConditions& stop, CommitSink* sink) {
       report.reason = StopReason::stop_requested;
       break;
     }
-    if (!run_cycle(id, sink, report)) break;
+    if (!admit(id)) {
+      report.reason = StopReason::input_ended;
+      break;
+    }
+    if (!run_cycle(pool_.for_cycle(id), sink, report)) break;
   }
   detail::stop_tasks(graph_, clock_, graph_.order().size(), id, report);
   report.wall_time = monotonic_now() - started;

@@ -24,6 +24,7 @@ struct StopConditions {
   uint64_t cycles = 0;   // stop after this many committed cycles; 0 = no limit
   Nanos duration = 0;    // stop after this much wall time; 0 = no limit
   double rate_hz = 0;    // admit cycles on absolute deadlines; 0 = as fast as possible
+  uint64_t first_cl = 0; // id of the first copperlist (replay starting at a keyframe)
 
   static StopConditions from(const RuntimeConfig& runtime);
 };
@@ -48,6 +49,7 @@ class CommitFanout final : public CommitSink {
 
 enum class StopReason {
   cycle_limit,     // the requested number of cycles ran
+  input_ended,     // the admission feed had no more copperlists (end of a replayed log)
   duration_limit,  // the requested wall time elapsed
   stop_requested,  // SIGINT/SIGTERM or request_stop()
   task_failed,     // a task returned an error or threw
@@ -67,7 +69,7 @@ struct TaskFailure {
 };
 
 struct RunReport {
-  uint64_t committed = 0;  // copperlists handed to the sink: ids 0..committed-1
+  uint64_t committed = 0;  // copperlists handed to the sink: ids first_cl..first_cl+committed-1
   StopReason reason = StopReason::cycle_limit;
   std::optional<TaskFailure> failure;      // why the run stopped early
   std::vector<TaskFailure> stop_failures;  // errors from stop() calls
@@ -84,6 +86,18 @@ bool stop_requested();
 void request_stop();
 void clear_stop_request();
 
+// Replay's hook into admission: gives each copperlist its time (and loads
+// whatever recorded data its stand-in sources will read) instead of the
+// clock. Called once per copperlist, in id order, before any task of that
+// copperlist runs, after the copperlist was recycled.
+class AdmissionFeed {
+ public:
+  virtual ~AdmissionFeed() = default;
+  // False when there is no copperlist `cl.id` to admit: admission ends
+  // (StopReason::input_ended) and the copperlists before it finish.
+  virtual bool admit(CopperList& cl) = 0;
+};
+
 // What the recorder and replay drive: an executor runs the graph's tasks
 // cycle after cycle and commits every copperlist, in id order, to the sink.
 class Executor {
@@ -99,8 +113,12 @@ class Executor {
   // copperlist to the commit sink.
   void set_keyframe_interval(uint64_t interval) { keyframe_interval_ = interval; }
 
+  // With a feed, copperlist times come from it rather than from the clock.
+  void set_admission_feed(AdmissionFeed* feed) { feed_ = feed; }
+
  protected:
   uint64_t keyframe_interval_ = 0;
+  AdmissionFeed* feed_ = nullptr;
 };
 
 // Admit cycle n, run every task in topological order, commit, recycle.
@@ -111,7 +129,8 @@ class SerialExecutor final : public Executor {
   RunReport run(const StopConditions& stop, CommitSink* sink = nullptr) override;
 
  private:
-  bool run_cycle(uint64_t id, CommitSink* sink, RunReport& report);
+  bool admit(uint64_t id);
+  bool run_cycle(CopperList& cl, CommitSink* sink, RunReport& report);
 
   Graph& graph_;
   const Clock& clock_;

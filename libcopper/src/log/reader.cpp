@@ -379,6 +379,51 @@ void LogReader::for_each_copperlist(const std::function<bool(const CopperListVie
   impl_->walk_copperlists(start, [&](const CopperListView& cl) { return cl.id < from_id || visit(cl); });
 }
 
+struct CopperListCursor::State {
+  State(const LogReader::Impl& reader, uint64_t start, uint64_t from)
+      : scanner(reader.bytes, reader.slab, reader.written_end, start), shape(reader.shape), from_id(from) {}
+  detail::RecordScanner scanner;
+  std::optional<detail::ClShape> shape;
+  uint64_t from_id;
+  detail::PayloadDecoder decoder;
+  detail::CopperListBatch batch;
+  size_t next_in_batch = 0;
+
+  // Moves to the next copperlists record that decodes; false at the end.
+  bool load_batch() {
+    while (auto record = scanner.next()) {
+      if (record->type != static_cast<uint16_t>(RecordType::copperlists)) continue;
+      auto payload = decoder.decode(*record);
+      if (!payload || !detail::parse_copperlists(*payload, shape, batch)) continue;
+      next_in_batch = 0;
+      return true;
+    }
+    batch.cls.clear();
+    return false;
+  }
+};
+
+CopperListCursor::CopperListCursor(std::unique_ptr<State> state) : state_(std::move(state)) {}
+CopperListCursor::CopperListCursor(CopperListCursor&&) noexcept = default;
+CopperListCursor& CopperListCursor::operator=(CopperListCursor&&) noexcept = default;
+CopperListCursor::~CopperListCursor() = default;
+
+const CopperListView* CopperListCursor::next() {
+  State& s = *state_;
+  for (;;) {
+    while (s.next_in_batch < s.batch.cls.size()) {
+      const CopperListView* cl = &s.batch.cls[s.next_in_batch++];
+      if (cl->id >= s.from_id) return cl;
+    }
+    if (!s.load_batch()) return nullptr;
+  }
+}
+
+CopperListCursor LogReader::copperlists(uint64_t from_id) {
+  const uint64_t start = from_id == 0 ? kFileHeaderSize : impl_->copperlist_start(from_id);
+  return CopperListCursor(std::make_unique<CopperListCursor::State>(*impl_, start, from_id));
+}
+
 bool LogReader::find_copperlist(uint64_t id, const std::function<void(const CopperListView&)>& visit) {
   bool found = false;
   for_each_copperlist(

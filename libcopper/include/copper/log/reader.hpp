@@ -147,6 +147,27 @@ struct CheckReport {
   bool clean() const { return damage.empty(); }
 };
 
+// A pull-style walk over the copperlists of a LogReader, for consumers that
+// take one copperlist at a time when they are ready for it (replay admits
+// copperlists this way). Same salvage rules as for_each_copperlist. Must not
+// outlive its reader.
+class CopperListCursor {
+ public:
+  CopperListCursor(CopperListCursor&&) noexcept;
+  CopperListCursor& operator=(CopperListCursor&&) noexcept;
+  ~CopperListCursor();
+
+  // The next copperlist in file order, or null at the end. The view and its
+  // spans stay valid until the next call.
+  const CopperListView* next();
+
+ private:
+  friend class LogReader;
+  struct State;
+  explicit CopperListCursor(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
 class LogReader {
  public:
   // Errors are one line naming the file: missing, a directory, empty, shorter
@@ -180,6 +201,9 @@ class LogReader {
   // Copperlists in file order, starting at the first whose id >= from_id;
   // with an intact index the walk starts at the record holding from_id.
   void for_each_copperlist(const std::function<bool(const CopperListView&)>& visit, uint64_t from_id = 0);
+  // A cursor at the first copperlist whose id >= from_id (through the index
+  // when it is intact).
+  CopperListCursor copperlists(uint64_t from_id = 0);
   // Calls visit with copperlist `id` and returns true, or returns false.
   bool find_copperlist(uint64_t id, const std::function<void(const CopperListView&)>& visit);
   void for_each_text(const std::function<bool(const TextEntry&)>& visit);
@@ -192,6 +216,7 @@ class LogReader {
   nlohmann::json copperlist_to_json(const CopperListView& cl) const;
 
  private:
+  friend class CopperListCursor;
   struct Impl;
   explicit LogReader(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

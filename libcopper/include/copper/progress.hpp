@@ -1,5 +1,6 @@
-// A status line on a terminal while a long run records: cycles, megabytes,
-// rate. Lives on its own thread so the commit path only bumps a counter.
+// A status line on a terminal during a long run (recording, replay):
+// copperlists, megabytes, rate. Lives on its own thread so the commit path
+// only bumps a counter. Shared by the command-line tools.
 #pragma once
 
 #include <atomic>
@@ -11,7 +12,7 @@
 
 #include "copper/runtime.hpp"
 
-namespace copper::record {
+namespace copper {
 
 // Counts commits; the progress thread reads the count.
 class CommitCounter final : public CommitSink {
@@ -28,9 +29,10 @@ class CommitCounter final : public CommitSink {
 
 class ProgressLine {
  public:
-  // `bytes` reports the log size so far (0 when not recording). Prints only
-  // when stderr is a terminal.
-  ProgressLine(const CommitCounter& counter, std::function<uint64_t()> bytes);
+  // `bytes` reports the log size so far (0 when not recording); with a
+  // `total`, the line shows the share done. Prints only when stderr is a
+  // terminal.
+  ProgressLine(const CommitCounter& counter, std::function<uint64_t()> bytes, uint64_t total = 0);
   ~ProgressLine();
   ProgressLine(const ProgressLine&) = delete;
   ProgressLine& operator=(const ProgressLine&) = delete;
@@ -40,10 +42,11 @@ class ProgressLine {
 
   const CommitCounter& counter_;
   std::function<uint64_t()> bytes_;
+  uint64_t total_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stop_ = false;
   std::thread thread_;
 };
 
-}  // namespace copper::record
+}  // namespace copper

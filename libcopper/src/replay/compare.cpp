@@ -1,0 +1,127 @@
+#include "compare.hpp"
+
+#include <fmt/format.h>
+#include <xxhash.h>
+
+#include "copper/message.hpp"
+
+namespace copper::replay {
+
+Comparer::Comparer(const Graph& graph, const RecordedFrames& frames, std::vector<nlohmann::json> schemas,
+                   uint64_t compare_from, ReplayOutcome& outcome)
+    : graph_(graph),
+      frames_(frames),
+      schemas_(std::move(schemas)),
+      from_source_(graph.slots().size(), false),
+      compare_from_(compare_from),
+      outcome_(outcome),
+      task_diverged_(graph.tasks().size(), false) {
+  for (size_t slot = 0; slot < graph.slots().size(); ++slot)
+    from_source_[slot] = graph.tasks()[graph.slots()[slot].producer].type->kind == TaskKind::source;
+  outcome_.timing.tasks.resize(graph.tasks().size());
+}
+
+Status Comparer::commit(const CopperList& cl) {
+  const bool compared = cl.id >= compare_from_;
+  std::fill(task_diverged_.begin(), task_diverged_.end(), false);
+  XXH64_hash_t cl_hash = cl.id;
+  bool diverged = false;
+  for (uint32_t slot = 0; slot < cl.slot_count(); ++slot) {
+    scratch_.clear();
+    cl.message_type(slot).encode(cl.message(slot), scratch_);
+    const uint64_t hash = XXH3_64bits(scratch_.data(), scratch_.size());
+    cl_hash = XXH3_64bits_withSeed(&hash, sizeof(hash), cl_hash);
+    if (compared && !from_source_[slot] && !compare_slot(cl, slot, hash)) diverged = true;
+  }
+  outcome_.output_hashes.push_back(cl_hash);
+  ++outcome_.replayed;
+  if (compared) ++outcome_.compared;
+  if (diverged) {
+    ++outcome_.diverged_cls;
+    for (size_t task = 0; task < task_diverged_.size(); ++task)
+      if (task_diverged_[task]) ++outcome_.diverged_per_task[graph_.tasks()[task].id];
+  }
+  spans_.resize(cl.task_count());
+  for (uint32_t task = 0; task < cl.task_count(); ++task) spans_[task] = cl.record(task);
+  add_timing(
+      outcome_.timing, spans_, [](const TaskRecord& r) { return r.start; }, [](const TaskRecord& r) { return r.end; },
+      [](const TaskRecord& r) { return r.status == TaskStatus::ok; });
+  return {};
+}
+
+// Hash first; only a mismatch pays for decoding both sides.
+bool Comparer::compare_slot(const CopperList& cl, uint32_t slot, uint64_t replayed_hash) {
+  const std::vector<uint8_t>& recorded = frames_.at(cl.id).slot_bytes[slot];
+  if (XXH3_64bits(recorded.data(), recorded.size()) == replayed_hash) return true;
+  task_diverged_[graph_.slots()[slot].producer] = true;
+  if (!outcome_.first_divergence) describe_first(cl, slot);
+  return false;
+}
+
+void Comparer::describe_first(const CopperList& cl, uint32_t slot) {
+  Divergence divergence;
+  divergence.cl_id = cl.id;
+  divergence.task_id = graph_.tasks()[graph_.slots()[slot].producer].id;
+  const nlohmann::json replayed = cl.message_type(slot).to_json(cl.message(slot));
+  auto recorded = decode_to_json(frames_.at(cl.id).slot_bytes[slot], schemas_[slot]);
+  if (!recorded) {
+    divergence.recorded = fmt::format("(undecodable: {})", recorded.error_message());
+    divergence.replayed = replayed;
+  } else if (auto difference = first_json_difference(*recorded, replayed)) {
+    divergence.field_path = difference->path;
+    divergence.recorded = difference->left;
+    divergence.replayed = difference->right;
+  } else {
+    // Equal values, different bytes: e.g. -0.0 against 0.0, or NaN payloads.
+    divergence.recorded = *recorded;
+    divergence.replayed = replayed;
+  }
+  outcome_.first_divergence = std::move(divergence);
+}
+
+}  // namespace copper::replay
+
+namespace copper {
+
+namespace {
+
+// "pose" + "x" -> "pose.x"; "ranges" + "[3]" -> "ranges[3]".
+std::string prefix_path(const std::string& parent, const std::string& child) {
+  if (child.empty()) return parent;
+  return child.front() == '[' ? parent + child : parent + "." + child;
+}
+
+}  // namespace
+
+std::optional<JsonDifference> first_json_difference(const nlohmann::json& left, const nlohmann::json& right) {
+  if (left.type() != right.type() && !(left.is_number() && right.is_number())) return JsonDifference{"", left, right};
+  if (left.is_object()) {
+    for (const auto& [key, value] : left.items()) {
+      if (!right.contains(key)) return JsonDifference{key, value, nullptr};
+      if (auto inner = first_json_difference(value, right.at(key))) {
+        inner->path = prefix_path(key, inner->path);
+        return inner;
+      }
+    }
+    for (const auto& [key, value] : right.items())
+      if (!left.contains(key)) return JsonDifference{key, nullptr, value};
+    return std::nullopt;
+  }
+  if (left.is_array()) {
+    const size_t common = std::min(left.size(), right.size());
+    for (size_t i = 0; i < common; ++i) {
+      if (auto inner = first_json_difference(left[i], right[i])) {
+        inner->path = prefix_path(fmt::format("[{}]", i), inner->path);
+        return inner;
+      }
+    }
+    if (left.size() != right.size())
+      return JsonDifference{fmt::format("[{}]", common), common < left.size() ? left[common] : nlohmann::json(nullptr),
+                            common < right.size() ? right[common] : nlohmann::json(nullptr)};
+    return std::nullopt;
+  }
+  if (left != right) return JsonDifference{"", left, right};
+  return std::nullopt;
+}
+
+}  // namespace copper

@@ -1,0 +1,80 @@
+// The recorded side of a replay: the copperlists being replayed, the feed
+// that loads them at admission, and the stand-in that replaces each source.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "copper/log/reader.hpp"
+#include "copper/registry.hpp"
+#include "copper/runtime.hpp"
+
+namespace copper::replay {
+
+// One recorded copperlist, copied out of the log.
+struct RecordedFrame {
+  uint64_t id = 0;
+  Nanos time = 0;
+  std::vector<std::vector<uint8_t>> slot_bytes;  // by slot
+  std::vector<Nanos> time_of_validity;           // by slot
+  std::vector<log::TaskTiming> tasks;            // by task
+};
+
+// One frame per copperlist that can be in flight. Copperlist n's frame is
+// written when n is admitted and read by its sources and its commit, which
+// all happen before n + capacity is admitted: no lock needed.
+class RecordedFrames {
+ public:
+  RecordedFrames(size_t capacity, size_t slots, size_t tasks);
+  RecordedFrame& at(uint64_t id) { return frames_[id % frames_.size()]; }
+  const RecordedFrame& at(uint64_t id) const { return frames_[id % frames_.size()]; }
+
+ private:
+  std::vector<RecordedFrame> frames_;
+};
+
+// Admits copperlists from the log, in order: gives each its recorded time
+// and copies its recorded slots into the frame. Stops at `to`, at the end
+// of the log, or at the first copperlist id the log does not hold (damage).
+class LogFeed final : public AdmissionFeed {
+ public:
+  LogFeed(log::LogReader reader, uint64_t first, std::optional<uint64_t> to, RecordedFrames& frames);
+  bool admit(CopperList& cl) override;
+
+  // Why admission ended, when it ended on the log rather than on `to`.
+  const std::string& ended_because() const { return ended_because_; }
+
+ private:
+  log::LogReader reader_;
+  log::CopperListCursor cursor_;
+  std::optional<uint64_t> to_;
+  RecordedFrames& frames_;
+  std::string ended_because_;
+  std::optional<uint64_t> last_admitted_;
+};
+
+// Takes a source's place: outputs what the source recorded, with its
+// recorded time of validity. Stateless, so parallel replay may run several
+// copperlists' sources at once.
+class RecordedSource final : public TaskBase {
+ public:
+  void bind(const RecordedFrames* frames, uint32_t slot, const MessageType* type) {
+    frames_ = frames;
+    slot_ = slot;
+    type_ = type;
+  }
+  Status run(const Context& ctx, const void* const* inputs, void* output) override;
+
+ private:
+  const RecordedFrames* frames_ = nullptr;
+  uint32_t slot_ = 0;
+  const MessageType* type_ = nullptr;
+};
+
+// The registry with every source type replaced by a RecordedSource type
+// of the same name and output (bind() each one after Graph::build).
+Registry with_recorded_sources(const Registry& registry);
+
+}  // namespace copper::replay

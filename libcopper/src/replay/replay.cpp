@@ -1,0 +1,240 @@
+#include "copper/replay.hpp"
+
+#include <fmt/format.h>
+
+#include "compare.hpp"
+#include "copper/log/reader.hpp"
+#include "copper/log/writer.hpp"
+#include "recorded.hpp"
+
+namespace copper {
+
+namespace {
+
+template <class... Args>
+Status fail(fmt::format_string<Args...> format, Args&&... args) {
+  return Status::error(fmt::format(format, std::forward<Args>(args)...));
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
+}  // namespace
+
+std::string Divergence::describe() const {
+  const std::string field = field_path.empty() ? "the whole message" : "field " + field_path;
+  return fmt::format("copperlist {}, task \"{}\", {}: recorded {}, replayed {}", cl_id, task_id, field, recorded.dump(),
+                     replayed.dump());
+}
+
+double RunTiming::cls_per_second() const {
+  return wall_time > 0 ? static_cast<double>(copperlists) * 1e9 / static_cast<double>(wall_time) : 0.0;
+}
+
+struct Replay::Impl {
+  std::filesystem::path path;
+  Config config;
+  Registry registry;  // with recorded sources
+  std::vector<nlohmann::json> slot_schemas;
+  std::vector<std::string> task_ids;
+  std::vector<std::string> damage;
+  std::optional<uint64_t> first_cl, last_cl, first_missing;
+  uint64_t keyframe_interval = 0;
+  RunTiming recorded;
+
+  Status load(log::LogReader& reader, const Registry& known);
+  Status check_slots(const Graph& graph, const nlohmann::json& recorded_slots) const;
+  void survey(log::LogReader& reader);
+  Result<std::optional<uint64_t>> thaw_from_keyframe(Graph& graph, uint64_t from) const;
+};
+
+// The config as it ran, the task types this binary must know, and the
+// recorded slot layout this binary must reproduce.
+Status Replay::Impl::load(log::LogReader& reader, const Registry& known) {
+  const nlohmann::json& metadata = reader.metadata();
+  if (!metadata.is_object() || !metadata.contains("config") || !metadata.contains("slots"))
+    return fail("{}: the metadata record is missing or damaged: the graph cannot be rebuilt", path.string());
+  Diagnostics diags;
+  auto parsed = parse_config(metadata["config"].dump(), diags);
+  if (!parsed) return fail("{}: the embedded config does not parse: {}", path.string(), diags.to_string());
+  config = std::move(*parsed);
+  std::vector<std::string> unknown;
+  for (const TaskConfig& task : config.tasks)
+    if (known.find(task.type) == nullptr && std::find(unknown.begin(), unknown.end(), task.type) == unknown.end())
+      unknown.push_back(task.type);
+  if (!unknown.empty())
+    return fail("{}: this binary does not know the task type{} {} (--list-types shows the ones it knows)", path.string(),
+                unknown.size() > 1 ? "s" : "", join(unknown));
+  registry = replay::with_recorded_sources(known);
+  diags = Diagnostics();
+  auto graph = Graph::build(config, registry, diags);
+  if (!graph) return fail("{}: the embedded graph does not build here: {}", path.string(), diags.to_string());
+  for (const TaskNode& node : graph->tasks()) task_ids.push_back(node.id);
+  keyframe_interval = metadata.value("logging", nlohmann::json::object()).value("keyframe_interval", uint64_t{0});
+  return check_slots(*graph, metadata["slots"]);
+}
+
+Status Replay::Impl::check_slots(const Graph& graph, const nlohmann::json& recorded_slots) const {
+  if (!recorded_slots.is_array() || recorded_slots.size() != graph.slots().size())
+    return fail("{}: the log has {} message slots, the rebuilt graph {}", path.string(),
+                recorded_slots.is_array() ? recorded_slots.size() : 0, graph.slots().size());
+  for (size_t i = 0; i < graph.slots().size(); ++i) {
+    const SlotInfo& slot = graph.slots()[i];
+    const nlohmann::json& was = recorded_slots[i];
+    const std::string producer = graph.tasks()[slot.producer].id;
+    const std::string hash = fmt::format("{:016x}", slot.type->schema_hash);
+    if (was.value("producer", "") != producer || was.value("type", "") != slot.type->name)
+      return fail("{}: slot {} was {} of \"{}\" when recorded, here {} of \"{}\"", path.string(), i,
+                  was.value("type", "?"), was.value("producer", "?"), slot.type->name, producer);
+    if (was.value("schema_hash", "") != hash)
+      return fail("{}: message type {} (output of \"{}\") has changed since the recording: its schema differs",
+                  path.string(), slot.type->name, producer);
+  }
+  return {};
+}
+
+// Damage, the range of ids, the first gap, and the recording's timing.
+void Replay::Impl::survey(log::LogReader& reader) {
+  const log::CheckReport& check = reader.check();
+  for (const log::Damage& d : check.damage)
+    damage.push_back(fmt::format("offset {}, {} bytes: {}", d.offset, d.length, d.reason));
+  first_cl = check.first_cl_id;
+  last_cl = check.last_cl_id;
+  if (!check.missing_cls.empty()) first_missing = check.missing_cls.front().first;
+  recorded.tasks.resize(task_ids.size());
+  Nanos first_start = INT64_MAX, last_end = INT64_MIN;
+  reader.for_each_copperlist([&](const log::CopperListView& cl) {
+    replay::add_timing(
+        recorded, cl.tasks, [](const log::TaskTiming& t) { return t.start_ns; },
+        [](const log::TaskTiming& t) { return t.end_ns; }, [](const log::TaskTiming& t) { return t.status == 1; });
+    for (const log::TaskTiming& t : cl.tasks) {
+      if (t.status != 1) continue;
+      first_start = std::min(first_start, t.start_ns);
+      last_end = std::max(last_end, t.end_ns);
+    }
+    return true;
+  });
+  const nlohmann::json& summary = reader.summary();
+  if (summary.is_object() && summary.contains("wall_time_ns"))
+    recorded.wall_time = summary["wall_time_ns"].get<Nanos>();
+  else if (first_start <= last_end)
+    recorded.wall_time = last_end - first_start;
+}
+
+Result<Replay> Replay::open(const std::filesystem::path& log, const Registry& registry) {
+  auto reader = log::LogReader::open(log);
+  if (!reader) return reader.status();
+  auto impl = std::make_unique<Impl>();
+  impl->path = log;
+  if (Status status = impl->load(*reader, registry); !status.ok()) return status;
+  for (const auto& slot : reader->metadata()["slots"]) impl->slot_schemas.push_back(slot.value("schema", nlohmann::json()));
+  impl->survey(*reader);
+  return Replay(std::move(impl));
+}
+
+Replay::Replay(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Replay::Replay(Replay&&) noexcept = default;
+Replay& Replay::operator=(Replay&&) noexcept = default;
+Replay::~Replay() = default;
+
+const RunTiming& Replay::recorded_timing() const { return impl_->recorded; }
+const std::vector<std::string>& Replay::task_ids() const { return impl_->task_ids; }
+const std::vector<std::string>& Replay::damage() const { return impl_->damage; }
+std::optional<uint64_t> Replay::first_cl() const { return impl_->first_cl; }
+std::optional<uint64_t> Replay::last_cl() const { return impl_->last_cl; }
+std::optional<uint64_t> Replay::first_missing_cl() const { return impl_->first_missing; }
+
+// Puts every stateful task in its state before the nearest keyframe at or
+// before `from`; returns that keyframe's copperlist (nullopt: start at the
+// beginning, nothing to thaw).
+Result<std::optional<uint64_t>> Replay::Impl::thaw_from_keyframe(Graph& graph, uint64_t from) const {
+  if (first_cl && from <= *first_cl) return std::optional<uint64_t>();
+  auto reader = log::LogReader::open(path);
+  if (!reader) return reader.status();
+  std::optional<uint64_t> chosen;
+  std::vector<std::pair<uint32_t, std::vector<uint8_t>>> states;
+  reader->for_each_keyframe([&](const log::Keyframe& keyframe) {
+    if (keyframe.cl_id > from) return false;
+    chosen = keyframe.cl_id;
+    states.clear();
+    for (const auto& state : keyframe.states) states.emplace_back(state.task_index, std::vector<uint8_t>(state.state.begin(), state.state.end()));
+    return true;
+  });
+  if (!chosen)
+    return fail("{}: no keyframe at or before copperlist {}: --from needs one (record with logging.keyframe_interval)",
+                path.string(), from);
+  for (TaskNode& node : graph.tasks()) {
+    if (node.type->kind == TaskKind::source || node.stateless()) continue;
+    auto state = std::find_if(states.begin(), states.end(), [&](const auto& s) { return s.first == node.index; });
+    if (state == states.end() || state->second.empty())
+      return fail("task \"{}\" ({}) has no state in the keyframe at copperlist {}: it does not support freeze/thaw, "
+                  "so --from cannot start mid-log",
+                  node.id, node.type->name, *chosen);
+    Status thawed = node.impl->thaw(state->second);
+    if (!thawed.ok())
+      return fail("task \"{}\" could not thaw its state from the keyframe at copperlist {}: {}", node.id, *chosen,
+                  thawed.message());
+  }
+  return chosen;
+}
+
+Result<ReplayOutcome> Replay::run(const ReplayOptions& options) {
+  Impl& impl = *impl_;
+  Diagnostics diags;
+  auto graph = Graph::build(impl.config, impl.registry, diags);
+  if (!graph) return fail("{}: the embedded graph does not build here: {}", impl.path.string(), diags.to_string());
+  ReplayOutcome outcome;
+  uint64_t first = impl.first_cl.value_or(0);
+  if (options.from) {
+    auto started = impl.thaw_from_keyframe(*graph, *options.from);
+    if (!started) return started.status();
+    outcome.started_at = *started;
+    if (*started) first = **started;
+  }
+  const size_t in_flight = options.mode == RunMode::parallel ? std::max<uint32_t>(options.parallel.max_in_flight, 1) : 1;
+  replay::RecordedFrames frames(in_flight, graph->slots().size(), graph->tasks().size());
+  for (TaskNode& node : graph->tasks())
+    if (auto* source = dynamic_cast<replay::RecordedSource*>(node.impl.get()))
+      source->bind(&frames, node.output_slot, graph->slots()[node.output_slot].type);
+
+  auto reader = log::LogReader::open(impl.path);
+  if (!reader) return reader.status();
+  replay::LogFeed feed(std::move(*reader), first, options.to, frames);
+  replay::Comparer comparer(*graph, frames, impl.slot_schemas, options.from.value_or(0), outcome);
+  CommitFanout sinks;
+  sinks.add(&comparer);
+  std::unique_ptr<log::LogWriter> writer;
+  if (!options.output.empty()) {
+    log::WriterOptions writer_options;
+    writer_options.path = options.output;
+    writer_options.overwrite = options.overwrite_output;
+    auto created = log::LogWriter::create(writer_options, *graph);
+    if (!created) return created.status();
+    writer = std::move(created.value());
+    sinks.add(writer.get());
+  }
+
+  ManualClock clock(0);  // only stamps start/stop calls: copperlist times come from the feed
+  RuntimeConfig runtime;
+  runtime.mode = options.mode;
+  runtime.max_in_flight = static_cast<uint32_t>(in_flight);
+  runtime.threads = options.parallel.threads;
+  auto executor = make_executor(*graph, clock, runtime);
+  executor->set_admission_feed(&feed);
+  executor->set_keyframe_interval(writer ? impl.keyframe_interval : 0);
+  StopConditions stop;
+  stop.first_cl = first;
+  outcome.run = executor->run(stop, &sinks);
+  outcome.timing.wall_time = outcome.run.wall_time;
+  outcome.input_end = feed.ended_because();
+  if (writer) {
+    Status closed = writer->close(to_string(outcome.run.reason));
+    if (!closed.ok()) return closed;
+  }
+  return outcome;
+}
+
+}  // namespace copper
