@@ -15,14 +15,7 @@
 
 namespace {
 
-constexpr std::string_view kGraph = R"({"tasks": [
-    {"id": "a", "type": "test/counter", "params": {"step": 5}},
-    {"id": "chat", "type": "test/chatty"},
-    {"id": "acc", "type": "test/accumulate"},
-    {"id": "text", "type": "test/to_text"},
-    {"id": "out", "type": "test/drop_text"}],
-  "connections": [{"from": "a", "to": "chat"}, {"from": "chat", "to": "acc"}, {"from": "acc", "to": "text"},
-                  {"from": "text", "to": "out"}]})";
+using testing_tasks::kTextChainGraph;
 
 // Keeps each copperlist's encoded slots, as committed.
 class Capture final : public copper::CommitSink {
@@ -39,9 +32,9 @@ std::filesystem::path temp_log(const char* name) {
   return std::filesystem::temp_directory_path() / (std::string(name) + "_" + std::to_string(getpid()) + ".copper");
 }
 
-// Records `cycles` copperlists of kGraph into `path`; returns what was committed.
+// Records `cycles` copperlists of kTextChainGraph into `path`; returns what was committed.
 Capture record(const std::filesystem::path& path, copper::log::Compression compression, uint64_t cycles) {
-  auto built = testing_tasks::build_graph(kGraph);
+  auto built = testing_tasks::build_graph(kTextChainGraph);
   REQUIRE(built.graph);
   copper::log::WriterOptions options;
   options.path = path;
@@ -75,7 +68,7 @@ void check_roundtrip(copper::log::Compression compression) {
   const auto& report = reader->check();
   CHECK(report.clean());
   CHECK(report.cl_count == 1000);
-  CHECK(reader->metadata()["config"] == nlohmann::json::parse(kGraph));
+  CHECK(reader->metadata()["config"] == nlohmann::json::parse(kTextChainGraph));
 
   uint64_t next = 0;
   reader->for_each_copperlist([&](const copper::log::CopperListView& cl) {
