@@ -12,25 +12,13 @@
 #include <vector>
 
 #include "copper/log/reader.hpp"
+#include "fixtures/command.hpp"
 
 namespace {
 
-struct Outcome {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
+using testing_tasks::Outcome;
 
-Outcome run(const std::string& args) {
-  const std::string command = std::string(COPPER_RECORD_PATH) + " " + args + " 2>&1";
-  Outcome outcome;
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::array<char, 4096> buffer{};
-  while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) outcome.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return outcome;
-}
+Outcome run(const std::string& args) { return testing_tasks::run_command(std::string(COPPER_RECORD_PATH) + " " + args); }
 
 // A config file in the temp directory, removed at scope exit.
 struct TempConfig {

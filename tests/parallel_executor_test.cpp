@@ -54,13 +54,6 @@ ParallelOptions parallel(uint32_t max_in_flight, uint32_t threads) {
   return options;
 }
 
-std::string read_rover_config() {
-  std::ifstream in(COPPER_SOURCE_DIR "/examples/rover.json");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // Each reading moves the clock 10 ns on. Every executor reads it once per
 // task at start and once per copperlist at admission, in id order, so
 // copperlist n gets the same time in all of them: times are part of the
@@ -119,7 +112,7 @@ void check_equivalence(std::string_view json, uint64_t n, uint64_t keyframe_inte
 }  // namespace
 
 TEST_CASE("runtime.parallel.equivalence.rover") {
-  const std::string rover = read_rover_config();
+  const std::string rover = testing_tasks::read_rover_config();
   REQUIRE_FALSE(rover.empty());
   check_equivalence(rover, 60, 16);
 }
@@ -511,5 +504,42 @@ TEST_CASE("runtime.feed.first_copperlist_and_input_end_in_both_executors") {
       CHECK(capture.stream[i].id == 10 + i);
       CHECK(capture.stream[i].time == 7 * static_cast<int64_t>(10 + i));
     }
+  }
+}
+
+namespace {
+
+// Notes when copperlists are not admitted strictly in id order. Slow on
+// the first admissions, to give a racing commit every chance.
+class OrderCheckingFeed final : public copper::AdmissionFeed {
+ public:
+  bool admit(copper::CopperList& cl) override {
+    if (cl.id > 0 && cl.id < 8) std::this_thread::sleep_for(std::chrono::microseconds(300));
+    if (cl.id != next_) out_of_order_ = true;
+    next_ = cl.id + 1;
+    return true;
+  }
+  bool out_of_order() const { return out_of_order_; }
+
+ private:
+  uint64_t next_ = 0;
+  bool out_of_order_ = false;
+};
+
+}  // namespace
+
+// Regression: the workers were started before the first copperlists were
+// admitted, so a fast commit of copperlist 0 could admit copperlist
+// max_in_flight while copperlists 1.. were still being admitted.
+TEST_CASE("runtime.parallel.regression.first_admissions_do_not_race_the_first_commit") {
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    copper::Graph graph = require_graph(testing_tasks::kMinimalGraph);
+    copper::ManualClock clock;
+    ParallelExecutor executor(graph, clock, parallel(8, 4));
+    OrderCheckingFeed feed;
+    executor.set_admission_feed(&feed);
+    const auto report = executor.run(cycles(40));
+    REQUIRE(report.ok());
+    REQUIRE_FALSE(feed.out_of_order());
   }
 }

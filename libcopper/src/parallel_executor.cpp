@@ -236,8 +236,23 @@ class ParallelRun {
     return std::nullopt;
   }
 
+  // The workers are already waiting, and a commit admits the next
+  // copperlist: so the first root pair of each copperlist is held back until
+  // all are admitted. No copperlist can commit before its held pair runs,
+  // and each commit waits for the previous one, so no commit (hence no
+  // admission) can interleave with these.
   void admit_first() {
-    for (uint64_t cl_id = first_; cl_id < first_ + in_flight_ && !closed_.load(); ++cl_id) admit_and_publish(cl_id);
+    std::vector<Item> held;
+    held.reserve(in_flight_);
+    for (uint64_t cl_id = first_; cl_id < first_ + in_flight_ && !closed_.load(); ++cl_id) {
+      Item first = kNoItem;
+      try_admit(cl_id, first);
+      if (first != kNoItem) held.push_back(first);
+    }
+    for (Item item : held) {
+      queue_.bounded_push(item);
+      idle_.notify_one();
+    }
     if (closed_.load() && retired_.load() == admitted_.load()) finish();
   }
 

@@ -40,6 +40,7 @@ struct ReplayOptions {
   std::optional<uint64_t> to;         // last copperlist replayed
   std::filesystem::path output;       // write the replay as a new log; empty: none
   bool overwrite_output = false;
+  CommitSink* observer = nullptr;     // also sees every replayed copperlist (progress, statistics)
 };
 
 // Where a replayed output first differs from the recorded one.

@@ -206,6 +206,7 @@ Result<ReplayOutcome> Replay::run(const ReplayOptions& options) {
   replay::Comparer comparer(*graph, frames, impl.slot_schemas, options.from.value_or(0), outcome);
   CommitFanout sinks;
   sinks.add(&comparer);
+  if (options.observer != nullptr) sinks.add(options.observer);
   std::unique_ptr<log::LogWriter> writer;
   if (!options.output.empty()) {
     log::WriterOptions writer_options;
@@ -229,7 +230,10 @@ Result<ReplayOutcome> Replay::run(const ReplayOptions& options) {
   stop.first_cl = first;
   outcome.run = executor->run(stop, &sinks);
   outcome.timing.wall_time = outcome.run.wall_time;
-  outcome.input_end = feed.ended_because();
+  // Running out of log at its last copperlist is the normal end, not news.
+  const bool normal_end = outcome.replayed > 0 && impl.last_cl && !impl.first_missing &&
+                          first + outcome.replayed - 1 == *impl.last_cl;
+  if (!normal_end) outcome.input_end = feed.ended_because();
   if (writer) {
     Status closed = writer->close(to_string(outcome.run.reason));
     if (!closed.ok()) return closed;

@@ -1,0 +1,155 @@
+// copper-replay: re-execute a recorded log serially, in parallel or both,
+// compare every output with the recording, and print the verdict and the
+// timings side by side.
+//
+// Exit codes: 0 every replayed output is identical to the recording; 1 an
+// output diverged, a task failed during replay, or the serial and parallel
+// replays differ; 2 the replay could not run (bad log, unknown task type,
+// bad arguments, a task without thaw under --from).
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <fstream>
+#include <optional>
+
+#include "copper/progress.hpp"
+#include "copper/registry.hpp"
+#include "copper/replay.hpp"
+#include "report.hpp"
+
+namespace {
+
+constexpr int kExitIdentical = 0;
+constexpr int kExitDiverged = 1;
+constexpr int kExitError = 2;
+
+struct Options {
+  std::string log;
+  std::string mode = "serial";
+  uint32_t threads = 0;
+  uint32_t max_in_flight = 8;
+  std::optional<uint64_t> from;
+  std::optional<uint64_t> to;
+  std::string output;
+  bool force = false;
+  std::string report;
+  bool list_types = false;
+  bool quiet = false;
+};
+
+void print_types() {
+  const auto& registry = copper::Registry::global();
+  for (const auto& name : registry.names()) fmt::print("{}\n", name);
+}
+
+copper::ReplayOptions replay_options(const Options& options, copper::RunMode mode, bool write_output) {
+  copper::ReplayOptions replay;
+  replay.mode = mode;
+  replay.parallel.max_in_flight = options.max_in_flight;
+  replay.parallel.threads = options.threads;
+  replay.from = options.from;
+  replay.to = options.to;
+  if (write_output) {
+    replay.output = options.output;
+    replay.overwrite_output = options.force;
+  }
+  return replay;
+}
+
+uint64_t expected_copperlists(const copper::Replay& replay, const Options& options) {
+  if (!replay.first_cl() || !replay.last_cl()) return 0;
+  const uint64_t last = options.to ? std::min(*options.to, *replay.last_cl()) : *replay.last_cl();
+  const uint64_t first = options.from ? std::max(*options.from, *replay.first_cl()) : *replay.first_cl();
+  return last >= first ? last - first + 1 : 0;
+}
+
+// Runs one replay with a progress line; nullopt (and a message) when it
+// could not start.
+std::optional<copper::ReplayOutcome> run_one(copper::Replay& replay, const Options& options, copper::RunMode mode,
+                                             bool write_output) {
+  copper::CommitCounter counter;
+  copper::ReplayOptions replay_opts = replay_options(options, mode, write_output);
+  replay_opts.observer = &counter;
+  copper::Result<copper::ReplayOutcome> outcome = copper::Status::error("not run");
+  {
+    copper::ProgressLine progress(counter, [] { return uint64_t{0}; }, expected_copperlists(replay, options));
+    outcome = replay.run(replay_opts);
+  }
+  if (!outcome) {
+    fmt::print(stderr, "error: {}\n", outcome.error_message());
+    return std::nullopt;
+  }
+  return std::move(*outcome);
+}
+
+bool write_report(const std::string& path, const nlohmann::json& report) {
+  std::ofstream out(path);
+  out << report.dump(2) << "\n";
+  out.close();
+  if (!out) fmt::print(stderr, "error: cannot write the report to {}\n", path);
+  return static_cast<bool>(out);
+}
+
+int run(const Options& options) {
+  auto replay = copper::Replay::open(options.log, copper::Registry::global());
+  if (!replay) {
+    fmt::print(stderr, "error: {}\n", replay.error_message());
+    return kExitError;
+  }
+  for (const auto& damage : replay->damage()) fmt::print(stderr, "warning: {}: damaged: {}\n", options.log, damage);
+
+  copper::replay_cli::Runs runs;
+  if (options.mode == "serial" || options.mode == "both") {
+    runs.serial = run_one(*replay, options, copper::RunMode::serial, true);
+    if (!runs.serial) return kExitError;
+  }
+  if (options.mode == "parallel" || options.mode == "both") {
+    runs.parallel = run_one(*replay, options, copper::RunMode::parallel, options.mode == "parallel");
+    if (!runs.parallel) return kExitError;
+  }
+  const copper::replay_cli::Verdict verdict = copper::replay_cli::judge(runs);
+  if (!options.quiet) fmt::print("{}", copper::replay_cli::timing_table(*replay, runs, options.max_in_flight));
+  fmt::print("{}", copper::replay_cli::verdict_text(runs, verdict));
+  if (!options.report.empty() && !write_report(options.report, copper::replay_cli::report_json(options.log, *replay, runs, verdict)))
+    return kExitError;
+  return verdict.identical ? kExitIdentical : kExitDiverged;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"copper-replay: re-execute a recorded copper log and check that it reproduces the recording"};
+  Options options;
+  app.add_option("log", options.log, "the recorded log")->check(CLI::ExistingFile);
+  app.add_option("--mode", options.mode, "serial | parallel | both (serial and parallel, compared)")
+      ->check(CLI::IsMember({"serial", "parallel", "both"}));
+  app.add_option("--threads", options.threads, "parallel replay: workers, 0 = one per hardware thread")
+      ->check(CLI::Range(0, 1024));
+  app.add_option("--max-in-flight", options.max_in_flight, "parallel replay: copperlists in flight")
+      ->check(CLI::Range(1, 4096));
+  app.add_option("--from", options.from, "compare from this copperlist on (starts at the keyframe before it)");
+  app.add_option("--to", options.to, "stop after this copperlist");
+  app.add_option("-o,--output", options.output, "write the replay as a new log (with --mode both: the serial one)");
+  app.add_flag("-f,--force", options.force, "overwrite the -o log if it exists");
+  app.add_option("--report", options.report, "write the verdict and timings as JSON (replay/README.md)");
+  app.add_flag("--list-types", options.list_types, "list the task types this binary knows");
+  app.add_flag("-q,--quiet", options.quiet, "no timing table");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error) == 0 ? 0 : kExitError;
+  }
+  if (options.list_types) {
+    print_types();
+    return 0;
+  }
+  if (options.log.empty()) {
+    fmt::print(stderr, "error: a log to replay is required\n{}", app.help());
+    return kExitError;
+  }
+  if (options.from && options.to && *options.to < *options.from) {
+    fmt::print(stderr, "error: --to {} is before --from {}\n", *options.to, *options.from);
+    return kExitError;
+  }
+  return run(options);
+}

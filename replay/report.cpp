@@ -1,0 +1,170 @@
+#include "report.hpp"
+
+#include <fmt/format.h>
+
+#include <vector>
+
+namespace copper::replay_cli {
+
+namespace {
+
+struct Column {
+  std::string name;
+  const RunTiming* timing;
+};
+
+std::vector<Column> columns(const Replay& replay, const Runs& runs, uint32_t max_in_flight) {
+  std::vector<Column> out{{"recorded", &replay.recorded_timing()}};
+  if (runs.serial) out.push_back({"serial", &runs.serial->timing});
+  if (runs.parallel) out.push_back({fmt::format("parallel x{}", max_in_flight), &runs.parallel->timing});
+  return out;
+}
+
+std::string micros(int64_t ns) { return fmt::format("{:.1f}", static_cast<double>(ns) / 1e3); }
+
+std::string spread(const LatencyHistogram& h) {
+  if (h.count() == 0) return "-";
+  return micros(h.percentile(0.5)) + "/" + micros(h.percentile(0.99)) + "/" + micros(h.max());
+}
+
+std::string row(const std::string& label, const std::vector<std::string>& cells) {
+  std::string line = fmt::format("{:<34}", label);
+  for (const auto& cell : cells) line += fmt::format(" {:>22}", cell);
+  return line + "\n";
+}
+
+std::optional<std::string> compare_runs(const ReplayOutcome& serial, const ReplayOutcome& parallel) {
+  const auto& a = serial.output_hashes;
+  const auto& b = parallel.output_hashes;
+  const uint64_t first = serial.started_at.value_or(0);
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i)
+    if (a[i] != b[i]) return fmt::format("outputs first differ at copperlist {}", first + i);
+  if (a.size() != b.size())
+    return fmt::format("the serial replay ran {} copperlists, the parallel one {}", a.size(), b.size());
+  return std::nullopt;
+}
+
+bool run_identical(const ReplayOutcome& outcome) { return outcome.identical(); }
+
+std::string describe_run(const std::string& name, const ReplayOutcome& outcome) {
+  std::string text;
+  const std::string start = outcome.started_at ? fmt::format(" (from the keyframe at copperlist {})", *outcome.started_at) : "";
+  if (outcome.run.failure)
+    text += fmt::format("{} replay: error: {}\n", name, outcome.run.failure->describe());
+  if (outcome.diverged_cls == 0) {
+    text += fmt::format("{} replay: identical to the recording: {} copperlists replayed{}, {} compared\n", name,
+                        outcome.replayed, start, outcome.compared);
+  } else {
+    text += fmt::format("{} replay: DIVERGED in {} of {} compared copperlists{}\n", name, outcome.diverged_cls,
+                        outcome.compared, start);
+    text += fmt::format("  first divergence: {}\n", outcome.first_divergence->describe());
+    for (const auto& [task, count] : outcome.diverged_per_task)
+      text += fmt::format("  task \"{}\" diverged in {} copperlists\n", task, count);
+  }
+  if (!outcome.input_end.empty()) text += fmt::format("  stopped reading the log: {}\n", outcome.input_end);
+  for (const auto& failure : outcome.run.stop_failures) text += fmt::format("  error: {}\n", failure.describe());
+  return text;
+}
+
+nlohmann::json histogram_json(const LatencyHistogram& h) {
+  return {{"count", h.count()}, {"p50_ns", h.percentile(0.5)}, {"p99_ns", h.percentile(0.99)}, {"max_ns", h.max()}};
+}
+
+nlohmann::json timing_json(const Replay& replay, const RunTiming& timing) {
+  nlohmann::json tasks = nlohmann::json::object();
+  for (size_t i = 0; i < timing.tasks.size() && i < replay.task_ids().size(); ++i)
+    tasks[replay.task_ids()[i]] = histogram_json(timing.tasks[i]);
+  return {{"copperlists", timing.copperlists},
+          {"wall_time_ns", timing.wall_time},
+          {"cl_per_s", timing.cls_per_second()},
+          {"end_to_end", histogram_json(timing.end_to_end)},
+          {"tasks", std::move(tasks)}};
+}
+
+nlohmann::json run_json(const Replay& replay, const ReplayOutcome& outcome) {
+  nlohmann::json divergence = nullptr;
+  if (outcome.first_divergence) {
+    const Divergence& d = *outcome.first_divergence;
+    divergence = {{"cl_id", d.cl_id}, {"task", d.task_id}, {"field", d.field_path}, {"recorded", d.recorded},
+                  {"replayed", d.replayed}};
+  }
+  return {{"identical", outcome.identical()},
+          {"replayed", outcome.replayed},
+          {"compared", outcome.compared},
+          {"diverged_copperlists", outcome.diverged_cls},
+          {"diverged_per_task", outcome.diverged_per_task},
+          {"first_divergence", divergence},
+          {"started_at_keyframe", outcome.started_at ? nlohmann::json(*outcome.started_at) : nlohmann::json(nullptr)},
+          {"stopped", to_string(outcome.run.reason)},
+          {"input_end", outcome.input_end},
+          {"failure", outcome.run.failure ? nlohmann::json(outcome.run.failure->describe()) : nlohmann::json(nullptr)},
+          {"timing", timing_json(replay, outcome.timing)}};
+}
+
+}  // namespace
+
+Verdict judge(const Runs& runs) {
+  Verdict verdict;
+  if (runs.serial && !run_identical(*runs.serial)) verdict.identical = false;
+  if (runs.parallel && !run_identical(*runs.parallel)) verdict.identical = false;
+  if (runs.serial && runs.parallel) {
+    verdict.serial_vs_parallel = compare_runs(*runs.serial, *runs.parallel);
+    if (verdict.serial_vs_parallel) verdict.identical = false;
+  }
+  return verdict;
+}
+
+std::string verdict_text(const Runs& runs, const Verdict& verdict) {
+  std::string text;
+  if (runs.serial) text += describe_run("serial", *runs.serial);
+  if (runs.parallel) text += describe_run("parallel", *runs.parallel);
+  if (runs.serial && runs.parallel)
+    text += verdict.serial_vs_parallel ? fmt::format("serial vs parallel: DIFFER: {}\n", *verdict.serial_vs_parallel)
+                                       : "serial vs parallel: identical\n";
+  text += verdict.identical ? "verdict: identical\n" : "verdict: DIVERGED\n";
+  return text;
+}
+
+std::string timing_table(const Replay& replay, const Runs& runs, uint32_t max_in_flight) {
+  const std::vector<Column> cols = columns(replay, runs, max_in_flight);
+  auto cells = [&](auto cell) {
+    std::vector<std::string> out;
+    for (const Column& col : cols) out.push_back(cell(*col.timing));
+    return out;
+  };
+  const double recorded_rate = replay.recorded_timing().cls_per_second();
+  std::string table;
+  std::vector<std::string> names;
+  for (const Column& col : cols) names.push_back(col.name);
+  table += row("", names);
+  table += row("copperlists", cells([](const RunTiming& t) { return fmt::format("{}", t.copperlists); }));
+  table += row("wall time (s)", cells([](const RunTiming& t) { return fmt::format("{:.3f}", static_cast<double>(t.wall_time) / 1e9); }));
+  table += row("CL/s", cells([](const RunTiming& t) { return fmt::format("{:.0f}", t.cls_per_second()); }));
+  table += row("speedup vs recorded", cells([&](const RunTiming& t) {
+                 return recorded_rate > 0 ? fmt::format("{:.2f}x", t.cls_per_second() / recorded_rate) : "-";
+               }));
+  table += row("end to end p50/p99/max (us)", cells([](const RunTiming& t) { return spread(t.end_to_end); }));
+  for (size_t task = 0; task < replay.task_ids().size(); ++task)
+    table += row(fmt::format("{} p50/p99/max (us)", replay.task_ids()[task]), cells([&](const RunTiming& t) {
+                   return task < t.tasks.size() ? spread(t.tasks[task]) : "-";
+                 }));
+  return table;
+}
+
+nlohmann::json report_json(const std::string& log, const Replay& replay, const Runs& runs, const Verdict& verdict) {
+  nlohmann::json replays = nlohmann::json::object();
+  if (runs.serial) replays["serial"] = run_json(replay, *runs.serial);
+  if (runs.parallel) replays["parallel"] = run_json(replay, *runs.parallel);
+  nlohmann::json report = {{"log", log},
+                           {"verdict", verdict.identical ? "identical" : "diverged"},
+                           {"damage", replay.damage()},
+                           {"recorded", timing_json(replay, replay.recorded_timing())},
+                           {"replays", std::move(replays)}};
+  if (runs.serial && runs.parallel)
+    report["serial_vs_parallel"] = {{"identical", !verdict.serial_vs_parallel},
+                                    {"difference", verdict.serial_vs_parallel ? nlohmann::json(*verdict.serial_vs_parallel)
+                                                                              : nlohmann::json(nullptr)}};
+  return report;
+}
+
+}  // namespace copper::replay_cli

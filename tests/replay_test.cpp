@@ -1,0 +1,288 @@
+// Replay (libcopper/src/replay/): rebuilding, re-executing and comparing.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "copper/log/reader.hpp"
+#include "copper/log/writer.hpp"
+#include "copper/registry.hpp"
+#include "copper/replay.hpp"
+#include "fixtures/graph_helpers.hpp"
+#include "fixtures/random_graph.hpp"
+#include "fixtures/recorded_log.hpp"
+#include "fixtures/replay_tasks.hpp"
+
+using copper::Replay;
+using copper::ReplayOptions;
+using copper::RunMode;
+using testing_tasks::RecordedLog;
+
+namespace {
+
+Replay open(const RecordedLog& log) {
+  auto replay = Replay::open(log.path, copper::Registry::global());
+  REQUIRE_MESSAGE(replay.ok(), replay.error_message());
+  return std::move(*replay);
+}
+
+ReplayOptions mode(RunMode run_mode) {
+  ReplayOptions options;
+  options.mode = run_mode;
+  options.parallel.max_in_flight = 8;
+  options.parallel.threads = 3;
+  return options;
+}
+
+copper::ReplayOutcome run(Replay& replay, const ReplayOptions& options) {
+  auto outcome = replay.run(options);
+  REQUIRE_MESSAGE(outcome.ok(), outcome.error_message());
+  return std::move(*outcome);
+}
+
+void check_identical(const copper::ReplayOutcome& outcome, uint64_t cycles) {
+  INFO((outcome.first_divergence ? outcome.first_divergence->describe() : "no divergence"));
+  INFO((outcome.run.failure ? outcome.run.failure->describe() : "no failure"));
+  INFO(outcome.input_end);
+  CHECK(outcome.identical());
+  CHECK(outcome.replayed == cycles);
+  CHECK(outcome.compared == cycles);
+  CHECK(outcome.input_end.empty());
+}
+
+constexpr std::string_view kTunableGraph = R"({"tasks": [
+    {"id": "src", "type": "test/hist_source"},
+    {"id": "acc", "type": "test/accumulate"},
+    {"id": "tune", "type": "test/tunable"},
+    {"id": "out", "type": "test/hist_sink1"}],
+  "connections": [{"from": "src", "to": "acc"}, {"from": "acc", "to": "tune"}, {"from": "tune", "to": "out"}]})";
+
+}  // namespace
+
+TEST_CASE("replay.identical.rover_in_serial_and_parallel") {
+  const RecordedLog log(testing_tasks::read_rover_config(), "replay_rover", 120, 25);
+  Replay replay = open(log);
+  CHECK(replay.first_cl() == 0);
+  CHECK(replay.last_cl() == 119);
+  CHECK(replay.damage().empty());
+  CHECK(replay.recorded_timing().copperlists == 120);
+  const auto serial = run(replay, mode(RunMode::serial));
+  check_identical(serial, 120);
+  const auto parallel = run(replay, mode(RunMode::parallel));
+  check_identical(parallel, 120);
+  CHECK(serial.output_hashes == parallel.output_hashes);
+  CHECK(serial.timing.copperlists == 120);
+}
+
+TEST_CASE("replay.identical.random_dags_recorded_serially_and_in_parallel") {
+  for (uint32_t seed = 40; seed < 46; ++seed) {
+    const std::string json = testing_tasks::random_dag_config(seed, 6 + static_cast<int>(seed % 7));
+    INFO("seed " << seed);
+    for (bool parallel_recording : {false, true}) {
+      const RecordedLog log(json, "replay_dag", 80, 0, parallel_recording);
+      Replay replay = open(log);
+      check_identical(run(replay, mode(RunMode::serial)), 80);
+      check_identical(run(replay, mode(RunMode::parallel)), 80);
+    }
+  }
+}
+
+TEST_CASE("replay.diverged.nondeterministic_task_is_caught") {
+  const RecordedLog log(R"({"tasks": [
+      {"id": "src", "type": "test/hist_source"},
+      {"id": "clocky", "type": "test/wall_clock"},
+      {"id": "out", "type": "test/hist_sink1"}],
+    "connections": [{"from": "src", "to": "clocky"}, {"from": "clocky", "to": "out"}]})",
+                        "replay_wall_clock", 30);
+  Replay replay = open(log);
+  for (RunMode run_mode : {RunMode::serial, RunMode::parallel}) {
+    const auto outcome = run(replay, mode(run_mode));
+    CHECK_FALSE(outcome.identical());
+    REQUIRE(outcome.first_divergence);
+    CHECK(outcome.first_divergence->cl_id == 0);
+    CHECK(outcome.first_divergence->task_id == "clocky");
+    CHECK(outcome.first_divergence->field_path == "value");
+    CHECK(outcome.first_divergence->recorded != outcome.first_divergence->replayed);
+    CHECK(outcome.diverged_per_task.at("clocky") == outcome.diverged_cls);
+    CHECK(outcome.diverged_cls >= 25);  // nanoseconds of the wall clock repeat only by chance
+  }
+}
+
+TEST_CASE("replay.diverged.changed_behaviour_names_the_copperlist_and_field") {
+  testing_tasks::g_tunable_offset = 0;
+  const RecordedLog log(kTunableGraph, "replay_tunable", 60);
+  testing_tasks::g_tunable_offset = 5;
+  testing_tasks::g_tunable_from_cl = 37;
+  Replay replay = open(log);
+  const auto outcome = run(replay, mode(RunMode::parallel));
+  testing_tasks::g_tunable_offset = 0;
+  testing_tasks::g_tunable_from_cl = 0;
+  REQUIRE(outcome.first_divergence);
+  CHECK(outcome.first_divergence->cl_id == 37);
+  CHECK(outcome.first_divergence->task_id == "tune");
+  CHECK(outcome.first_divergence->field_path == "value");
+  CHECK(outcome.first_divergence->replayed.get<int64_t>() - outcome.first_divergence->recorded.get<int64_t>() == 5);
+  CHECK(outcome.diverged_cls == 60 - 37);
+  CHECK(outcome.diverged_per_task.size() == 1);
+}
+
+TEST_CASE("replay.from.keyframe_start_matches_the_full_replay") {
+  const RecordedLog log(kTunableGraph, "replay_from", 100, 10);
+  Replay replay = open(log);
+  const auto full = run(replay, mode(RunMode::serial));
+  check_identical(full, 100);
+  for (RunMode run_mode : {RunMode::serial, RunMode::parallel}) {
+    ReplayOptions options = mode(run_mode);
+    options.from = 35;
+    const auto partial = run(replay, options);
+    REQUIRE(partial.started_at == std::optional<uint64_t>(30));
+    CHECK(partial.identical());
+    CHECK(partial.replayed == 70);
+    CHECK(partial.compared == 65);
+    REQUIRE(partial.output_hashes.size() == 70);
+    CHECK(std::equal(partial.output_hashes.begin(), partial.output_hashes.end(), full.output_hashes.begin() + 30));
+  }
+  ReplayOptions bounded = mode(RunMode::serial);
+  bounded.from = 50;
+  bounded.to = 59;
+  const auto window = run(replay, bounded);
+  CHECK(window.identical());
+  CHECK(window.replayed == 10);
+  CHECK(window.compared == 10);
+}
+
+TEST_CASE("replay.from.task_without_thaw_is_named") {
+  const RecordedLog log(R"({"tasks": [
+      {"id": "src", "type": "test/counter", "params": {"step": 1}},
+      {"id": "memoryless", "type": "test/probe"},
+      {"id": "out", "type": "test/collect"}],
+    "connections": [{"from": "src", "to": "memoryless"}, {"from": "memoryless", "to": "out"}]})",
+                        "replay_no_thaw", 40, 10);
+  Replay replay = open(log);
+  ReplayOptions options = mode(RunMode::serial);
+  options.from = 25;
+  auto outcome = replay.run(options);
+  REQUIRE_FALSE(outcome.ok());
+  CHECK(std::string(outcome.error_message()).find("\"memoryless\"") != std::string::npos);
+  CHECK(std::string(outcome.error_message()).find("freeze/thaw") != std::string::npos);
+}
+
+TEST_CASE("replay.damaged.replays_what_is_intact_and_says_where_it_stopped") {
+  const RecordedLog log(kTunableGraph, "replay_damaged", 200);
+  // Zero a stretch in the middle of the file: some copperlists are lost.
+  const auto size = std::filesystem::file_size(log.path);
+  {
+    std::fstream file(log.path, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(static_cast<std::streamoff>(size / 2));
+    const std::string zeros(512, '\0');
+    file.write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
+  }
+  Replay replay = open(log);
+  CHECK_FALSE(replay.damage().empty());
+  REQUIRE(replay.first_missing_cl());
+  const uint64_t missing = *replay.first_missing_cl();
+  const auto outcome = run(replay, mode(RunMode::parallel));
+  CHECK(outcome.identical());
+  CHECK(outcome.replayed == missing);
+  CHECK(outcome.input_end.find(fmt::format("no copperlist {}", missing)) != std::string::npos);
+  CHECK(outcome.run.reason == copper::StopReason::input_ended);
+}
+
+TEST_CASE("replay.damaged.truncated_log_replays_every_whole_copperlist") {
+  const RecordedLog log(kTunableGraph, "replay_truncated", 150);
+  std::filesystem::resize_file(log.path, std::filesystem::file_size(log.path) * 2 / 3);
+  Replay replay = open(log);
+  REQUIRE(replay.last_cl());
+  const auto outcome = run(replay, mode(RunMode::serial));
+  CHECK(outcome.identical());
+  CHECK(outcome.replayed == *replay.last_cl() + 1);
+  CHECK(outcome.replayed > 50);
+}
+
+TEST_CASE("replay.open.errors") {
+  SUBCASE("every unknown task type is listed") {
+    const RecordedLog log(kTunableGraph, "replay_unknown", 5);
+    copper::Registry empty;
+    auto replay = Replay::open(log.path, empty);
+    REQUIRE_FALSE(replay.ok());
+    const std::string message(replay.error_message());
+    for (const char* type : {"test/hist_source", "test/accumulate", "test/tunable", "test/hist_sink1"})
+      CHECK(message.find(type) != std::string::npos);
+  }
+  SUBCASE("not a log") {
+    const auto path = std::filesystem::temp_directory_path() / "replay_not_a_log.copper";
+    std::ofstream(path) << "hello, this is not a copper log, but it is long enough to have a header: ............";
+    auto replay = Replay::open(path, copper::Registry::global());
+    CHECK_FALSE(replay.ok());
+    CHECK(std::string(replay.error_message()).find("not a copper log") != std::string::npos);
+    std::filesystem::remove(path);
+  }
+  SUBCASE("missing file") {
+    auto replay = Replay::open("/nonexistent/run.copper", copper::Registry::global());
+    CHECK_FALSE(replay.ok());
+  }
+}
+
+TEST_CASE("replay.output_log_is_a_log_of_the_replay") {
+  const RecordedLog log(kTunableGraph, "replay_source_log", 50, 10);
+  Replay replay = open(log);
+  ReplayOptions options = mode(RunMode::parallel);
+  options.output = std::filesystem::temp_directory_path() / "replay_written.copper";
+  options.overwrite_output = true;
+  check_identical(run(replay, options), 50);
+  // The replay of the replay is identical too, and its payloads are those
+  // of the recording.
+  auto again = Replay::open(options.output, copper::Registry::global());
+  REQUIRE_MESSAGE(again.ok(), again.error_message());
+  check_identical(run(*again, mode(RunMode::serial)), 50);
+  auto original = copper::log::LogReader::open(log.path);
+  auto written = copper::log::LogReader::open(options.output);
+  REQUIRE(original.ok());
+  REQUIRE(written.ok());
+  CHECK(written->check().clean());
+  CHECK(written->check().keyframes == 5);
+  auto a = original->copperlists();
+  auto b = written->copperlists();
+  uint64_t count = 0;
+  while (const auto* cl = a.next()) {
+    const auto* other = b.next();
+    REQUIRE(other != nullptr);
+    CHECK(cl->id == other->id);
+    CHECK(cl->time_ns == other->time_ns);
+    REQUIRE(cl->slots.size() == other->slots.size());
+    for (size_t s = 0; s < cl->slots.size(); ++s)
+      CHECK(std::equal(cl->slots[s].bytes.begin(), cl->slots[s].bytes.end(), other->slots[s].bytes.begin(),
+                       other->slots[s].bytes.end()));
+    ++count;
+  }
+  CHECK(b.next() == nullptr);
+  CHECK(count == 50);
+  std::filesystem::remove(options.output);
+}
+
+TEST_CASE("replay.json_difference.paths") {
+  using nlohmann::json;
+  CHECK_FALSE(copper::first_json_difference(json{{"a", 1}}, json{{"a", 1}}));
+  auto d = copper::first_json_difference(json::parse(R"({"pose": {"x": 1.5, "y": 2}})"),
+                                         json::parse(R"({"pose": {"x": 1.25, "y": 2}})"));
+  REQUIRE(d);
+  CHECK(d->path == "pose.x");
+  CHECK(d->left == 1.5);
+  CHECK(d->right == 1.25);
+  d = copper::first_json_difference(json::parse(R"({"ranges": [1, 2, 3]})"), json::parse(R"({"ranges": [1, 2, 4]})"));
+  REQUIRE(d);
+  CHECK(d->path == "ranges[2]");
+  d = copper::first_json_difference(json::parse(R"({"a": [{"b": [0, {"c": true}]}]})"),
+                                    json::parse(R"({"a": [{"b": [0, {"c": false}]}]})"));
+  REQUIRE(d);
+  CHECK(d->path == "a[0].b[1].c");
+  d = copper::first_json_difference(json::parse("[1, 2]"), json::parse("[1, 2, 3]"));
+  REQUIRE(d);
+  CHECK(d->path == "[2]");
+  CHECK(d->left.is_null());
+  CHECK(d->right == 3);
+  CHECK_FALSE(copper::first_json_difference(json(1), json(1.0)));
+}
