@@ -1,0 +1,96 @@
+// Replay throughput, serial against parallel in the same process:
+// 1. a long rover log (recorded here, policy none): CL/s of each replay;
+// 2. the CPU-pipeline log (8 stateful compute stages on image stripes):
+//    target parallel / serial >= 1.8x on 2 cores.
+// Each replay compares every output with the recording; a divergence fails
+// the benchmark.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "copper/log/writer.hpp"
+#include "copper/registry.hpp"
+#include "copper/replay.hpp"
+#include "pipeline_tasks.hpp"
+
+namespace {
+
+constexpr int kRepeats = 3;
+
+[[noreturn]] void die(const std::string& message) {
+  fmt::print(stderr, "bench_replay: {}\n", message);
+  std::exit(1);
+}
+
+std::string read_file(const char* path) {
+  std::ifstream in(path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Records `cycles` copperlists of the graph serially into `path`.
+void record(const std::string& json, const std::filesystem::path& path, uint64_t cycles) {
+  copper::Diagnostics diags;
+  auto config = copper::parse_config(json, diags);
+  auto graph = config ? copper::Graph::build(*config, copper::Registry::global(), diags) : std::nullopt;
+  if (!graph) die(diags.to_string());
+  copper::log::WriterOptions options;
+  options.path = path;
+  options.overwrite = true;
+  options.fsync = copper::log::FsyncPolicy::none();
+  auto writer = copper::log::LogWriter::create(options, *graph);
+  if (!writer) die(std::string(writer.error_message()));
+  copper::MonotonicClock clock;
+  copper::StopConditions stop;
+  stop.cycles = cycles;
+  const auto report = copper::SerialExecutor(*graph, clock).run(stop, writer->get());
+  if (!report.ok() || !(*writer)->close("done").ok()) die("recording failed");
+}
+
+// Best CL/s of kRepeats replays in the given mode.
+double replay_rate(copper::Replay& replay, copper::RunMode mode, uint64_t expected) {
+  double best = 0;
+  for (int r = 0; r < kRepeats; ++r) {
+    copper::ReplayOptions options;
+    options.mode = mode;
+    options.parallel.max_in_flight = 8;
+    options.parallel.threads = 2;
+    auto outcome = replay.run(options);
+    if (!outcome) die(std::string(outcome.error_message()));
+    if (!outcome->identical() || outcome->replayed != expected) die("the replay diverged or stopped early");
+    best = std::max(best, outcome->timing.cls_per_second());
+  }
+  return best;
+}
+
+void bench_log(const char* name, const std::string& json, uint64_t cycles, const char* target) {
+  const auto path = std::filesystem::temp_directory_path() / fmt::format("copper_bench_replay_{}.copper", name);
+  record(json, path, cycles);
+  auto replay = copper::Replay::open(path, copper::Registry::global());
+  if (!replay) die(std::string(replay.error_message()));
+  const double serial = replay_rate(*replay, copper::RunMode::serial, cycles);
+  const double parallel = replay_rate(*replay, copper::RunMode::parallel, cycles);
+  fmt::print("{}: {} copperlists, {:.1f} MB log, best of {}\n", name, cycles,
+             static_cast<double>(std::filesystem::file_size(path)) / 1e6, kRepeats);
+  fmt::print("  {:<36} {:>9.0f} CL/s\n", "serial replay", serial);
+  fmt::print("  {:<36} {:>9.0f} CL/s  speedup {:.2f}x{}\n", "parallel replay (8 in flight, 2 thr)", parallel,
+             parallel / serial, target);
+  fmt::print("RESULT bench=replay.{} serial_cl_per_s={:.0f} parallel_cl_per_s={:.0f} speedup={:.3f}\n", name, serial,
+             parallel, parallel / serial);
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+
+int main() {
+  bench_log("rover", read_file(COPPER_SOURCE_DIR "/examples/rover.json"), 3000, "");
+  bench_log("cpu_pipeline",
+            bench::chain_config("bench/stripes", "bench/stripe_stage", "bench/stripe_digest", true), 1500,
+            " (target >= 1.80x)");
+  return 0;
+}
