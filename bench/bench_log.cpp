@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <vector>
 
@@ -60,7 +61,23 @@ void fill(Blob& blob, size_t size) {
 struct Measured {
   double seconds = 0;
   uint64_t file_bytes = 0;
+  uint64_t disk_bytes = 0;  // sent to storage by this process, per /proc/self/io
 };
+
+// Bytes this process has caused to be written to storage (write_bytes in
+// /proc/self/io), or 0 where the kernel does not account them. Comparing
+// them with the file size shows pages written back more than once.
+uint64_t storage_bytes_written() {
+  std::FILE* io = std::fopen("/proc/self/io", "r");
+  if (io == nullptr) return 0;
+  char line[128];
+  unsigned long long bytes = 0;
+  while (std::fgets(line, sizeof line, io) != nullptr) {
+    if (std::sscanf(line, "write_bytes: %llu", &bytes) == 1) break;
+  }
+  std::fclose(io);
+  return bytes;
+}
 
 Measured run_writer(const copper::Graph& graph, const Case& c, const char* fsync, const char* compress) {
   copper::log::WriterOptions options;
@@ -72,13 +89,15 @@ Measured run_writer(const copper::Graph& graph, const Case& c, const char* fsync
   if (!writer.ok()) throw std::runtime_error(std::string(writer.error_message()));
   copper::CopperList cl(graph);
   fill(*static_cast<Blob*>(cl.message(0)), c.payload);
+  const uint64_t disk_before = storage_bytes_written();
   const copper::Nanos start = copper::monotonic_now();
   for (uint64_t n = 0; n < c.records; ++n) {
     cl.id = n;
     if (!(*writer)->commit(cl).ok()) throw std::runtime_error("commit failed");
   }
   if (!(*writer)->close("done").ok()) throw std::runtime_error("close failed");
-  Measured m{static_cast<double>(copper::monotonic_now() - start) / 1e9, (*writer)->stats().file_bytes};
+  Measured m{static_cast<double>(copper::monotonic_now() - start) / 1e9, (*writer)->stats().file_bytes,
+             storage_bytes_written() - disk_before};
   std::filesystem::remove(options.path);
   return m;
 }
@@ -113,8 +132,8 @@ int main() {
   const copper::Graph graph = blob_graph();
   const Case cases[] = {{64, 2'000'000}, {1024, 300'000}, {64 * 1024, 4'000}};
   const char* policies[][2] = {{"none", "none"}, {"bytes:8MiB", "none"}, {"none", "zstd"}};
-  fmt::print("{:>8} {:>12} {:>6} {:>12} {:>10} {:>11} {:>11} {:>7}\n", "payload", "fsync", "zstd", "records/s",
-             "file MB/s", "payload MB/s", "raw MB/s", "ratio");
+  fmt::print("{:>8} {:>12} {:>6} {:>12} {:>10} {:>11} {:>11} {:>7} {:>11}\n", "payload", "fsync", "zstd",
+             "records/s", "file MB/s", "payload MB/s", "raw MB/s", "ratio", "disk/file");
   for (const Case& c : cases) {
     for (const auto& [fsync, compress] : policies) {
       const Measured m = run_writer(graph, c, fsync, compress);
@@ -124,11 +143,12 @@ int main() {
       const double payload_mbs = static_cast<double>(c.payload * c.records) / 1e6 / m.seconds;
       const double raw_mbs = static_cast<double>(m.file_bytes) / 1e6 / raw_seconds;
       const double rate = static_cast<double>(c.records) / m.seconds;
-      fmt::print("{:>8} {:>12} {:>6} {:>12.0f} {:>10.0f} {:>11.0f} {:>11.0f} {:>6.2f}x\n", c.payload, fsync,
-                 compress, rate, file_mbs, payload_mbs, raw_mbs, file_mbs / raw_mbs);
+      const double amplification = static_cast<double>(m.disk_bytes) / static_cast<double>(m.file_bytes);
+      fmt::print("{:>8} {:>12} {:>6} {:>12.0f} {:>10.0f} {:>11.0f} {:>11.0f} {:>6.2f}x {:>10.2f}x\n", c.payload,
+                 fsync, compress, rate, file_mbs, payload_mbs, raw_mbs, file_mbs / raw_mbs, amplification);
       fmt::print("RESULT bench=log payload={} fsync={} compress={} records_per_s={:.0f} file_mb_s={:.1f} "
-                 "raw_mb_s={:.1f} ratio={:.3f}\n",
-                 c.payload, fsync, compress, rate, file_mbs, raw_mbs, file_mbs / raw_mbs);
+                 "raw_mb_s={:.1f} ratio={:.3f} disk_per_file={:.3f}\n",
+                 c.payload, fsync, compress, rate, file_mbs, raw_mbs, file_mbs / raw_mbs, amplification);
     }
   }
   return 0;

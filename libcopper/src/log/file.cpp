@@ -7,6 +7,7 @@
 #include <boost/interprocess/exceptions.hpp>
 #include <boost/interprocess/file_mapping.hpp>
 #include <boost/interprocess/mapped_region.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fmt/format.h>
@@ -42,10 +43,13 @@ class PosixLogFile final : public LogFile {
   const std::filesystem::path& path() const override { return path_; }
 
   Status reserve(uint64_t new_size) override {
+    if (new_size <= reserved_) return {};
+    // Only the new part: asking again for the whole file walks every extent.
     int err = 0;
-    do err = ::posix_fallocate(fd_, 0, static_cast<off_t>(new_size));
+    do err = ::posix_fallocate(fd_, static_cast<off_t>(reserved_), static_cast<off_t>(new_size - reserved_));
     while (err == EINTR);
     if (err != 0) return errno_status(fmt::format("growing {} to {} bytes", path_.string(), new_size), err);
+    reserved_ = new_size;
     return {};
   }
 
@@ -77,6 +81,7 @@ class PosixLogFile final : public LogFile {
   Status truncate(uint64_t size) override {
     if (::ftruncate(fd_, static_cast<off_t>(size)) != 0)
       return errno_status(fmt::format("truncating {} to {} bytes", path_.string(), size), errno);
+    reserved_ = std::min(reserved_, size);
     return {};
   }
 
@@ -84,6 +89,7 @@ class PosixLogFile final : public LogFile {
   std::filesystem::path path_;
   int fd_;
   bip::file_mapping mapping_;
+  uint64_t reserved_ = 0;  // the file is created empty (O_EXCL or O_TRUNC)
 };
 
 }  // namespace

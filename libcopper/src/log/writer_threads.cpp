@@ -114,21 +114,32 @@ void WriterCore::slab_loop() {
 
 // --- flusher
 
-// msync of [synced_end_, end) through the slabs still mapped, then
-// fdatasync. Slabs below retire_below_ may be gone: the appending thread
-// left them without a flusher, and fdatasync writes their pages anyway.
+// Makes [synced_end_, end) durable. Where the range is still mapped, a
+// ranged msync(MS_SYNC) does it alone: on Linux it is an fdatasync limited
+// to that range (data, then the journal commit and cache flush). A
+// whole-file fdatasync would also write back the spare slabs, whose
+// prefaulted pages are dirty zeros: the same pages written twice, the
+// second time after a fresh write fault. Slabs below retire_below_ may be
+// gone (the appending thread left them without a flusher); then fdatasync
+// writes their pages.
 Status WriterCore::sync_to(uint64_t end) {
   const uint64_t from = synced_end_.load(std::memory_order_relaxed);
   const uint64_t retirable = retire_below_.load(std::memory_order_acquire);
+  bool unmapped = false;
   for (uint64_t slab = from / slab_size_; from < end && slab <= (end - 1) / slab_size_; ++slab) {
-    if ((slab + 1) * slab_size_ <= retirable) continue;
+    if ((slab + 1) * slab_size_ <= retirable) {
+      unmapped = true;
+      continue;
+    }
     const uint64_t lo = std::max(from, slab * slab_size_);
     const uint64_t hi = std::min(end, (slab + 1) * slab_size_);
     Status status = file_->flush(*ring(slab), lo, hi - lo);
     if (!status.ok()) return status;
   }
-  Status status = file_->datasync();
-  if (!status.ok()) return status;
+  if (unmapped) {
+    Status status = file_->datasync();
+    if (!status.ok()) return status;
+  }
   synced_end_.store(end, std::memory_order_relaxed);
   syncs_.fetch_add(1, std::memory_order_relaxed);
   return {};
