@@ -11,6 +11,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <string>
 #include <vector>
 
 #include "copper/copperlist.hpp"
@@ -128,14 +129,19 @@ double run_baseline(uint64_t bytes) {
 
 }  // namespace
 
-int main() {
+// bench_log [PAYLOAD [FSYNC]]: every case unless narrowed, e.g. "64 none".
+int main(int argc, char** argv) {
+  const std::string only_payload = argc > 1 ? argv[1] : "";
+  const std::string only_fsync = argc > 2 ? argv[2] : "";
   const copper::Graph graph = blob_graph();
   const Case cases[] = {{64, 2'000'000}, {1024, 300'000}, {64 * 1024, 4'000}};
   const char* policies[][2] = {{"none", "none"}, {"bytes:8MiB", "none"}, {"none", "zstd"}};
   fmt::print("{:>8} {:>12} {:>6} {:>12} {:>10} {:>11} {:>11} {:>7} {:>11}\n", "payload", "fsync", "zstd",
              "records/s", "file MB/s", "payload MB/s", "raw MB/s", "ratio", "disk/file");
   for (const Case& c : cases) {
+    if (!only_payload.empty() && only_payload != std::to_string(c.payload)) continue;
     for (const auto& [fsync, compress] : policies) {
+      if (!only_fsync.empty() && only_fsync != fsync) continue;
       const Measured m = run_writer(graph, c, fsync, compress);
       // The baseline writes as many bytes as the log file holds.
       const double raw_seconds = run_baseline(m.file_bytes);
