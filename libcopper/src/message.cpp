@@ -1,11 +1,13 @@
 // The non-template half of messages: error formatting, hashing, schema
 // validation and the generic (schema-driven) decoder.
 //
-// The generic decoder first compiles a schema into a Node tree. Compiling is
+// The generic decoder first compiles a schema into a SchemaNode tree. Compiling is
 // validation: a schema that compiles is valid, and the decoder then walks
 // plain structs instead of re-inspecting JSON for every vector element.
 
 #include "copper/message.hpp"
+
+#include "copper/base64.hpp"
 
 #include <xxhash.h>
 
@@ -85,48 +87,55 @@ std::uint64_t schema_hash(const nlohmann::json& schema) {
   return XXH3_64bits(text.data(), text.size());
 }
 
-namespace {
+namespace detail {
 
-enum class Kind : std::uint8_t {
+enum class SchemaKind : std::uint8_t {
   boolean, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64, string,  // primitives
   vector, array, structure,
 };
 
+// A validated schema type.
+struct SchemaNode {
+  SchemaKind kind = SchemaKind::boolean;
+  std::size_t length = 0;          // array: element count
+  std::size_t min_size = 0;        // fewest bytes a value encodes to (saturated)
+  std::vector<SchemaNode> children;  // vector/array: the element; struct: the fields
+  std::vector<std::string> names;  // struct: field names, parallel to children
+  std::string name;                // struct: type name
+};
+
+}  // namespace detail
+
+namespace {
+
+using detail::SchemaKind;
+using detail::SchemaNode;
+
 struct PrimitiveName {
   std::string_view name;
-  Kind kind;
+  SchemaKind kind;
   std::size_t min_size;
 };
 
 constexpr std::array<PrimitiveName, 12> kPrimitives = {{
-    {"bool", Kind::boolean, 1},
-    {"i8", Kind::i8, 1},
-    {"i16", Kind::i16, 2},
-    {"i32", Kind::i32, 4},
-    {"i64", Kind::i64, 8},
-    {"u8", Kind::u8, 1},
-    {"u16", Kind::u16, 2},
-    {"u32", Kind::u32, 4},
-    {"u64", Kind::u64, 8},
-    {"f32", Kind::f32, 4},
-    {"f64", Kind::f64, 8},
-    {"string", Kind::string, 4},  // the length prefix
+    {"bool", SchemaKind::boolean, 1},
+    {"i8", SchemaKind::i8, 1},
+    {"i16", SchemaKind::i16, 2},
+    {"i32", SchemaKind::i32, 4},
+    {"i64", SchemaKind::i64, 8},
+    {"u8", SchemaKind::u8, 1},
+    {"u16", SchemaKind::u16, 2},
+    {"u32", SchemaKind::u32, 4},
+    {"u64", SchemaKind::u64, 8},
+    {"f32", SchemaKind::f32, 4},
+    {"f64", SchemaKind::f64, 8},
+    {"string", SchemaKind::string, 4},  // the length prefix
 }};
 
 constexpr std::size_t kMaxSize = std::numeric_limits<std::size_t>::max();
 
 std::size_t saturating_add(std::size_t a, std::size_t b) { return a > kMaxSize - b ? kMaxSize : a + b; }
 std::size_t saturating_mul(std::size_t a, std::size_t b) { return b != 0 && a > kMaxSize / b ? kMaxSize : a * b; }
-
-// A validated schema type.
-struct Node {
-  Kind kind = Kind::boolean;
-  std::size_t length = 0;          // array: element count
-  std::size_t min_size = 0;        // fewest bytes a value encodes to (saturated)
-  std::vector<Node> children;      // vector/array: the element; struct: the fields
-  std::vector<std::string> names;  // struct: field names, parallel to children
-  std::string name;                // struct: type name
-};
 
 Status schema_error(const std::string& pointer, std::string_view what) {
   return Status::error(fmt::format("invalid schema at {}: {}", pointer.empty() ? "/" : pointer, what));
@@ -144,9 +153,9 @@ Status check_keys(const nlohmann::json& object, std::initializer_list<std::strin
   return Status();
 }
 
-Status compile_type(const nlohmann::json& type, const std::string& pointer, std::size_t depth, Node& node);
+Status compile_type(const nlohmann::json& type, const std::string& pointer, std::size_t depth, SchemaNode& node);
 
-Status compile_struct(const nlohmann::json& type, const std::string& pointer, std::size_t depth, Node& node) {
+Status compile_struct(const nlohmann::json& type, const std::string& pointer, std::size_t depth, SchemaNode& node) {
   if (Status s = check_keys(type, {"name", "fields"}, pointer); !s) return s;
   const auto name = type.find("name");
   if (name == type.end() || !name->is_string() || name->get_ref<const std::string&>().empty()) {
@@ -154,7 +163,7 @@ Status compile_struct(const nlohmann::json& type, const std::string& pointer, st
   }
   const auto fields = type.find("fields");
   if (fields == type.end() || !fields->is_array()) return schema_error(pointer, "struct needs a \"fields\" array");
-  node.kind = Kind::structure;
+  node.kind = SchemaKind::structure;
   node.name = name->get<std::string>();
   node.children.resize(fields->size());
   node.names.reserve(fields->size());
@@ -180,7 +189,7 @@ Status compile_struct(const nlohmann::json& type, const std::string& pointer, st
   return Status();
 }
 
-Status compile_element(const nlohmann::json& type, const std::string& pointer, std::size_t depth, Node& node) {
+Status compile_element(const nlohmann::json& type, const std::string& pointer, std::size_t depth, SchemaNode& node) {
   node.children.resize(1);
   if (Status s = compile_type(type, pointer, depth + 1, node.children[0]); !s) return s;
   if (node.children[0].min_size == 0) {
@@ -189,7 +198,7 @@ Status compile_element(const nlohmann::json& type, const std::string& pointer, s
   return Status();
 }
 
-Status compile_type(const nlohmann::json& type, const std::string& pointer, std::size_t depth, Node& node) {
+Status compile_type(const nlohmann::json& type, const std::string& pointer, std::size_t depth, SchemaNode& node) {
   if (depth > kMaxMessageDepth) {
     return schema_error(pointer, fmt::format("nested deeper than {} levels", kMaxMessageDepth));
   }
@@ -209,7 +218,7 @@ Status compile_type(const nlohmann::json& type, const std::string& pointer, std:
   }
   if (const auto element = type.find("vector"); element != type.end()) {
     if (Status s = check_keys(type, {"vector"}, pointer); !s) return s;
-    node.kind = Kind::vector;
+    node.kind = SchemaKind::vector;
     node.min_size = 4;  // the count prefix
     return compile_element(*element, pointer + "/vector", depth, node);
   }
@@ -225,7 +234,7 @@ Status compile_type(const nlohmann::json& type, const std::string& pointer, std:
     if (!size_ok) {
       return schema_error(pointer, fmt::format("array needs a \"size\" integer in [0, {}]", kMaxMessageLength));
     }
-    node.kind = Kind::array;
+    node.kind = SchemaKind::array;
     node.length = size->get<std::size_t>();
     if (Status s = compile_element(*element, pointer + "/array", depth, node); !s) return s;
     node.min_size = saturating_mul(node.length, node.children[0].min_size);
@@ -235,9 +244,9 @@ Status compile_type(const nlohmann::json& type, const std::string& pointer, std:
   return schema_error(pointer, "type object needs \"vector\", \"array\" and \"size\", or \"name\" and \"fields\"");
 }
 
-Result<Node> compile_schema(const nlohmann::json& schema) {
+Result<SchemaNode> compile_schema(const nlohmann::json& schema) {
   if (!schema.is_object()) return schema_error("", "schema must be a struct object {\"name\", \"fields\"}");
-  Node root;
+  SchemaNode root;
   if (Status s = compile_struct(schema, "", 1, root); !s) return s;
   return root;
 }
@@ -250,75 +259,120 @@ bool read_primitive(detail::Reader& reader, nlohmann::json& out) {
   return true;
 }
 
-bool read_node(detail::Reader& reader, const Node& node, nlohmann::json& out);
+// The generic decoder's walk; `bytes_as` decides how runs of u8 come out.
+class JsonBuilder {
+ public:
+  JsonBuilder(detail::Reader& reader, BytesAs bytes_as) : reader_(reader), bytes_as_(bytes_as) {}
 
-bool read_elements(detail::Reader& reader, const Node& element, std::size_t count, nlohmann::json& out) {
-  out = nlohmann::json::array();
-  auto& array = out.get_ref<nlohmann::json::array_t&>();
-  array.reserve(count);
-  for (std::size_t i = 0; i < count; ++i) {
-    array.emplace_back();
-    if (!read_node(reader, element, array.back())) {
-      reader.add_index(i);
-      return false;
-    }
-  }
-  return true;
-}
-
-bool read_node(detail::Reader& reader, const Node& node, nlohmann::json& out) {
-  switch (node.kind) {
-    case Kind::boolean: return read_primitive<bool>(reader, out);
-    case Kind::i8: return read_primitive<std::int8_t>(reader, out);
-    case Kind::i16: return read_primitive<std::int16_t>(reader, out);
-    case Kind::i32: return read_primitive<std::int32_t>(reader, out);
-    case Kind::i64: return read_primitive<std::int64_t>(reader, out);
-    case Kind::u8: return read_primitive<std::uint8_t>(reader, out);
-    case Kind::u16: return read_primitive<std::uint16_t>(reader, out);
-    case Kind::u32: return read_primitive<std::uint32_t>(reader, out);
-    case Kind::u64: return read_primitive<std::uint64_t>(reader, out);
-    case Kind::f32: return read_primitive<float>(reader, out);
-    case Kind::f64: return read_primitive<double>(reader, out);
-    case Kind::string: {
-      std::uint32_t length = 0;
-      if (!reader.read_count(length, 1, "string length")) return false;
-      const std::uint8_t* p = reader.take(length, "string bytes");
-      out = std::string(reinterpret_cast<const char*>(p), length);
-      return true;
-    }
-    case Kind::vector: {
-      std::uint32_t count = 0;
-      if (!reader.read_count(count, node.children[0].min_size, "vector count")) return false;
-      return read_elements(reader, node.children[0], count, out);
-    }
-    case Kind::array: return read_elements(reader, node.children[0], node.length, out);
-    case Kind::structure: {
-      out = nlohmann::json::object();
-      for (std::size_t i = 0; i < node.children.size(); ++i) {
-        nlohmann::json value;
-        if (!read_node(reader, node.children[i], value)) {
-          reader.add_field(node.names[i].c_str());
-          return false;
-        }
-        out.emplace(node.names[i], std::move(value));
+  bool read(const SchemaNode& node, nlohmann::json& out) {
+    switch (node.kind) {
+      case SchemaKind::boolean: return read_primitive<bool>(reader_, out);
+      case SchemaKind::i8: return read_primitive<std::int8_t>(reader_, out);
+      case SchemaKind::i16: return read_primitive<std::int16_t>(reader_, out);
+      case SchemaKind::i32: return read_primitive<std::int32_t>(reader_, out);
+      case SchemaKind::i64: return read_primitive<std::int64_t>(reader_, out);
+      case SchemaKind::u8: return read_primitive<std::uint8_t>(reader_, out);
+      case SchemaKind::u16: return read_primitive<std::uint16_t>(reader_, out);
+      case SchemaKind::u32: return read_primitive<std::uint32_t>(reader_, out);
+      case SchemaKind::u64: return read_primitive<std::uint64_t>(reader_, out);
+      case SchemaKind::f32: return read_primitive<float>(reader_, out);
+      case SchemaKind::f64: return read_primitive<double>(reader_, out);
+      case SchemaKind::string: return read_string(out);
+      case SchemaKind::vector: {
+        std::uint32_t count = 0;
+        if (!reader_.read_count(count, node.children[0].min_size, "vector count")) return false;
+        return read_elements(node.children[0], count, out);
       }
+      case SchemaKind::array: return read_elements(node.children[0], node.length, out);
+      case SchemaKind::structure: return read_struct(node, out);
+    }
+    return false;
+  }
+
+ private:
+  bool read_string(nlohmann::json& out) {
+    std::uint32_t length = 0;
+    if (!reader_.read_count(length, 1, "string length")) return false;
+    const std::uint8_t* p = reader_.take(length, "string bytes");
+    out = std::string(reinterpret_cast<const char*>(p), length);
+    return true;
+  }
+
+  // A run of bytes as one string, or nothing (out is left discarded).
+  bool read_bytes(std::size_t count, nlohmann::json& out) {
+    const std::uint8_t* p = reader_.take(count, "u8");
+    if (p == nullptr) return false;
+    if (bytes_as_ == BytesAs::omitted) {
+      out = nlohmann::json(nlohmann::json::value_t::discarded);
       return true;
     }
+    std::string text;
+    base64_append(text, {p, count});
+    out = std::move(text);
+    return true;
   }
-  return false;
-}
+
+  bool read_elements(const SchemaNode& element, std::size_t count, nlohmann::json& out) {
+    if (element.kind == SchemaKind::u8 && bytes_as_ != BytesAs::numbers) {
+      // Short input: fall through so the error names the element, as decode() does.
+      if (count <= reader_.remaining()) return read_bytes(count, out);
+    }
+    out = nlohmann::json::array();
+    auto& array = out.get_ref<nlohmann::json::array_t&>();
+    array.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) {
+      array.emplace_back();
+      if (!read(element, array.back())) {
+        reader_.add_index(i);
+        return false;
+      }
+      if (array.back().is_discarded()) array.back() = nullptr;  // an omitted byte run inside an array
+    }
+    return true;
+  }
+
+  bool read_struct(const SchemaNode& node, nlohmann::json& out) {
+    out = nlohmann::json::object();
+    for (std::size_t i = 0; i < node.children.size(); ++i) {
+      nlohmann::json value;
+      if (!read(node.children[i], value)) {
+        reader_.add_field(node.names[i].c_str());
+        return false;
+      }
+      if (!value.is_discarded()) out.emplace(node.names[i], std::move(value));
+    }
+    return true;
+  }
+
+  detail::Reader& reader_;
+  BytesAs bytes_as_;
+};
 
 }  // namespace
 
 Status validate_schema(const nlohmann::json& schema) { return compile_schema(schema).status(); }
 
-Result<nlohmann::json> decode_to_json(std::span<const std::uint8_t> bytes, const nlohmann::json& schema) {
-  Result<Node> root = compile_schema(schema);
+Result<MessageDecoder> MessageDecoder::compile(const nlohmann::json& schema) {
+  Result<SchemaNode> root = compile_schema(schema);
   if (!root) return root.status();
+  return MessageDecoder(std::make_shared<const SchemaNode>(std::move(*root)));
+}
+
+MessageDecoder::MessageDecoder(std::shared_ptr<const detail::SchemaNode> root) : root_(std::move(root)) {}
+
+const std::string& MessageDecoder::type_name() const { return root_->name; }
+
+Result<nlohmann::json> MessageDecoder::decode(std::span<const std::uint8_t> bytes, BytesAs bytes_as) const {
   detail::Reader reader(bytes);
   nlohmann::json out;
-  if (read_node(reader, *root, out) && reader.expect_end()) return out;
-  return detail::decode_status(reader.failure(), root->name);
+  if (JsonBuilder(reader, bytes_as).read(*root_, out) && reader.expect_end()) return out;
+  return detail::decode_status(reader.failure(), root_->name);
+}
+
+Result<nlohmann::json> decode_to_json(std::span<const std::uint8_t> bytes, const nlohmann::json& schema) {
+  Result<MessageDecoder> decoder = MessageDecoder::compile(schema);
+  if (!decoder) return decoder.status();
+  return decoder->decode(bytes);
 }
 
 }  // namespace copper

@@ -16,7 +16,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -78,6 +80,39 @@ Status validate_schema(const nlohmann::json& schema);
 // produces for the same value, and rejects exactly the bytes decode()
 // rejects, with the same messages. Fails with validate_schema's error on a
 // bad schema.
+// Compiles the schema on every call: for many messages of one type, use a
+// MessageDecoder.
 Result<nlohmann::json> decode_to_json(std::span<const std::uint8_t> bytes, const nlohmann::json& schema);
+
+// How the generic decoder renders runs of bytes (std::vector<uint8_t>,
+// std::array<uint8_t, N>: images, raw frames).
+enum class BytesAs : std::uint8_t {
+  numbers,  // an array of integers, as to_json gives
+  base64,   // one base64 string (base64.hpp): compact, and fast to write
+  omitted,  // left out: the field is absent from its struct (null inside an array)
+};
+
+namespace detail {
+struct SchemaNode;  // a validated schema, compiled (message.cpp)
+}
+
+// A schema compiled once and used for many messages: decode_to_json
+// re-validates the schema JSON on every call, which dominates when a tool
+// decodes every slot of every copperlist. Copies share the compiled form;
+// decode is const and may run on several threads at once.
+class MessageDecoder {
+ public:
+  // Fails with validate_schema's error.
+  static Result<MessageDecoder> compile(const nlohmann::json& schema);
+
+  // The schema's type name, e.g. "rover::Imu".
+  const std::string& type_name() const;
+  // With BytesAs::numbers, exactly decode_to_json: same JSON, same errors.
+  Result<nlohmann::json> decode(std::span<const std::uint8_t> bytes, BytesAs bytes_as = BytesAs::numbers) const;
+
+ private:
+  explicit MessageDecoder(std::shared_ptr<const detail::SchemaNode> root);
+  std::shared_ptr<const detail::SchemaNode> root_;
+};
 
 }  // namespace copper

@@ -1,4 +1,4 @@
-// A status line on a terminal during a long run (recording, replay):
+// A status line on a terminal during a long run (recording, replay, log tools):
 // copperlists, megabytes, rate. Lives on its own thread so the commit path
 // only bumps a counter. Shared by the command-line tools.
 #pragma once
@@ -18,9 +18,12 @@ namespace copper {
 class CommitCounter final : public CommitSink {
  public:
   Status commit(const CopperList&) override {
-    count_.store(count_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    add(1);
     return {};
   }
+  // For tools that walk copperlists without a runtime (copper-log export...).
+  // One thread adds; the progress thread only reads.
+  void add(uint64_t n) { count_.store(count_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
   uint64_t count() const { return count_.load(std::memory_order_relaxed); }
 
  private:

@@ -26,6 +26,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "copper/json_diff.hpp"  // first_json_difference, used with Divergence
 #include "copper/registry.hpp"
 #include "copper/runtime.hpp"
 #include "copper/stats.hpp"
@@ -114,15 +115,5 @@ class Replay {
   explicit Replay(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
-
-// The first place where two JSON values decoded through the same schema
-// differ: a field path ("a.b[3].c", empty for the values themselves) and
-// the two values there; nullopt when equal.
-struct JsonDifference {
-  std::string path;
-  nlohmann::json left;
-  nlohmann::json right;
-};
-std::optional<JsonDifference> first_json_difference(const nlohmann::json& left, const nlohmann::json& right);
 
 }  // namespace copper

@@ -73,15 +73,6 @@ Result<LogHeader> parse_header(std::span<const uint8_t> bytes, const std::string
   return h;
 }
 
-const char* status_name(uint8_t status) {
-  switch (status) {
-    case 0: return "not_run";
-    case 1: return "ok";
-    case 2: return "failed";
-  }
-  return "unknown";
-}
-
 std::string type_name(uint16_t type) {
   const char* name = to_string(static_cast<RecordType>(type));
   return std::string_view(name) == "unknown" ? fmt::format("unknown({})", type) : std::string(name);
@@ -103,7 +94,7 @@ struct LogReader::Impl {
   std::optional<detail::ClShape> shape;
   std::vector<std::string> task_ids;
   std::vector<std::string> slot_keys;
-  std::vector<const nlohmann::json*> slot_schemas;  // into metadata; null when absent
+  std::vector<Result<MessageDecoder>> slot_decoders;  // compiled once: decoding is per message
 
   std::optional<detail::Footer> footer;
   nlohmann::json summary;
@@ -181,7 +172,8 @@ void LogReader::Impl::learn_metadata() {
     const bool named = slot.is_object() && slot.contains("producer") && slot["producer"].is_string();
     slot_keys.push_back(named ? slot["producer"].get<std::string>() : fmt::format("slot{}", i));
     const bool has_schema = slot.is_object() && slot.contains("schema");
-    slot_schemas.push_back(has_schema ? &slot["schema"] : nullptr);
+    slot_decoders.push_back(has_schema ? MessageDecoder::compile(slot["schema"])
+                                       : Result<MessageDecoder>(Status::error("no schema in the metadata")));
   }
 }
 
@@ -458,20 +450,24 @@ void LogReader::for_each_keyframe(const std::function<bool(const Keyframe&)>& vi
   });
 }
 
+Result<MessageDecoder> LogReader::slot_decoder(size_t slot) const {
+  if (slot >= impl_->slot_decoders.size()) return fail("slot {} is not in the metadata", slot);
+  return impl_->slot_decoders[slot];
+}
+
 nlohmann::json LogReader::copperlist_to_json(const CopperListView& cl) const {
   nlohmann::json tasks = nlohmann::json::array();
   for (size_t i = 0; i < cl.tasks.size(); ++i) {
     const auto& t = cl.tasks[i];
     const std::string id = i < impl_->task_ids.size() ? impl_->task_ids[i] : std::to_string(i);
-    tasks.push_back({{"id", id}, {"start_ns", t.start_ns}, {"end_ns", t.end_ns}, {"status", status_name(t.status)}});
+    tasks.push_back({{"id", id}, {"start_ns", t.start_ns}, {"end_ns", t.end_ns}, {"status", task_status_name(t.status)}});
   }
   nlohmann::json slots = nlohmann::json::object();
   for (size_t i = 0; i < cl.slots.size(); ++i) {
     const auto& slot = cl.slots[i];
     nlohmann::json out = {{"time_of_validity_ns", slot.time_of_validity_ns}};
-    const nlohmann::json* schema = i < impl_->slot_schemas.size() ? impl_->slot_schemas[i] : nullptr;
-    auto decoded = schema ? decode_to_json(slot.bytes, *schema)
-                          : Result<nlohmann::json>(Status::error("no schema in the metadata"));
+    const auto decoder = slot_decoder(i);
+    auto decoded = decoder ? decoder->decode(slot.bytes) : Result<nlohmann::json>(decoder.status());
     if (decoded)
       out["message"] = std::move(decoded.value());
     else

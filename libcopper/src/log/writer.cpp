@@ -57,6 +57,37 @@ Status validate(const WriterOptions& options) {
   return {};
 }
 
+// What a graph contributes to the metadata (docs/log-format.md).
+nlohmann::json graph_metadata(const Graph& graph) {
+  using nlohmann::json;
+  json tasks = json::array();
+  for (const TaskNode& node : graph.tasks()) {
+    json inputs = json::array();
+    for (size_t i = 0; i < node.input_slots.size(); ++i)
+      inputs.push_back({{"name", node.type->input_names.at(i)}, {"slot", node.input_slots[i]}});
+    tasks.push_back({{"index", node.index},
+                     {"id", node.id},
+                     {"type", node.type->name},
+                     {"kind", to_string(node.type->kind)},
+                     {"stateless", node.stateless()},
+                     {"inputs", std::move(inputs)},
+                     {"output_slot", node.output_slot == kNoSlot ? json(nullptr) : json(node.output_slot)}});
+  }
+  json slots = json::array();
+  for (size_t i = 0; i < graph.slots().size(); ++i) {
+    const SlotInfo& slot = graph.slots()[i];
+    slots.push_back({{"index", i},
+                     {"producer", graph.tasks()[slot.producer].id},
+                     {"type", slot.type->name},
+                     {"schema", slot.type->schema},
+                     {"schema_hash", fmt::format("{:016x}", slot.type->schema_hash)}});
+  }
+  return {{"logging", {{"keyframe_interval", graph.config().logging.keyframe_interval}}},
+          {"config", graph.config().document},
+          {"tasks", std::move(tasks)},
+          {"slots", std::move(slots)}};
+}
+
 }  // namespace
 
 Result<WriterOptions> WriterOptions::from(const LoggingConfig& logging) {
@@ -83,13 +114,28 @@ LogWriter::~LogWriter() {
 }
 
 Result<std::unique_ptr<LogWriter>> LogWriter::create(const WriterOptions& options, const Graph& graph) {
+  return start(options, graph_metadata(graph), static_cast<uint32_t>(graph.tasks().size()),
+               static_cast<uint32_t>(graph.slots().size()));
+}
+
+Result<std::unique_ptr<LogWriter>> LogWriter::create_from_metadata(const WriterOptions& options,
+                                                                   const nlohmann::json& metadata) {
+  const bool shaped = metadata.is_object() && metadata.contains("tasks") && metadata["tasks"].is_array() &&
+                      metadata.contains("slots") && metadata["slots"].is_array();
+  if (!shaped) return Status::error("the metadata has no \"tasks\" and \"slots\" arrays");
+  return start(options, metadata, static_cast<uint32_t>(metadata["tasks"].size()),
+               static_cast<uint32_t>(metadata["slots"].size()));
+}
+
+Result<std::unique_ptr<LogWriter>> LogWriter::start(const WriterOptions& options, nlohmann::json metadata,
+                                                    uint32_t task_count, uint32_t slot_count) {
   Status valid = validate(options);
   if (!valid.ok()) return valid;
   const OpenMode mode = options.overwrite ? OpenMode::overwrite : OpenMode::create_new;
   auto file = options.open_file ? options.open_file(options.path, mode) : open_log_file(options.path, mode);
   if (!file.ok()) return file.status();
-  auto core = std::make_unique<detail::WriterCore>(options, graph, std::move(*file));
-  Status status = core->open(graph);
+  auto core = std::make_unique<detail::WriterCore>(options, task_count, slot_count, std::move(*file));
+  Status status = core->open(std::move(metadata));
   if (!status.ok()) {
     core->abandon();
     core.reset();
@@ -105,6 +151,11 @@ Status LogWriter::write_event(EventKind kind, uint64_t cl_id, std::string_view m
   return core_->write_event(kind, cl_id, message);
 }
 Status LogWriter::write_strings(std::span<const TextString> strings) { return core_->write_strings(strings); }
+Status LogWriter::commit_recorded(const CopperListView& cl) { return core_->commit_recorded(cl); }
+Status LogWriter::write_recorded_text(std::span<const TextEntry> entries) {
+  return core_->write_recorded_text(entries);
+}
+Status LogWriter::write_recorded_keyframe(const Keyframe& keyframe) { return core_->write_recorded_keyframe(keyframe); }
 Status LogWriter::close(std::string_view end_reason) { return core_->close(end_reason); }
 void LogWriter::abandon() { core_->abandon(); }
 uint64_t LogWriter::committed_cls() const { return core_->committed_cls(); }
@@ -137,12 +188,13 @@ void Index::add(uint64_t first_cl_id, uint32_t cl_count, uint64_t offset) {
   entries_.push_back({first_cl_id, cl_count, offset});
 }
 
-WriterCore::WriterCore(const WriterOptions& options, const Graph& graph, std::unique_ptr<LogFile> file)
+WriterCore::WriterCore(const WriterOptions& options, uint32_t task_count, uint32_t slot_count,
+                       std::unique_ptr<LogFile> file)
     : options_(options),
       file_(std::move(file)),
       slab_size_(options.slab_size),
-      task_count_(static_cast<uint32_t>(graph.tasks().size())),
-      slot_count_(static_cast<uint32_t>(graph.slots().size())),
+      task_count_(task_count),
+      slot_count_(slot_count),
       zstd_(options.compression.kind == Compression::Kind::zstd),
       index_(index_capacity(options.slab_size)) {
   scratch_.reserve(64u << 10);
@@ -164,7 +216,7 @@ void WriterCore::unmap_all() {
   for (auto& slot : ring_) delete slot.exchange(nullptr, std::memory_order_acq_rel);
 }
 
-Status WriterCore::open(const Graph& graph) {
+Status WriterCore::open(nlohmann::json metadata) {
   opened_at_ = std::chrono::steady_clock::now();
   created_ns_ = wall_now_ns();
   std::random_device random;
@@ -173,7 +225,8 @@ Status WriterCore::open(const Graph& graph) {
   if (!status.ok()) return status;
   slab_base_ = ring(0)->data();
   status = write_file_header();
-  if (status.ok()) status = write_json(RecordType::metadata, metadata(graph));
+  complete_metadata(metadata);
+  if (status.ok()) status = write_json(RecordType::metadata, metadata);
   if (!status.ok()) return status;
   start_threads();
   return write_event(EventKind::start, 0, "recording started");
@@ -194,43 +247,23 @@ Status WriterCore::write_file_header() {
   return {};
 }
 
-nlohmann::json WriterCore::metadata(const Graph& graph) const {
-  using nlohmann::json;
-  json tasks = json::array();
-  for (const TaskNode& node : graph.tasks()) {
-    json inputs = json::array();
-    for (size_t i = 0; i < node.input_slots.size(); ++i)
-      inputs.push_back({{"name", node.type->input_names.at(i)}, {"slot", node.input_slots[i]}});
-    tasks.push_back({{"index", node.index},
-                     {"id", node.id},
-                     {"type", node.type->name},
-                     {"kind", to_string(node.type->kind)},
-                     {"stateless", node.stateless()},
-                     {"inputs", std::move(inputs)},
-                     {"output_slot", node.output_slot == kNoSlot ? json(nullptr) : json(node.output_slot)}});
-  }
-  json slots = json::array();
-  for (size_t i = 0; i < graph.slots().size(); ++i) {
-    const SlotInfo& slot = graph.slots()[i];
-    slots.push_back({{"index", i},
-                     {"producer", graph.tasks()[slot.producer].id},
-                     {"type", slot.type->name},
-                     {"schema", slot.type->schema},
-                     {"schema_hash", fmt::format("{:016x}", slot.type->schema_hash)}});
-  }
-  return {{"format_version", kFormatVersion},
-          {"run_id", hex(run_id_)},
-          {"created_unix_ns", created_ns_},
-          {"slab_size", slab_size_},
-          {"host", options_.host_info.is_null() ? default_host() : options_.host_info},
-          {"build", options_.build_info.is_null() ? default_build() : options_.build_info},
-          {"logging",
-           {{"fsync", options_.fsync.to_string()},
-            {"compress", options_.compression.to_string()},
-            {"keyframe_interval", graph.config().logging.keyframe_interval}}},
-          {"config", graph.config().document},
-          {"tasks", std::move(tasks)},
-          {"slots", std::move(slots)}};
+// The writer's own fields; the rest (config, tasks, slots) comes from the
+// graph or from the log being rewritten. An existing host or build object
+// is kept: a recovered log still says where it was recorded.
+void WriterCore::complete_metadata(nlohmann::json& metadata) const {
+  metadata["format_version"] = kFormatVersion;
+  metadata["run_id"] = hex(run_id_);
+  metadata["created_unix_ns"] = created_ns_;
+  metadata["slab_size"] = slab_size_;
+  if (!options_.host_info.is_null() || !metadata.contains("host"))
+    metadata["host"] = options_.host_info.is_null() ? default_host() : options_.host_info;
+  if (!options_.build_info.is_null() || !metadata.contains("build"))
+    metadata["build"] = options_.build_info.is_null() ? default_build() : options_.build_info;
+  nlohmann::json& logging = metadata["logging"];
+  if (!logging.is_object()) logging = nlohmann::json::object();
+  logging["fsync"] = options_.fsync.to_string();
+  logging["compress"] = options_.compression.to_string();
+  if (!logging.contains("keyframe_interval")) logging["keyframe_interval"] = 0;
 }
 
 Status WriterCore::write_json(RecordType type, const nlohmann::json& value) {

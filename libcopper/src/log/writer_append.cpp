@@ -19,7 +19,6 @@ int64_t wall_now_ns() {
 }
 
 constexpr size_t kPayloadHeader = 24;  // copperlists payload: first id, count, slots, tasks, reserved
-constexpr size_t kTaskRecord = 17;     // start, end, status
 
 }  // namespace
 
@@ -244,15 +243,20 @@ void WriterCore::start_payload(std::vector<uint8_t>& out, uint64_t first_cl_id) 
   store_le<uint32_t>(out.data() + 20, 0);
 }
 
+uint8_t* WriterCore::start_entry(std::vector<uint8_t>& out, uint64_t id, int64_t time) const {
+  const size_t at = out.size();
+  out.resize(at + 4 + 16 + task_count_ * kTaskRecord);
+  uint8_t* p = out.data() + at + 4;
+  store_le<uint64_t>(p, id);
+  store_le<int64_t>(p + 8, time);
+  return p + 16;
+}
+
 // Appends one copperlist entry. `out` keeps its capacity between calls, so
 // this allocates only while warming up to the largest copperlist.
 void WriterCore::encode_entry(const CopperList& cl, std::vector<uint8_t>& out) const {
   const size_t at = out.size();
-  out.resize(at + 4 + 16 + task_count_ * kTaskRecord);
-  uint8_t* p = out.data() + at + 4;
-  store_le<uint64_t>(p, cl.id);
-  store_le<int64_t>(p + 8, cl.time);
-  p += 16;
+  uint8_t* p = start_entry(out, cl.id, cl.time);
   for (uint32_t t = 0; t < task_count_; ++t, p += kTaskRecord) {
     const TaskRecord& record = cl.record(t);
     store_le<int64_t>(p, record.start);
@@ -284,12 +288,6 @@ Status WriterCore::append_copperlists(std::span<const uint8_t> payload, uint16_t
   return {};
 }
 
-Status WriterCore::commit_plain(const CopperList& cl) {
-  start_payload(scratch_, cl.id);
-  store_le<uint32_t>(scratch_.data() + 8, 1);
-  encode_entry(cl, scratch_);
-  return append_copperlists(scratch_, 0, cl.id, 1, scratch_.size());
-}
 
 Status WriterCore::drain_compressed() {
   Batch* batch = nullptr;
@@ -331,8 +329,20 @@ Status WriterCore::submit_batch() {
   return {};
 }
 
-Status WriterCore::commit_batched(const CopperList& cl) {
+
+template <class Entry>
+Status WriterCore::commit_entry(const Entry& cl) {
+  if (!zstd_) {
+    start_payload(scratch_, cl.id);
+    store_le<uint32_t>(scratch_.data() + 8, 1);
+    encode_entry(cl, scratch_);
+    return append_copperlists(scratch_, 0, cl.id, 1, scratch_.size());
+  }
   Status status = drain_compressed();
+  if (!status.ok()) return status;
+  // Ids inside a record are consecutive: a recorded copperlist after a gap
+  // starts a new batch.
+  if (filling_ != nullptr && cl.id != filling_->first_cl_id + filling_->cl_count) status = submit_batch();
   if (!status.ok()) return status;
   if (filling_ == nullptr) {
     auto batch = free_batch();
@@ -350,6 +360,9 @@ Status WriterCore::commit_batched(const CopperList& cl) {
   return {};
 }
 
+// writer_recorded.cpp commits copperlists read from a log.
+template Status WriterCore::commit_entry<CopperListView>(const CopperListView& cl);
+
 void WriterCore::wake_flusher_after_append() {
   if (!flusher_running_.load(std::memory_order_relaxed)) return;
   const FsyncPolicy& policy = options_.fsync;
@@ -365,13 +378,17 @@ Status WriterCore::commit(const CopperList& cl) {
   Status status = check_background();
   if (status.ok()) status = append_sync_marks();
   if (status.ok() && cl.is_keyframe()) status = append_keyframe(cl);
-  if (status.ok()) status = zstd_ ? commit_batched(cl) : commit_plain(cl);
+  if (status.ok()) status = commit_entry(cl);
   if (status.ok()) status = append_text(cl);
   if (!status.ok()) return status;
-  if (cls_++ == 0) first_cl_id_ = cl.id;
-  last_cl_id_ = cl.id;
-  wake_flusher_after_append();
+  count_commit(cl.id);
   return {};
+}
+
+void WriterCore::count_commit(uint64_t cl_id) {
+  if (cls_++ == 0) first_cl_id_ = cl_id;
+  last_cl_id_ = cl_id;
+  wake_flusher_after_append();
 }
 
 }  // namespace copper::log::detail

@@ -2,6 +2,7 @@
 //   writer.cpp         creation, metadata, close, summary, index, footer
 //   writer_append.cpp  the appending thread: records, slabs, commit
 //   writer_threads.cpp the slab thread, the flusher and the compressor
+//   writer_recorded.cpp  writing copperlists read from another log (recover)
 #pragma once
 
 #include <atomic>
@@ -16,6 +17,7 @@
 #include "copper/copperlist.hpp"
 #include "copper/log/file.hpp"
 #include "copper/log/format.hpp"
+#include "copper/log/reader.hpp"
 #include "copper/log/writer.hpp"
 
 namespace copper::log::detail {
@@ -28,6 +30,7 @@ inline constexpr size_t kRingSlabs = 8;
 inline constexpr uint64_t kSpareSlabs = 2;
 inline constexpr size_t kBatches = 4;
 inline constexpr size_t kRecordTypes = 12;  // record type values 0..11
+inline constexpr size_t kTaskRecord = 17;   // a copperlist entry's per-task start, end, status
 
 struct SyncMark {
   uint64_t offset = 0;
@@ -72,13 +75,18 @@ using Wakeup = std::counting_semaphore<(1 << 30)>;
 
 class WriterCore {
  public:
-  WriterCore(const WriterOptions& options, const Graph& graph, std::unique_ptr<LogFile> file);
+  WriterCore(const WriterOptions& options, uint32_t task_count, uint32_t slot_count, std::unique_ptr<LogFile> file);
   ~WriterCore();
   WriterCore(const WriterCore&) = delete;
   WriterCore& operator=(const WriterCore&) = delete;
 
-  Status open(const Graph& graph);
+  // `metadata` holds at least config, tasks, slots and
+  // logging.keyframe_interval; open fills in the writer's own fields.
+  Status open(nlohmann::json metadata);
   Status commit(const CopperList& cl);
+  Status commit_recorded(const CopperListView& cl);
+  Status write_recorded_text(std::span<const TextEntry> entries);
+  Status write_recorded_keyframe(const Keyframe& keyframe);
   Status write_event(EventKind kind, uint64_t cl_id, std::string_view message);
   Status write_strings(std::span<const TextString> strings);
   Status close(std::string_view end_reason);
@@ -92,7 +100,7 @@ class WriterCore {
  private:
   // --- writer.cpp
   Status write_file_header();
-  nlohmann::json metadata(const Graph& graph) const;
+  void complete_metadata(nlohmann::json& metadata) const;
   Status write_json(RecordType type, const nlohmann::json& value);
   Status write_summary(std::string_view end_reason, uint64_t& offset);
   Status write_index(uint64_t& offset);
@@ -118,9 +126,18 @@ class WriterCore {
   Status append_string(uint32_t id, uint8_t level, uint32_t line, std::string_view file, std::string_view format);
   Status append_sync_marks();
   void encode_entry(const CopperList& cl, std::vector<uint8_t>& out) const;
+  // Makes room for an entry's head (length, id, time, task records) and
+  // returns where the task records go; the caller fills them.
+  uint8_t* start_entry(std::vector<uint8_t>& out, uint64_t id, int64_t time) const;
   void start_payload(std::vector<uint8_t>& out, uint64_t first_cl_id) const;
-  Status commit_plain(const CopperList& cl);
-  Status commit_batched(const CopperList& cl);
+  // One copperlist into the file (plain) or the batch being filled (zstd);
+  // Entry is a live CopperList or a CopperListView read from a log.
+  template <class Entry>
+  Status commit_entry(const Entry& cl);
+  void count_commit(uint64_t cl_id);
+
+  // --- writer_recorded.cpp
+  void encode_entry(const CopperListView& cl, std::vector<uint8_t>& out) const;
   Status append_copperlists(std::span<const uint8_t> payload, uint16_t flags, uint64_t first, uint32_t count,
                             uint64_t raw_bytes);
   Status drain_compressed();

@@ -35,6 +35,7 @@
 #include <nlohmann/json.hpp>
 
 #include "copper/log/format.hpp"
+#include "copper/message_schema.hpp"
 #include "copper/status.hpp"
 
 namespace copper::log {
@@ -208,6 +209,10 @@ class LogReader {
   bool find_copperlist(uint64_t id, const std::function<void(const CopperListView&)>& visit);
   void for_each_text(const std::function<bool(const TextEntry&)>& visit);
   void for_each_keyframe(const std::function<bool(const Keyframe&)>& visit);
+
+  // Slot `slot`'s schema, compiled once at open; an error when the metadata
+  // has no such slot or no valid schema for it.
+  Result<MessageDecoder> slot_decoder(size_t slot) const;
 
   // {"id", "time_ns", "tasks": [{"id", "start_ns", "end_ns", "status"}],
   //  "slots": {producer id: {"time_of_validity_ns", "message"}}}: messages are

@@ -65,11 +65,22 @@ namespace detail {
 class WriterCore;
 }
 
+// Read from a log (reader.hpp); the writer can write them again.
+struct CopperListView;
+struct TextEntry;
+struct Keyframe;
+
 class LogWriter final : public CommitSink {
  public:
   // Creates the file (refusing an existing one unless overwrite), writes the
   // header, the metadata record and a start event, starts the helpers.
   static Result<std::unique_ptr<LogWriter>> create(const WriterOptions& options, const Graph& graph);
+  // A writer that rewrites recorded data (copper-log recover): its metadata
+  // is `metadata` as read from a log (config, tasks, slots, host, ...), with
+  // the writer's own fields (run id, creation time, slab size, logging
+  // policy) replaced. Copperlists then come through commit_recorded.
+  static Result<std::unique_ptr<LogWriter>> create_from_metadata(const WriterOptions& options,
+                                                                 const nlohmann::json& metadata);
   // Closes with end reason "writer destroyed" if close() was not called.
   ~LogWriter() override;
   LogWriter(const LogWriter&) = delete;
@@ -82,6 +93,14 @@ class LogWriter final : public CommitSink {
   // process-wide table (text_log.hpp) before the first text record naming
   // it; this is for strings from elsewhere (tests, tools).
   Status write_strings(std::span<const TextString> strings);
+
+  // Recorded data, read from another log with the same tasks and slots:
+  // copperlists in increasing id order (ids may skip, never go back), text
+  // entries after the string records they name (write_strings), a keyframe
+  // before the copperlist it is tagged with. Their bytes are copied as read.
+  Status commit_recorded(const CopperListView& cl);
+  Status write_recorded_text(std::span<const TextEntry> entries);
+  Status write_recorded_keyframe(const Keyframe& keyframe);
 
   // Drains batches, syncs, writes stop event, summary, index and footer,
   // trims the file and sets the clean flag. Idempotent: later calls return
@@ -115,6 +134,8 @@ class LogWriter final : public CommitSink {
 
  private:
   explicit LogWriter(std::unique_ptr<detail::WriterCore> core);
+  static Result<std::unique_ptr<LogWriter>> start(const WriterOptions& options, nlohmann::json metadata,
+                                                  uint32_t task_count, uint32_t slot_count);
   std::unique_ptr<detail::WriterCore> core_;
 };
 

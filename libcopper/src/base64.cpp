@@ -1,0 +1,72 @@
+#include "copper/base64.hpp"
+
+#include <array>
+
+#include <fmt/format.h>
+
+namespace copper {
+namespace {
+
+constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+constexpr std::array<int8_t, 256> make_reverse() {
+  std::array<int8_t, 256> reverse{};
+  for (auto& value : reverse) value = -1;
+  for (size_t i = 0; i < kAlphabet.size(); ++i) reverse[static_cast<uint8_t>(kAlphabet[i])] = static_cast<int8_t>(i);
+  return reverse;
+}
+
+constexpr std::array<int8_t, 256> kReverse = make_reverse();
+
+}  // namespace
+
+void base64_append(std::string& out, std::span<const uint8_t> bytes) {
+  const size_t start = out.size();
+  out.resize(start + (bytes.size() + 2) / 3 * 4);
+  char* p = out.data() + start;
+  size_t i = 0;
+  for (; i + 3 <= bytes.size(); i += 3) {
+    const uint32_t v = (uint32_t{bytes[i]} << 16) | (uint32_t{bytes[i + 1]} << 8) | bytes[i + 2];
+    *p++ = kAlphabet[v >> 18];
+    *p++ = kAlphabet[(v >> 12) & 63];
+    *p++ = kAlphabet[(v >> 6) & 63];
+    *p++ = kAlphabet[v & 63];
+  }
+  const size_t left = bytes.size() - i;
+  if (left == 0) return;
+  const uint32_t v = (uint32_t{bytes[i]} << 16) | (left == 2 ? uint32_t{bytes[i + 1]} << 8 : 0);
+  *p++ = kAlphabet[v >> 18];
+  *p++ = kAlphabet[(v >> 12) & 63];
+  *p++ = left == 2 ? kAlphabet[(v >> 6) & 63] : '=';
+  *p = '=';
+}
+
+std::string base64_encode(std::span<const uint8_t> bytes) {
+  std::string out;
+  base64_append(out, bytes);
+  return out;
+}
+
+Result<std::vector<uint8_t>> base64_decode(std::string_view text) {
+  if (text.size() % 4 != 0) return Status::error(fmt::format("base64: length {} is not a multiple of 4", text.size()));
+  size_t padding = 0;
+  if (!text.empty() && text.back() == '=') padding = text[text.size() - 2] == '=' ? 2 : 1;
+  std::vector<uint8_t> out;
+  out.reserve(text.size() / 4 * 3);
+  uint32_t accumulator = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const bool pad = i >= text.size() - padding;
+    const int8_t value = pad ? 0 : kReverse[static_cast<uint8_t>(text[i])];
+    if (value < 0) return Status::error(fmt::format("base64: invalid character at {}", i));
+    accumulator = (accumulator << 6) | static_cast<uint32_t>(value);
+    if (i % 4 != 3) continue;
+    out.push_back(static_cast<uint8_t>(accumulator >> 16));
+    out.push_back(static_cast<uint8_t>(accumulator >> 8));
+    out.push_back(static_cast<uint8_t>(accumulator));
+    accumulator = 0;
+  }
+  out.resize(out.size() - padding);
+  return out;
+}
+
+}  // namespace copper

@@ -1,0 +1,43 @@
+// first_json_difference: the field path and values where two JSON values part.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "copper/json_diff.hpp"
+
+TEST_CASE("json_diff.paths") {
+  using nlohmann::json;
+  CHECK_FALSE(copper::first_json_difference(json{{"a", 1}}, json{{"a", 1}}));
+  auto d = copper::first_json_difference(json::parse(R"({"pose": {"x": 1.5, "y": 2}})"),
+                                         json::parse(R"({"pose": {"x": 1.25, "y": 2}})"));
+  REQUIRE(d);
+  CHECK(d->path == "pose.x");
+  CHECK(d->left == 1.5);
+  CHECK(d->right == 1.25);
+  d = copper::first_json_difference(json::parse(R"({"ranges": [1, 2, 3]})"), json::parse(R"({"ranges": [1, 2, 4]})"));
+  REQUIRE(d);
+  CHECK(d->path == "ranges[2]");
+  d = copper::first_json_difference(json::parse(R"({"a": [{"b": [0, {"c": true}]}]})"),
+                                    json::parse(R"({"a": [{"b": [0, {"c": false}]}]})"));
+  REQUIRE(d);
+  CHECK(d->path == "a[0].b[1].c");
+  d = copper::first_json_difference(json::parse("[1, 2]"), json::parse("[1, 2, 3]"));
+  REQUIRE(d);
+  CHECK(d->path == "[2]");
+  CHECK(d->left.is_null());
+  CHECK(d->right == 3);
+  CHECK_FALSE(copper::first_json_difference(json(1), json(1.0)));
+}
+
+TEST_CASE("json_diff.missing_keys_and_types") {
+  using nlohmann::json;
+  auto d = copper::first_json_difference(json{{"a", 1}, {"b", 2}}, json{{"a", 1}});
+  REQUIRE(d);
+  CHECK(d->path == "b");
+  CHECK(d->left == 2);
+  CHECK(d->right.is_null());
+  d = copper::first_json_difference(json{{"a", 1}}, json{{"a", "1"}});
+  REQUIRE(d);
+  CHECK(d->path == "a");
+  CHECK(d->right == "1");
+}

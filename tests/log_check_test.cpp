@@ -1,0 +1,76 @@
+// copper-log check (tools/check.cpp): verdicts and problems on the damage
+// corpus and on crafted logs.
+#include <doctest/doctest.h>
+
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "check.hpp"
+#include "fixtures/log_tool.hpp"
+#include "fixtures/odd_ids_log.hpp"
+
+using namespace copper::logtool;
+using testing_tasks::corpus_file;
+using testing_tasks::run_tool;
+
+namespace {
+
+nlohmann::json check_json(const std::string& path) {
+  const auto run = run_tool([&](Io io) { return run_check({path, true}, io); });
+  INFO(run.err);
+  return nlohmann::json::parse(run.out);
+}
+
+}  // namespace
+
+TEST_CASE("log.check.corpus_verdicts_match_expected") {
+  const nlohmann::json corpus = testing_tasks::expected_corpus();
+  for (const auto& [name, expected] : corpus.items()) {
+    CAPTURE(name);
+    const nlohmann::json got = check_json(corpus_file(name));
+    const bool refused = expected.contains("open_error") || !expected["metadata"].get<bool>();
+    const bool healthy = !refused && expected["damage"].empty() && expected["has_footer"].get<bool>();
+    CHECK(got["verdict"] == (refused ? "unreadable" : healthy ? "healthy" : "damaged"));
+    CHECK(got["exit_code"] == (refused ? 1 : healthy ? 0 : 3));
+    if (refused) continue;
+    CHECK(got["copperlists"] == expected["copperlists"]);
+    CHECK(got["missing_cls"] == expected["missing_cls"]);
+    CHECK(got["damage"].size() == expected["damage"].size());
+    CHECK(got["clean_close"] == expected["has_footer"]);
+    CHECK(got["unwritten_tail_bytes"] == expected["unwritten_tail_bytes"]);
+  }
+}
+
+TEST_CASE("log.check.text_names_damage_gaps_and_unclean_close") {
+  const auto run = run_tool([](Io io) { return run_check({corpus_file("zeroed_page.copper"), false}, io); });
+  CHECK(run.code == kExitDamaged);
+  CHECK(run.out.find("damaged: offset 32728, 4216 bytes: checksum mismatch") != std::string::npos);
+  CHECK(run.out.find("missing copperlists 95..107") != std::string::npos);
+  const auto unclosed = run_tool([](Io io) { return run_check({corpus_file("unclosed.copper"), false}, io); });
+  CHECK(unclosed.code == kExitDamaged);
+  CHECK(unclosed.out.find("not closed cleanly (no footer)") != std::string::npos);
+}
+
+TEST_CASE("log.check.ids_going_backwards") {
+  const auto path = testing_tasks::write_odd_ids_log("log_check_odd_ids");
+  const nlohmann::json got = check_json(path.string());
+  CHECK(got["verdict"] == "damaged");
+  CHECK(got["copperlists"] == 6);
+  CHECK(got["missing_cls"] == nlohmann::json::parse("[[3, 4]]"));
+  CHECK(got["backwards_ids"] == nlohmann::json::parse(R"([{"cl_id": 3, "after": 5}])"));
+  CHECK(got["first_cl_id"] == 0);
+  CHECK(got["last_cl_id"] == 6);
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("log.check.unreadable_files_say_why") {
+  const auto missing = run_tool([](Io io) { return run_check({"/nonexistent/x.copper", false}, io); });
+  CHECK(missing.code == kExitUnreadable);
+  CHECK(missing.err == "error: /nonexistent/x.copper: no such file\n");
+  const auto dir = run_tool([](Io io) { return run_check({COPPER_CORPUS_DIR, false}, io); });
+  CHECK(dir.code == kExitUnreadable);
+  CHECK(dir.err.find("is a directory") != std::string::npos);
+  const auto header_only = check_json(corpus_file("header_only.copper"));
+  CHECK(header_only["error"].get<std::string>().find("metadata record is unreadable") != std::string::npos);
+}

@@ -1,0 +1,157 @@
+#include "check.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <algorithm>
+
+namespace copper::logtool {
+
+const char* to_string(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::healthy: return "healthy";
+    case Verdict::damaged: return "damaged";
+    case Verdict::unreadable: return "unreadable";
+  }
+  return "unknown";
+}
+
+int exit_code(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::healthy: return kExitOk;
+    case Verdict::damaged: return kExitDamaged;
+    case Verdict::unreadable: return kExitUnreadable;
+  }
+  return kExitUnreadable;
+}
+
+Health unreadable(std::string error) {
+  Health health;
+  health.verdict = Verdict::unreadable;
+  health.error = std::move(error);
+  return health;
+}
+
+namespace {
+
+void walk_ids(log::LogReader& reader, Health& health) {
+  std::optional<uint64_t> previous;
+  reader.for_each_copperlist([&](const log::CopperListView& cl) {
+    ++health.copperlists;
+    if (previous && cl.id <= *previous) {
+      health.backwards.push_back({cl.id, *previous});
+      return true;  // keep the highest id seen as the reference
+    }
+    if (previous && cl.id > *previous + 1) health.missing_cls.emplace_back(*previous + 1, cl.id - 1);
+    if (!health.first_cl_id) health.first_cl_id = cl.id;
+    health.last_cl_id = cl.id;
+    previous = cl.id;
+    return true;
+  });
+}
+
+// Moves the gaps the metadata declares lost before a recovery to known_gaps.
+void separate_known_gaps(const nlohmann::json& metadata, Health& health) {
+  const auto from = metadata.find("recovered_from");
+  if (from == metadata.end() || !from->is_object() || !from->contains("missing_cls")) return;
+  std::vector<std::pair<uint64_t, uint64_t>> declared;
+  try {
+    declared = (*from)["missing_cls"].get<std::vector<std::pair<uint64_t, uint64_t>>>();
+  } catch (const nlohmann::json::exception&) {
+    return;  // not what recover writes: every gap stays a problem
+  }
+  std::vector<std::pair<uint64_t, uint64_t>> unexplained;
+  for (const auto& gap : health.missing_cls) {
+    const bool known = std::find(declared.begin(), declared.end(), gap) != declared.end();
+    (known ? health.known_gaps : unexplained).push_back(gap);
+  }
+  health.missing_cls = std::move(unexplained);
+}
+
+void list_problems(const log::CheckReport& report, Health& health) {
+  for (const auto& d : report.damage)
+    health.problems.push_back(d.length ? fmt::format("damaged: offset {}, {} bytes: {}", d.offset, d.length, d.reason)
+                                       : fmt::format("damaged: at offset {}: {}", d.offset, d.reason));
+  for (const auto& [first, last] : health.missing_cls)
+    health.problems.push_back(first == last ? fmt::format("missing copperlist {}", first)
+                                            : fmt::format("missing copperlists {}..{}", first, last));
+  for (const auto& b : health.backwards)
+    health.problems.push_back(
+        fmt::format("copperlist {} comes after copperlist {}: ids go backwards", b.cl_id, b.after));
+  if (!health.clean_close) health.problems.push_back("not closed cleanly (no footer): the recording was cut short");
+}
+
+}  // namespace
+
+Health assess(log::LogReader& reader) {
+  Health health;
+  const log::CheckReport& report = reader.check();
+  if (!reader.metadata().is_object())
+    return unreadable(
+        fmt::format("{}: the metadata record is unreadable: nothing can be decoded", reader.path().string()));
+  health.clean_close = reader.header().clean_close && reader.has_footer();
+  walk_ids(reader, health);
+  separate_known_gaps(reader.metadata(), health);
+  list_problems(report, health);
+  health.verdict = health.problems.empty() ? Verdict::healthy : Verdict::damaged;
+  return health;
+}
+
+nlohmann::json health_json(const Health& health, log::LogReader* reader) {
+  using nlohmann::json;
+  json out = {{"verdict", to_string(health.verdict)},
+              {"exit_code", exit_code(health.verdict)},
+              {"error", health.error.empty() ? json(nullptr) : json(health.error)},
+              {"clean_close", health.clean_close},
+              {"copperlists", health.copperlists},
+              {"first_cl_id", health.first_cl_id ? json(*health.first_cl_id) : json(nullptr)},
+              {"last_cl_id", health.last_cl_id ? json(*health.last_cl_id) : json(nullptr)},
+              {"missing_cls", health.missing_cls},
+              {"known_gaps", health.known_gaps},
+              {"backwards_ids", json::array()},
+              {"problems", health.problems},
+              {"damage", json::array()}};
+  for (const auto& b : health.backwards) out["backwards_ids"].push_back({{"cl_id", b.cl_id}, {"after", b.after}});
+  if (reader == nullptr || health.verdict == Verdict::unreadable) return out;
+  const log::CheckReport& report = reader->check();  // cached: assess() ran it
+  for (const auto& d : report.damage)
+    out["damage"].push_back({{"offset", d.offset}, {"length", d.length}, {"reason", d.reason}});
+  out["path"] = reader->path().string();
+  out["verified_records"] = report.verified_records;
+  out["records"] = report.records_by_type;
+  out["unwritten_tail_bytes"] = report.unwritten_tail_bytes;
+  out["durable_watermark"] = nullptr;
+  if (!report.sync_marks.empty())
+    out["durable_watermark"] = {{"offset", report.sync_marks.back().durable_offset},
+                                {"copperlists", report.sync_marks.back().durable_cls}};
+  return out;
+}
+
+std::string health_text(const Health& health, const std::string& path) {
+  if (health.verdict == Verdict::unreadable) return fmt::format("{}: unreadable: {}\n", path, health.error);
+  std::string out;
+  out += fmt::format("{}: {} copperlists", path, health.copperlists);
+  if (health.first_cl_id) out += fmt::format(" (ids {}..{})", *health.first_cl_id, *health.last_cl_id);
+  out += fmt::format(", {}\n", health.clean_close ? "closed cleanly" : "not closed cleanly");
+  for (const auto& line : health.problems) out += "  " + line + "\n";
+  for (const auto& [first, last] : health.known_gaps)
+    out += fmt::format("  copperlists {}..{} were lost before this log was recovered\n", first, last);
+  out += fmt::format("verdict: {}\n",
+                     health.verdict == Verdict::healthy ? "healthy" : "DAMAGED (salvageable: copper-log recover)");
+  return out;
+}
+
+int run_check(const CheckOptions& options, Io io) {
+  auto reader = log::LogReader::open(options.log);
+  Health health = reader ? assess(*reader) : unreadable(std::string(reader.error_message()));
+  if (health.verdict == Verdict::unreadable) fmt::print(io.err, "error: {}\n", health.error);
+  if (options.json)
+    io.out << health_json(health, reader ? &*reader : nullptr)
+                  .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+           << "\n";
+  else if (health.verdict != Verdict::unreadable)
+    io.out << health_text(health, options.log);
+  return exit_code(health.verdict);
+}
+
+}  // namespace copper::logtool

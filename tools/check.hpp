@@ -1,0 +1,57 @@
+// copper-log check: verifies every record of a log and says what is wrong:
+// damaged byte ranges, copperlist id gaps and ids going backwards, an
+// unclean close. The verdict decides the exit code, which recover shares.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "session.hpp"
+
+namespace copper::logtool {
+
+struct CheckOptions {
+  std::string log;
+  bool json = false;
+};
+
+enum class Verdict { healthy, damaged, unreadable };
+const char* to_string(Verdict verdict);
+int exit_code(Verdict verdict);  // 0, 3, 1
+
+// A copperlist whose id is not greater than the one before it in the file.
+struct BackwardsId {
+  uint64_t cl_id = 0;
+  uint64_t after = 0;
+};
+
+struct Health {
+  Verdict verdict = Verdict::healthy;
+  std::string error;  // why it is unreadable
+  bool clean_close = false;
+  uint64_t copperlists = 0;  // as iteration returns them
+  std::optional<uint64_t> first_cl_id, last_cl_id;
+  std::vector<std::pair<uint64_t, uint64_t>> missing_cls;
+  // Gaps a recovered log says were lost before recovery (metadata
+  // "recovered_from"): reported, but not damage of this file.
+  std::vector<std::pair<uint64_t, uint64_t>> known_gaps;
+  std::vector<BackwardsId> backwards;
+  std::vector<std::string> problems;  // one line each, in file order
+};
+
+// Walks the whole log once more than check() to see ids as a reader gets them.
+Health assess(log::LogReader& reader);
+// For a log that did not open.
+Health unreadable(std::string error);
+
+nlohmann::json health_json(const Health& health, log::LogReader* reader);
+std::string health_text(const Health& health, const std::string& path);
+
+int run_check(const CheckOptions& options, Io io);
+
+}  // namespace copper::logtool
