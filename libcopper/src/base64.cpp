@@ -53,19 +53,17 @@ Result<std::vector<uint8_t>> base64_decode(std::string_view text) {
   if (!text.empty() && text.back() == '=') padding = text[text.size() - 2] == '=' ? 2 : 1;
   std::vector<uint8_t> out;
   out.reserve(text.size() / 4 * 3);
-  uint32_t accumulator = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const bool pad = i >= text.size() - padding;
-    const int8_t value = pad ? 0 : kReverse[static_cast<uint8_t>(text[i])];
-    if (value < 0) return Status::error(fmt::format("base64: invalid character at {}", i));
-    accumulator = (accumulator << 6) | static_cast<uint32_t>(value);
-    if (i % 4 != 3) continue;
-    out.push_back(static_cast<uint8_t>(accumulator >> 16));
-    out.push_back(static_cast<uint8_t>(accumulator >> 8));
-    out.push_back(static_cast<uint8_t>(accumulator));
-    accumulator = 0;
+  for (size_t group = 0; group < text.size(); group += 4) {
+    uint32_t accumulator = 0;
+    for (size_t i = group; i < group + 4; ++i) {
+      const bool pad = i >= text.size() - padding;
+      const int8_t value = pad ? 0 : kReverse[static_cast<uint8_t>(text[i])];
+      if (value < 0) return Status::error(fmt::format("base64: invalid character at {}", i));
+      accumulator = (accumulator << 6) | static_cast<uint32_t>(value);
+    }
+    const size_t keep = group + 4 == text.size() ? 3 - padding : 3;
+    for (size_t k = 0; k < keep; ++k) out.push_back(static_cast<uint8_t>(accumulator >> (16 - 8 * k)));
   }
-  out.resize(out.size() - padding);
   return out;
 }
 
