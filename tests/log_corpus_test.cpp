@@ -260,15 +260,20 @@ TEST_CASE("log.corpus.every_file_matches_expected") {
 }
 
 TEST_CASE("log.corpus.salvage_returns_only_what_was_recorded") {
+  size_t opened = 0;
   for (const std::string& name : corpus_files()) {
     auto reader = LogReader::open(kCorpusDir / name);
     if (!reader) continue;  // refused files: every_file_matches_expected checks the message
+    ++opened;
     SUBCASE(name.c_str()) {
       check_copperlists(*reader);
       check_text(*reader);
       check_keyframes(*reader);
     }
   }
+  // Most of the corpus is salvageable; if the reader refused it all, this
+  // test would check nothing.
+  CHECK(opened >= corpus_files().size() / 2);
 }
 
 TEST_CASE("log.corpus.clean_logs_are_whole") {
