@@ -9,13 +9,11 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
-#include "copper/log/writer.hpp"
 #include "copper/registry.hpp"
 #include "copper/replay.hpp"
 #include "pipeline_tasks.hpp"
+#include "record_log.hpp"
 
 namespace {
 
@@ -24,32 +22,6 @@ constexpr int kRepeats = 3;
 [[noreturn]] void die(const std::string& message) {
   fmt::print(stderr, "bench_replay: {}\n", message);
   std::exit(1);
-}
-
-std::string read_file(const char* path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// Records `cycles` copperlists of the graph serially into `path`.
-void record(const std::string& json, const std::filesystem::path& path, uint64_t cycles) {
-  copper::Diagnostics diags;
-  auto config = copper::parse_config(json, diags);
-  auto graph = config ? copper::Graph::build(*config, copper::Registry::global(), diags) : std::nullopt;
-  if (!graph) die(diags.to_string());
-  copper::log::WriterOptions options;
-  options.path = path;
-  options.overwrite = true;
-  options.fsync = copper::log::FsyncPolicy::none();
-  auto writer = copper::log::LogWriter::create(options, *graph);
-  if (!writer) die(std::string(writer.error_message()));
-  copper::MonotonicClock clock;
-  copper::StopConditions stop;
-  stop.cycles = cycles;
-  const auto report = copper::SerialExecutor(*graph, clock).run(stop, writer->get());
-  if (!report.ok() || !(*writer)->close("done").ok()) die("recording failed");
 }
 
 // Best CL/s of kRepeats replays in the given mode.
@@ -70,7 +42,7 @@ double replay_rate(copper::Replay& replay, copper::RunMode mode, uint64_t expect
 
 void bench_log(const char* name, const std::string& json, uint64_t cycles, const char* target) {
   const auto path = std::filesystem::temp_directory_path() / fmt::format("copper_bench_replay_{}.copper", name);
-  record(json, path, cycles);
+  bench::record_log(json, path, cycles);
   auto replay = copper::Replay::open(path, copper::Registry::global());
   if (!replay) die(std::string(replay.error_message()));
   const double serial = replay_rate(*replay, copper::RunMode::serial, cycles);
@@ -88,7 +60,7 @@ void bench_log(const char* name, const std::string& json, uint64_t cycles, const
 }  // namespace
 
 int main() {
-  bench_log("rover", read_file(COPPER_SOURCE_DIR "/examples/rover.json"), 3000, "");
+  bench_log("rover", bench::read_text_file(COPPER_SOURCE_DIR "/examples/rover.json"), 3000, "");
   bench_log("cpu_pipeline",
             bench::chain_config("bench/stripes", "bench/stripe_stage", "bench/stripe_digest", true), 1500,
             " (target >= 1.80x)");
