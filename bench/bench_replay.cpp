@@ -59,10 +59,14 @@ void bench_log(const char* name, const std::string& json, uint64_t cycles, const
 
 }  // namespace
 
-int main() {
-  bench_log("rover", bench::read_text_file(COPPER_SOURCE_DIR "/examples/rover.json"), 3000, "");
-  bench_log("cpu_pipeline",
-            bench::chain_config("bench/stripes", "bench/stripe_stage", "bench/stripe_digest", true), 1500,
-            " (target >= 1.80x)");
+// An optional argument, "rover" or "cpu_pipeline", runs one log (for profiling).
+int main(int argc, char** argv) {
+  const std::string only = argc > 1 ? argv[1] : "";
+  if (only.empty() || only == "rover")
+    bench_log("rover", bench::read_text_file(COPPER_SOURCE_DIR "/examples/rover.json"), 3000, "");
+  if (only.empty() || only == "cpu_pipeline")
+    bench_log("cpu_pipeline",
+              bench::chain_config("bench/stripes", "bench/stripe_stage", "bench/stripe_digest", true), 1500,
+              " (target >= 1.80x)");
   return 0;
 }

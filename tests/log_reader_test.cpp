@@ -577,6 +577,35 @@ TEST_CASE("log.reader.zstd.compressed_batches") {
   }
 }
 
+// Replay keeps the message spans of many copperlists at once when they lie
+// in the file mapping; decompressed ones are only good until next().
+TEST_CASE("log.reader.cursor.says_which_views_outlive_next") {
+  for (bool compress : {false, true}) {
+    INFO("compressed: " << compress);
+    const TestLog log = build_log({.cl_count = 40, .batch = 8, .compress = compress});
+    TempFile file(log.bytes);
+    LogReader reader = open_ok(file);
+    auto cursor = reader.copperlists();
+    const CopperListView* first = cursor.next();
+    REQUIRE(first != nullptr);
+    CHECK(cursor.last_in_mapping() == !compress);
+    const CopperListView kept = *first;
+    const std::vector<copper::log::SlotData> kept_slots(kept.slots.begin(), kept.slots.end());
+    uint64_t count = 1;
+    while (cursor.next() != nullptr) {
+      CHECK(cursor.last_in_mapping() == !compress);
+      ++count;
+    }
+    CHECK(count == 40);
+    if (compress) continue;
+    const auto& want = log.cls.at(kept.id);
+    REQUIRE(kept_slots.size() == want.slots.size());
+    for (size_t i = 0; i < kept_slots.size(); ++i)
+      CHECK(std::equal(kept_slots[i].bytes.begin(), kept_slots[i].bytes.end(), want.slots[i].bytes.begin(),
+                       want.slots[i].bytes.end()));
+  }
+}
+
 TEST_CASE("log.reader.zstd.bad_frames_are_damage") {
   // Checksums verify (a writer bug, not disk damage), frames do not.
   LogBuilder log(kSlab);

@@ -380,6 +380,7 @@ struct CopperListCursor::State {
   detail::PayloadDecoder decoder;
   detail::CopperListBatch batch;
   size_t next_in_batch = 0;
+  bool in_mapping = false;  // the batch was parsed from the record as stored
 
   // Moves to the next copperlists record that decodes; false at the end.
   bool load_batch() {
@@ -388,6 +389,7 @@ struct CopperListCursor::State {
       auto payload = decoder.decode(*record);
       if (!payload || !detail::parse_copperlists(*payload, shape, batch)) continue;
       next_in_batch = 0;
+      in_mapping = payload->data() == record->stored.data();
       return true;
     }
     batch.cls.clear();
@@ -410,6 +412,8 @@ const CopperListView* CopperListCursor::next() {
     if (!s.load_batch()) return nullptr;
   }
 }
+
+bool CopperListCursor::last_in_mapping() const { return state_->in_mapping; }
 
 CopperListCursor LogReader::copperlists(uint64_t from_id) {
   const uint64_t start = from_id == 0 ? kFileHeaderSize : impl_->copperlist_start(from_id);

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <xxhash.h>
 
+#include <algorithm>
+
 #include "copper/message.hpp"
 
 namespace copper::replay {
@@ -21,17 +23,47 @@ Comparer::Comparer(const Graph& graph, const RecordedFrames& frames, std::vector
   outcome_.timing.tasks.resize(graph.tasks().size());
 }
 
+Status CheckedTask::run(const Context& ctx, const void* const* inputs, void* output) {
+  frames_.at(ctx.cl_id).outputs[slot_] = output;
+  return task_->run(ctx, inputs, output);
+}
+
+Status CheckedTask::postprocess(const Context& ctx) {
+  RecordedFrame& frame = frames_.at(ctx.cl_id);
+  std::vector<uint8_t>& encoding = frame.encodings[slot_];
+  encoding.clear();
+  type_.encode(frame.outputs[slot_], encoding);
+  const std::span<const uint8_t> recorded = frame.recorded[slot_];
+  const bool matches = encoding.size() == recorded.size() &&
+                       std::equal(encoding.begin(), encoding.end(), recorded.begin());
+  frame.checks[slot_] = SlotCheck{XXH3_64bits(encoding.data(), encoding.size()), matches};
+  return task_->postprocess(ctx);
+}
+
+void bind_to_frames(Graph& graph, RecordedFrames& frames) {
+  for (TaskNode& node : graph.tasks()) {
+    if (node.output_slot == kNoSlot) continue;
+    const MessageType& type = *graph.slots()[node.output_slot].type;
+    if (auto* source = dynamic_cast<RecordedSource*>(node.impl.get()))
+      source->bind(&frames, node.output_slot, &type);
+    else
+      node.impl = std::make_unique<CheckedTask>(std::move(node.impl), frames, node.output_slot, type);
+  }
+}
+
 Status Comparer::commit(const CopperList& cl) {
   const bool compared = cl.id >= compare_from_;
   std::fill(task_diverged_.begin(), task_diverged_.end(), false);
+  const RecordedFrame& frame = frames_.at(cl.id);
   XXH64_hash_t cl_hash = cl.id;
   bool diverged = false;
   for (uint32_t slot = 0; slot < cl.slot_count(); ++slot) {
-    scratch_.clear();
-    cl.message_type(slot).encode(cl.message(slot), scratch_);
-    const uint64_t hash = XXH3_64bits(scratch_.data(), scratch_.size());
-    cl_hash = XXH3_64bits_withSeed(&hash, sizeof(hash), cl_hash);
-    if (compared && !from_source_[slot] && !compare_slot(cl, slot, hash)) diverged = true;
+    const SlotCheck& check = frame.checks[slot];
+    cl_hash = XXH3_64bits_withSeed(&check.hash, sizeof(check.hash), cl_hash);
+    if (!compared || from_source_[slot] || check.matches) continue;
+    diverged = true;
+    task_diverged_[graph_.slots()[slot].producer] = true;
+    if (!outcome_.first_divergence) describe_first(cl, slot);
   }
   outcome_.output_hashes.push_back(cl_hash);
   ++outcome_.replayed;
@@ -49,21 +81,12 @@ Status Comparer::commit(const CopperList& cl) {
   return {};
 }
 
-// Hash first; only a mismatch pays for decoding both sides.
-bool Comparer::compare_slot(const CopperList& cl, uint32_t slot, uint64_t replayed_hash) {
-  const std::vector<uint8_t>& recorded = frames_.at(cl.id).slot_bytes[slot];
-  if (XXH3_64bits(recorded.data(), recorded.size()) == replayed_hash) return true;
-  task_diverged_[graph_.slots()[slot].producer] = true;
-  if (!outcome_.first_divergence) describe_first(cl, slot);
-  return false;
-}
-
 void Comparer::describe_first(const CopperList& cl, uint32_t slot) {
   Divergence divergence;
   divergence.cl_id = cl.id;
   divergence.task_id = graph_.tasks()[graph_.slots()[slot].producer].id;
   const nlohmann::json replayed = cl.message_type(slot).to_json(cl.message(slot));
-  auto recorded = decode_to_json(frames_.at(cl.id).slot_bytes[slot], schemas_[slot]);
+  auto recorded = decode_to_json(frames_.at(cl.id).recorded[slot], schemas_[slot]);
   if (!recorded) {
     divergence.recorded = fmt::format("(undecodable: {})", recorded.error_message());
     divergence.replayed = replayed;

@@ -1,9 +1,12 @@
-// The replay's commit sink: compares every replayed output with the
-// recorded one, hashes each copperlist's outputs, and gathers timing.
+// Comparing a replay with its recording: each re-executed task checks its
+// output on its worker (CheckedTask); the commit sink folds the checks into
+// verdicts and output hashes, describes the first divergence and gathers
+// timing.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -28,6 +31,35 @@ void add_timing(RunTiming& timing, const Spans& spans, StartOf start_of, EndOf e
   ++timing.copperlists;
 }
 
+// Wraps a re-executed task that has an output: after each process() it
+// encodes the output and checks it against the recorded bytes, on the
+// worker that ran the task (postprocess is not part of the timed span), so
+// parallel replay spreads that work instead of piling it on the commit.
+// Everything else is forwarded.
+class CheckedTask final : public TaskBase {
+ public:
+  CheckedTask(std::unique_ptr<TaskBase> task, RecordedFrames& frames, uint32_t slot, const MessageType& type)
+      : task_(std::move(task)), frames_(frames), slot_(slot), type_(type) {}
+
+  Status start(const Context& ctx) override { return task_->start(ctx); }
+  Status preprocess(const Context& ctx) override { return task_->preprocess(ctx); }
+  Status run(const Context& ctx, const void* const* inputs, void* output) override;
+  Status postprocess(const Context& ctx) override;
+  Status stop(const Context& ctx) override { return task_->stop(ctx); }
+  bool freeze(std::vector<uint8_t>& out) const override { return task_->freeze(out); }
+  Status thaw(std::span<const uint8_t> state) override { return task_->thaw(state); }
+
+ private:
+  std::unique_ptr<TaskBase> task_;
+  RecordedFrames& frames_;
+  uint32_t slot_;
+  const MessageType& type_;
+};
+
+// Wraps every re-executed task with an output in a CheckedTask and binds
+// every RecordedSource to the frames.
+void bind_to_frames(Graph& graph, RecordedFrames& frames);
+
 class Comparer final : public CommitSink {
  public:
   // `schemas` holds each slot's recorded schema; copperlists before
@@ -38,7 +70,6 @@ class Comparer final : public CommitSink {
   Status commit(const CopperList& cl) override;
 
  private:
-  bool compare_slot(const CopperList& cl, uint32_t slot, uint64_t replayed_hash);
   void describe_first(const CopperList& cl, uint32_t slot);
 
   const Graph& graph_;
@@ -47,7 +78,6 @@ class Comparer final : public CommitSink {
   std::vector<bool> from_source_;  // by slot: injected, nothing to compare
   uint64_t compare_from_;
   ReplayOutcome& outcome_;
-  std::vector<uint8_t> scratch_;
   std::vector<bool> task_diverged_;  // this copperlist, by task
   std::vector<TaskRecord> spans_;
 };

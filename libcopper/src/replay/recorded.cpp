@@ -1,14 +1,19 @@
 #include "recorded.hpp"
 
 #include <fmt/format.h>
+#include <xxhash.h>
 
 namespace copper::replay {
 
 RecordedFrames::RecordedFrames(size_t capacity, size_t slots, size_t tasks) : frames_(capacity) {
   for (RecordedFrame& frame : frames_) {
-    frame.slot_bytes.resize(slots);
+    frame.recorded.resize(slots);
+    frame.copies.resize(slots);
     frame.time_of_validity.resize(slots);
     frame.tasks.resize(tasks);
+    frame.checks.resize(slots);
+    frame.outputs.resize(slots);
+    frame.encodings.resize(slots);
   }
 }
 
@@ -31,9 +36,17 @@ bool LogFeed::admit(CopperList& cl) {
   RecordedFrame& frame = frames_.at(cl.id);
   frame.id = recorded->id;
   frame.time = recorded->time_ns;
-  for (size_t slot = 0; slot < frame.slot_bytes.size() && slot < recorded->slots.size(); ++slot) {
-    frame.slot_bytes[slot].assign(recorded->slots[slot].bytes.begin(), recorded->slots[slot].bytes.end());
+  const bool mapped = cursor_.last_in_mapping();
+  for (size_t slot = 0; slot < frame.recorded.size() && slot < recorded->slots.size(); ++slot) {
+    const std::span<const uint8_t> bytes = recorded->slots[slot].bytes;
+    if (mapped) {
+      frame.recorded[slot] = bytes;
+    } else {
+      frame.copies[slot].assign(bytes.begin(), bytes.end());
+      frame.recorded[slot] = frame.copies[slot];
+    }
     frame.time_of_validity[slot] = recorded->slots[slot].time_of_validity_ns;
+    frame.checks[slot] = SlotCheck{};
   }
   for (size_t task = 0; task < frame.tasks.size() && task < recorded->tasks.size(); ++task)
     frame.tasks[task] = recorded->tasks[task];
@@ -44,9 +57,11 @@ bool LogFeed::admit(CopperList& cl) {
 }
 
 Status RecordedSource::run(const Context& ctx, const void* const*, void* output) {
-  const RecordedFrame& frame = frames_->at(ctx.cl_id);
+  RecordedFrame& frame = frames_->at(ctx.cl_id);
   ctx.set_time_of_validity(frame.time_of_validity[slot_]);
-  return type_->decode(frame.slot_bytes[slot_], output);
+  const std::span<const uint8_t> bytes = frame.recorded[slot_];
+  frame.checks[slot_] = SlotCheck{XXH3_64bits(bytes.data(), bytes.size()), true};
+  return type_->decode(bytes, output);
 }
 
 namespace {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -13,18 +14,32 @@
 
 namespace copper::replay {
 
-// One recorded copperlist, copied out of the log.
+// What the producer of a slot found when it checked its output against the
+// recording, on its worker (CheckedTask, RecordedSource), so the commit only
+// folds the results.
+struct SlotCheck {
+  uint64_t hash = 0;     // XXH3 of the replayed encoding
+  bool matches = false;  // byte for byte the recorded encoding
+};
+
+// One recorded copperlist. The recorded bytes are not copied when they lie
+// in the log's file mapping, which outlives the replay; bytes decompressed
+// from a zstd record are copied into `copies`.
 struct RecordedFrame {
   uint64_t id = 0;
   Nanos time = 0;
-  std::vector<std::vector<uint8_t>> slot_bytes;  // by slot
-  std::vector<Nanos> time_of_validity;           // by slot
-  std::vector<log::TaskTiming> tasks;            // by task
+  std::vector<std::span<const uint8_t>> recorded;  // by slot
+  std::vector<std::vector<uint8_t>> copies;        // by slot: backing for `recorded` when not mapped
+  std::vector<Nanos> time_of_validity;             // by slot
+  std::vector<log::TaskTiming> tasks;              // by task
+  std::vector<SlotCheck> checks;                   // by slot, filled by each slot's producer
+  std::vector<const void*> outputs;                // by slot: the replayed message (CheckedTask)
+  std::vector<std::vector<uint8_t>> encodings;     // by slot: the producer's scratch
 };
 
 // One frame per copperlist that can be in flight. Copperlist n's frame is
-// written when n is admitted and read by its sources and its commit, which
-// all happen before n + capacity is admitted: no lock needed.
+// written when n is admitted, then each slot's check by its producer, and
+// read by its commit, all before n + capacity is admitted: no lock needed.
 class RecordedFrames {
  public:
   RecordedFrames(size_t capacity, size_t slots, size_t tasks);
@@ -36,7 +51,7 @@ class RecordedFrames {
 };
 
 // Admits copperlists from the log, in order: gives each its recorded time
-// and copies its recorded slots into the frame. Stops at `to`, at the end
+// and points its frame at the recorded slots. Stops at `to`, at the end
 // of the log, or at the first copperlist id the log does not hold (damage).
 class LogFeed final : public AdmissionFeed {
  public:
@@ -56,11 +71,12 @@ class LogFeed final : public AdmissionFeed {
 };
 
 // Takes a source's place: outputs what the source recorded, with its
-// recorded time of validity. Stateless, so parallel replay may run several
-// copperlists' sources at once.
+// recorded time of validity (the check of its slot is the recorded bytes'
+// hash). Stateless, so parallel replay may run several copperlists'
+// sources at once.
 class RecordedSource final : public TaskBase {
  public:
-  void bind(const RecordedFrames* frames, uint32_t slot, const MessageType* type) {
+  void bind(RecordedFrames* frames, uint32_t slot, const MessageType* type) {
     frames_ = frames;
     slot_ = slot;
     type_ = type;
@@ -68,7 +84,7 @@ class RecordedSource final : public TaskBase {
   Status run(const Context& ctx, const void* const* inputs, void* output) override;
 
  private:
-  const RecordedFrames* frames_ = nullptr;
+  RecordedFrames* frames_ = nullptr;
   uint32_t slot_ = 0;
   const MessageType* type_ = nullptr;
 };

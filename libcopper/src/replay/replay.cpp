@@ -196,9 +196,7 @@ Result<ReplayOutcome> Replay::run(const ReplayOptions& options) {
   }
   const size_t in_flight = options.mode == RunMode::parallel ? std::max<uint32_t>(options.parallel.max_in_flight, 1) : 1;
   replay::RecordedFrames frames(in_flight, graph->slots().size(), graph->tasks().size());
-  for (TaskNode& node : graph->tasks())
-    if (auto* source = dynamic_cast<replay::RecordedSource*>(node.impl.get()))
-      source->bind(&frames, node.output_slot, graph->slots()[node.output_slot].type);
+  replay::bind_to_frames(*graph, frames);
 
   auto reader = log::LogReader::open(impl.path);
   if (!reader) return reader.status();

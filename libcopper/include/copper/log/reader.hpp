@@ -161,6 +161,10 @@ class CopperListCursor {
   // The next copperlist in file order, or null at the end. The view and its
   // spans stay valid until the next call.
   const CopperListView* next();
+  // True when the last view's message bytes lie in the reader's file mapping
+  // (an uncompressed record): those spans then stay valid as long as the
+  // reader, not only until the next call.
+  bool last_in_mapping() const;
 
  private:
   friend class LogReader;
