@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <vector>
 
 #include <copper/registry.hpp>
 
@@ -13,44 +12,89 @@ namespace rover {
 
 namespace {
 
-struct Scratch {
-  std::vector<uint16_t> horizontal;  // after the row pass, not yet normalised
-  std::vector<uint8_t> blurred;
-};
-
-Scratch& thread_scratch() {
-  thread_local Scratch scratch;
-  return scratch;
-}
+// The camera's widest frame (camera.cpp); wider images are refused.
+constexpr size_t kMaxWidth = 4096;
 
 // Binomial weights; their sum is a power of two so normalising is a shift.
 constexpr std::array<uint32_t, 5> kBinomial5{1, 4, 6, 4, 1};
 constexpr std::array<uint32_t, 5> kBinomial3{0, 1, 2, 1, 0};
 
-void blur(const uint8_t* in, size_t w, size_t h, const std::array<uint32_t, 5>& k, int shift, Scratch& s) {
-  const auto wi = static_cast<ptrdiff_t>(w);
-  const auto hi = static_cast<ptrdiff_t>(h);
-  auto clamp_x = [wi](ptrdiff_t x) { return static_cast<size_t>(std::clamp<ptrdiff_t>(x, 0, wi - 1)); };
-  auto clamp_y = [hi](ptrdiff_t y) { return static_cast<size_t>(std::clamp<ptrdiff_t>(y, 0, hi - 1)); };
-  for (size_t y = 0; y < h; ++y) {
-    const uint8_t* row = in + y * w;
-    uint16_t* dst = s.horizontal.data() + y * w;
-    for (ptrdiff_t x = 0; x < wi; ++x) {
+// The separable blur and the Sobel pass stream over the frame row by row,
+// so they need only a few rows of buffer, kept on the stack: a stateless
+// task must not share buffers between the copperlists it runs at once,
+// and the per-cycle path must not allocate.
+class EdgeCounter {
+ public:
+  EdgeCounter(const uint8_t* pixels, size_t w, size_t h, const std::array<uint32_t, 5>& kernel, int shift,
+              int64_t threshold_squared)
+      : in_(pixels), w_(w), h_(h), k_(kernel), shift_(shift), threshold_squared_(threshold_squared) {}
+
+  // Edge pixels and pixels looked at, per third of the frame (left, centre, right).
+  void count(std::array<uint64_t, 3>& edges, std::array<uint64_t, 3>& area) {
+    for (size_t y = 0; y < h_; ++y) {
+      blur_row(y);
+      if (y >= 2) sobel_row(y - 1, edges, area);
+    }
+  }
+
+ private:
+  uint16_t* horizontal(size_t row) { return horizontal_.data() + (row % 5) * w_; }
+  uint8_t* blurred(size_t row) { return blurred_.data() + (row % 3) * w_; }
+
+  // The horizontal pass of one input row, clamped at the left and right edges.
+  void horizontal_row(size_t y) {
+    const uint8_t* row = in_ + y * w_;
+    uint16_t* dst = horizontal(y);
+    const auto last = static_cast<ptrdiff_t>(w_) - 1;
+    for (ptrdiff_t x = 0; x <= last; ++x) {
       uint32_t sum = 0;
-      for (ptrdiff_t d = -2; d <= 2; ++d) sum += k[static_cast<size_t>(d + 2)] * row[clamp_x(x + d)];
+      for (ptrdiff_t d = -2; d <= 2; ++d)
+        sum += k_[static_cast<size_t>(d + 2)] * row[static_cast<size_t>(std::clamp<ptrdiff_t>(x + d, 0, last))];
       dst[x] = static_cast<uint16_t>(sum);
     }
   }
-  const uint32_t rounding = 1u << (2 * shift - 1);
-  for (ptrdiff_t y = 0; y < hi; ++y) {
-    uint8_t* dst = s.blurred.data() + static_cast<size_t>(y) * w;
-    for (size_t x = 0; x < w; ++x) {
+
+  // The vertical pass for output row y: input rows y-2..y+2 clamped at the
+  // top and bottom, whose horizontal passes the 5-row ring holds.
+  void blur_row(size_t y) {
+    if (y == 0)
+      for (size_t r = 0; r < std::min<size_t>(2, h_); ++r) horizontal_row(r);
+    if (y + 2 < h_) horizontal_row(y + 2);
+    const auto last = static_cast<ptrdiff_t>(h_) - 1;
+    const uint32_t rounding = 1u << (2 * shift_ - 1);
+    uint8_t* dst = blurred(y);
+    for (size_t x = 0; x < w_; ++x) {
       uint32_t sum = 0;
-      for (ptrdiff_t d = -2; d <= 2; ++d) sum += k[static_cast<size_t>(d + 2)] * s.horizontal[clamp_y(y + d) * w + x];
-      dst[x] = static_cast<uint8_t>((sum + rounding) >> (2 * shift));
+      for (ptrdiff_t d = -2; d <= 2; ++d) {
+        const auto source = static_cast<size_t>(std::clamp<ptrdiff_t>(static_cast<ptrdiff_t>(y) + d, 0, last));
+        sum += k_[static_cast<size_t>(d + 2)] * horizontal(source)[x];
+      }
+      dst[x] = static_cast<uint8_t>((sum + rounding) >> (2 * shift_));
     }
   }
-}
+
+  void sobel_row(size_t y, std::array<uint64_t, 3>& edges, std::array<uint64_t, 3>& area) {
+    const uint8_t* up = blurred(y - 1);
+    const uint8_t* mid = blurred(y);
+    const uint8_t* down = blurred(y + 1);
+    const size_t third = w_ / 3;
+    for (size_t x = 1; x + 1 < w_; ++x) {
+      const int gx = (up[x + 1] + 2 * mid[x + 1] + down[x + 1]) - (up[x - 1] + 2 * mid[x - 1] + down[x - 1]);
+      const int gy = (down[x - 1] + 2 * down[x] + down[x + 1]) - (up[x - 1] + 2 * up[x] + up[x + 1]);
+      const size_t zone = x < third ? 0 : x < 2 * third ? 1 : 2;
+      ++area[zone];
+      if (static_cast<int64_t>(gx * gx + gy * gy) > threshold_squared_) ++edges[zone];
+    }
+  }
+
+  const uint8_t* in_;
+  size_t w_, h_;
+  const std::array<uint32_t, 5>& k_;
+  int shift_;
+  int64_t threshold_squared_;
+  std::array<uint16_t, 5 * kMaxWidth> horizontal_;
+  std::array<uint8_t, 3 * kMaxWidth> blurred_;
+};
 
 }  // namespace
 
@@ -74,28 +118,11 @@ copper::Status ImageFeatureExtractor::process(const copper::Context&, const Imag
   for (uint8_t p : image.pixels) total += p;
   out.mean_intensity = static_cast<float>(static_cast<double>(total) / static_cast<double>(w * h));
 
-  Scratch& s = thread_scratch();
-  s.horizontal.resize(w * h);
-  s.blurred.resize(w * h);
-  if (blur_ == 5) blur(image.pixels.data(), w, h, kBinomial5, 4, s);
-  else blur(image.pixels.data(), w, h, kBinomial3, 2, s);
-
-  const size_t third = w / 3;
+  if (w > kMaxWidth) return copper::Status::error(fmt::format("image is {} pixels wide, more than {}", w, kMaxWidth));
   std::array<uint64_t, 3> edges{};
   std::array<uint64_t, 3> area{};
-  const uint8_t* b = s.blurred.data();
-  for (size_t y = 1; y + 1 < h; ++y) {
-    const uint8_t* up = b + (y - 1) * w;
-    const uint8_t* mid = b + y * w;
-    const uint8_t* down = b + (y + 1) * w;
-    for (size_t x = 1; x + 1 < w; ++x) {
-      const int gx = (up[x + 1] + 2 * mid[x + 1] + down[x + 1]) - (up[x - 1] + 2 * mid[x - 1] + down[x - 1]);
-      const int gy = (down[x - 1] + 2 * down[x] + down[x + 1]) - (up[x - 1] + 2 * up[x] + up[x + 1]);
-      const size_t zone = x < third ? 0 : x < 2 * third ? 1 : 2;
-      ++area[zone];
-      if (static_cast<int64_t>(gx * gx + gy * gy) > threshold_squared_) ++edges[zone];
-    }
-  }
+  EdgeCounter(image.pixels.data(), w, h, blur_ == 5 ? kBinomial5 : kBinomial3, blur_ == 5 ? 4 : 2, threshold_squared_)
+      .count(edges, area);
   auto density = [&](size_t zone) {
     return area[zone] == 0 ? 0.0f : static_cast<float>(static_cast<double>(edges[zone]) / static_cast<double>(area[zone]));
   };

@@ -14,10 +14,10 @@ namespace rover {
 // Sobel gradient magnitude and counts pixels above a threshold, overall and
 // per third of the frame.
 //
-// Input: "image" (rover::Image). Stateless: the parallel runtime may run
-// several copperlists through one instance at once, so the blur buffers
-// live per thread (sized on a thread's first frame, reused after) rather
-// than in the instance.
+// Input: "image" (rover::Image), at most 4096 pixels wide. Stateless: the
+// parallel runtime may run several copperlists through one instance at
+// once, so the blur streams through a few rows of buffer on the stack
+// rather than frame buffers in the instance.
 // Params: blur (5: kernel size, 3 or 5), threshold (40: gradient magnitude;
 // a full black-to-white step reads 1020).
 class ImageFeatureExtractor final : public copper::Task<ImageFeatures, Image> {
