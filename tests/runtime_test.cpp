@@ -292,3 +292,45 @@ TEST_CASE("runtime.serial.keyframes_hold_state_before_the_copperlist") {
   CHECK(keyframes == std::vector<uint64_t>{0, 10, 20, 30});
   Collected::instance().clear();
 }
+
+TEST_CASE("runtime.registry.knows_which_types_have_hooks") {
+  const auto& registry = copper::Registry::global();
+  CHECK(registry.find("test/probe")->hooks);     // overrides preprocess and postprocess
+  CHECK_FALSE(registry.find("test/add")->hooks);  // process only
+  CHECK_FALSE(registry.find("test/counter")->hooks);
+}
+
+// Consecutive tasks without hooks share a clock read: one's end is the
+// next one's start. A task with hooks, the task after it, and every task of
+// a keyframe copperlist read the clock afresh.
+TEST_CASE("runtime.serial.tasks_without_hooks_share_stamps") {
+  auto graph = require_graph(R"({"tasks": [
+      {"id": "src", "type": "test/counter", "params": {"step": 1}}, {"id": "p1", "type": "test/probe"},
+      {"id": "s1", "type": "test/scale"}, {"id": "s2", "type": "test/scale"},
+      {"id": "p2", "type": "test/probe"}, {"id": "out", "type": "test/collect"}],
+    "connections": [{"from": "src", "to": "p1"}, {"from": "p1", "to": "s1"}, {"from": "s1", "to": "s2"},
+                    {"from": "s2", "to": "p2"}, {"from": "p2", "to": "out"}]})");
+  std::vector<uint32_t> chain;  // src, p1, s1, s2, p2, out
+  for (const char* id : {"src", "p1", "s1", "s2", "p2", "out"})
+    for (const auto& node : graph.tasks())
+      if (node.id == id) chain.push_back(node.index);
+  REQUIRE(chain.size() == 6);
+  copper::ManualClock clock;
+  RecordingSink sink;
+  uint64_t shared = 0;
+  sink.on_commit = [&](const CopperList& cl) {
+    for (size_t i = 0; i < chain.size(); ++i) {
+      const auto& record = cl.record(chain[i]);
+      CHECK(record.end >= record.start);
+      if (i > 0) CHECK(record.start >= cl.record(chain[i - 1]).end);
+    }
+    if (!cl.is_keyframe() && cl.record(chain[3]).start == cl.record(chain[2]).end) ++shared;
+    return copper::Status();
+  };
+  copper::SerialExecutor executor(graph, clock);
+  executor.set_keyframe_interval(4);
+  CHECK(executor.run(cycles(12), &sink).committed == 12);
+  CHECK(shared == 9);  // every copperlist but the keyframes 0, 4 and 8
+  CHECK(Collected::instance().take("out") == std::vector<int64_t>{0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44});
+  CallLog::instance().take();
+}

@@ -8,8 +8,7 @@
 #include "copper/message.hpp"
 
 #include "copper/base64.hpp"
-
-#include <xxhash.h>
+#include "xxhash_dispatch.hpp"
 
 #include <algorithm>
 #include <array>
@@ -79,12 +78,12 @@ std::vector<std::uint8_t>& hash_scratch() {
 
 }  // namespace detail
 
-std::uint64_t content_hash(std::span<const std::uint8_t> bytes) { return XXH3_64bits(bytes.data(), bytes.size()); }
+std::uint64_t content_hash(std::span<const std::uint8_t> bytes) { return detail::xxh3(bytes.data(), bytes.size()); }
 
 std::uint64_t schema_hash(const nlohmann::json& schema) {
   // Replacing invalid UTF-8 keeps hashing total; valid schemas are unaffected.
   const std::string text = schema.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  return XXH3_64bits(text.data(), text.size());
+  return detail::xxh3(text.data(), text.size());
 }
 
 namespace detail {

@@ -73,4 +73,26 @@ inline Status invoke_task(TaskNode& node, CopperList& cl, const void** inputs, c
   return status;
 }
 
+// process(n) alone, for a task without hooks (TaskType::hooks) whose output
+// is already reset, outside keyframe copperlists. `stamp` is the start of
+// its span on entry and the end on return: the serial executor chains
+// tasks on shared stamps, so the few instructions that set up this call
+// count towards this task's span.
+inline Status invoke_plain_task(TaskNode& node, CopperList& cl, const void** inputs, Nanos& stamp) {
+  TaskRecord& record = cl.record(node.index);
+  void* output = nullptr;
+  Context ctx{cl.id, cl.time, node.index, node.id, nullptr, &cl.text_log(node.index)};
+  if (node.output_slot != kNoSlot) {
+    output = cl.message(node.output_slot);
+    ctx.time_of_validity_ = &cl.time_of_validity(node.output_slot);
+  }
+  for (size_t i = 0; i < node.input_slots.size(); ++i) inputs[i] = cl.message(node.input_slots[i]);
+  record.start = stamp;
+  const Status status = guarded([&] { return node.impl->run(ctx, inputs, output); });
+  stamp = fast_now();
+  record.end = stamp;
+  record.status = status.ok() ? TaskStatus::ok : TaskStatus::failed;
+  return status;
+}
+
 }  // namespace copper::detail

@@ -23,6 +23,11 @@ struct TaskType {
   std::string name;
   TaskKind kind = TaskKind::task;
   bool stateless = false;
+  // Overrides preprocess() or postprocess(). A type without them lets the
+  // serial executor skip both calls and share one timestamp between the end
+  // of a task's process() and the start of the next (runtime.cpp); true
+  // unless describe_task proved otherwise.
+  bool hooks = true;
   std::vector<const MessageType*> inputs;
   std::vector<std::string> input_names;
   const MessageType* output = nullptr;  // null for sinks
@@ -52,6 +57,13 @@ concept HasInputNames = requires { T::input_names; };
 template <class T>
 concept HasStatelessFlag = requires { { T::stateless } -> std::convertible_to<bool>; };
 
+// &T::preprocess names the class that declares it: TaskBase's own unless T
+// (or a class between) overrides it.
+template <class T>
+constexpr bool overrides_hooks =
+    !std::is_same_v<decltype(&T::preprocess), Status (TaskBase::*)(const Context&)> ||
+    !std::is_same_v<decltype(&T::postprocess), Status (TaskBase::*)(const Context&)>;
+
 template <class Tuple, size_t... I>
 std::vector<const MessageType*> input_types(std::index_sequence<I...>) {
   return {&message_type<std::tuple_element_t<I, Tuple>>()...};
@@ -76,6 +88,7 @@ TaskType describe_task(std::string name) {
   type.name = std::move(name);
   type.kind = T::kind;
   if constexpr (detail::HasStatelessFlag<T>) type.stateless = T::stateless;
+  type.hooks = detail::overrides_hooks<T>;
   type.inputs = detail::input_types<Inputs>(std::make_index_sequence<input_count>{});
   if constexpr (detail::HasInputNames<T>) {
     static_assert(std::size(T::input_names) == input_count, "input_names must name every input");

@@ -131,12 +131,16 @@ class SerialExecutor final : public Executor {
  private:
   bool admit(uint64_t id);
   bool run_cycle(CopperList& cl, CommitSink* sink, RunReport& report);
+  bool fail(const TaskNode& node, uint64_t cl_id, const char* phase, const Status& status, RunReport& report);
 
   Graph& graph_;
   const Clock& clock_;
   CopperListPool pool_;
   // One input-pointer array per task, filled each cycle without allocating.
   std::vector<std::vector<const void*>> inputs_;
+  // Output slots of the tasks without hooks (TaskType::hooks), reset
+  // together before a copperlist's first timestamp.
+  std::vector<uint32_t> plain_outputs_;
 };
 
 struct ParallelOptions {

@@ -1,6 +1,6 @@
 #include "copper/log/format.hpp"
 
-#include <xxhash.h>
+#include "../xxhash_dispatch.hpp"
 
 namespace copper::log {
 
@@ -55,9 +55,9 @@ const char* task_status_name(uint8_t status) {
 // sits between the header and the payload, and one-shot XXH3 is much
 // faster than the streaming API on the small records of the hot path.
 uint64_t record_checksum(const uint8_t* header16, std::span<const uint8_t> payload) {
-  return XXH3_64bits_withSeed(payload.data(), payload.size(), XXH3_64bits(header16, 16));
+  return detail::xxh3(payload.data(), payload.size(), detail::xxh3(header16, 16));
 }
 
-uint64_t header_checksum(const uint8_t* file_header) { return XXH3_64bits(file_header, header::kChecksum); }
+uint64_t header_checksum(const uint8_t* file_header) { return detail::xxh3(file_header, header::kChecksum); }
 
 }  // namespace copper::log

@@ -1,11 +1,11 @@
 #include "compare.hpp"
 
 #include <fmt/format.h>
-#include <xxhash.h>
 
 #include <algorithm>
 
 #include "copper/message.hpp"
+#include "../xxhash_dispatch.hpp"
 
 namespace copper::replay {
 
@@ -36,7 +36,7 @@ Status CheckedTask::postprocess(const Context& ctx) {
   const std::span<const uint8_t> recorded = frame.recorded[slot_];
   const bool matches = encoding.size() == recorded.size() &&
                        std::equal(encoding.begin(), encoding.end(), recorded.begin());
-  frame.checks[slot_] = SlotCheck{XXH3_64bits(encoding.data(), encoding.size()), matches};
+  frame.checks[slot_] = SlotCheck{detail::xxh3(encoding.data(), encoding.size()), matches};
   return task_->postprocess(ctx);
 }
 
@@ -59,7 +59,7 @@ Status Comparer::commit(const CopperList& cl) {
   bool diverged = false;
   for (uint32_t slot = 0; slot < cl.slot_count(); ++slot) {
     const SlotCheck& check = frame.checks[slot];
-    cl_hash = XXH3_64bits_withSeed(&check.hash, sizeof(check.hash), cl_hash);
+    cl_hash = detail::xxh3(&check.hash, sizeof(check.hash), cl_hash);
     if (!compared || from_source_[slot] || check.matches) continue;
     diverged = true;
     task_diverged_[graph_.slots()[slot].producer] = true;

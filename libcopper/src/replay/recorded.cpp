@@ -1,7 +1,8 @@
 #include "recorded.hpp"
 
 #include <fmt/format.h>
-#include <xxhash.h>
+
+#include "../xxhash_dispatch.hpp"
 
 namespace copper::replay {
 
@@ -17,20 +18,19 @@ RecordedFrames::RecordedFrames(size_t capacity, size_t slots, size_t tasks) : fr
   }
 }
 
-LogFeed::LogFeed(log::LogReader reader, uint64_t first, std::optional<uint64_t> to, RecordedFrames& frames)
-    : reader_(std::move(reader)), cursor_(reader_.copperlists(first)), to_(to), frames_(frames) {}
+LogFeed::LogFeed(log::LogReader& reader, uint64_t first, std::optional<uint64_t> to, RecordedFrames& frames)
+    : cursor_(reader.copperlists(first)), to_(to), frames_(frames) {}
 
 bool LogFeed::admit(CopperList& cl) {
   if (to_ && cl.id > *to_) return false;
   const log::CopperListView* recorded = cursor_.next();
-  const std::string after = last_admitted_ ? fmt::format(" after copperlist {}", *last_admitted_) : "";
   if (recorded == nullptr) {
-    ended_because_ = fmt::format("the log ends{}", after);
+    ended_because_ = fmt::format("the log ends{}", after_last_admitted());
     return false;
   }
   if (recorded->id != cl.id) {
     ended_because_ = fmt::format("the log has no copperlist {} (the next one it holds is {}): replay stops{}", cl.id,
-                                 recorded->id, after);
+                                 recorded->id, after_last_admitted());
     return false;
   }
   RecordedFrame& frame = frames_.at(cl.id);
@@ -56,11 +56,15 @@ bool LogFeed::admit(CopperList& cl) {
   return true;
 }
 
+std::string LogFeed::after_last_admitted() const {
+  return last_admitted_ ? fmt::format(" after copperlist {}", *last_admitted_) : "";
+}
+
 Status RecordedSource::run(const Context& ctx, const void* const*, void* output) {
   RecordedFrame& frame = frames_->at(ctx.cl_id);
   ctx.set_time_of_validity(frame.time_of_validity[slot_]);
   const std::span<const uint8_t> bytes = frame.recorded[slot_];
-  frame.checks[slot_] = SlotCheck{XXH3_64bits(bytes.data(), bytes.size()), true};
+  frame.checks[slot_] = SlotCheck{detail::xxh3(bytes.data(), bytes.size()), true};
   return type_->decode(bytes, output);
 }
 
@@ -79,7 +83,10 @@ Registry with_recorded_sources(const Registry& registry) {
     TaskType type = *registry.find(name);
     if (type.kind == TaskKind::source) {
       type.stateless = true;
+      type.hooks = false;
       type.create = create_recorded_source;
+    } else if (type.output != nullptr) {
+      type.hooks = true;  // wrapped in a CheckedTask, which checks in postprocess()
     }
     replaced.add(std::move(type));
   }

@@ -55,14 +55,16 @@ class RecordedFrames {
 // of the log, or at the first copperlist id the log does not hold (damage).
 class LogFeed final : public AdmissionFeed {
  public:
-  LogFeed(log::LogReader reader, uint64_t first, std::optional<uint64_t> to, RecordedFrames& frames);
+  // `reader` must outlive the feed and the frames it fills.
+  LogFeed(log::LogReader& reader, uint64_t first, std::optional<uint64_t> to, RecordedFrames& frames);
   bool admit(CopperList& cl) override;
 
   // Why admission ended, when it ended on the log rather than on `to`.
   const std::string& ended_because() const { return ended_because_; }
 
  private:
-  log::LogReader reader_;
+  std::string after_last_admitted() const;
+
   log::CopperListCursor cursor_;
   std::optional<uint64_t> to_;
   RecordedFrames& frames_;
