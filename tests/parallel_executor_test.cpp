@@ -543,3 +543,46 @@ TEST_CASE("runtime.parallel.regression.first_admissions_do_not_race_the_first_co
     REQUIRE_FALSE(feed.out_of_order());
   }
 }
+
+namespace {
+
+// Counts copperlists in which `second` started its span exactly where
+// `first` ended it (one shared clock read).
+class SharedStampCounter final : public copper::CommitSink {
+ public:
+  SharedStampCounter(uint32_t first, uint32_t second) : first_(first), second_(second) {}
+  copper::Status commit(const copper::CopperList& cl) override {
+    if (cl.record(second_).start == cl.record(first_).end) ++shared;
+    if (cl.record(second_).start < cl.record(first_).end) ++overlapping;
+    return {};
+  }
+  uint64_t shared = 0;
+  uint64_t overlapping = 0;
+
+ private:
+  uint32_t first_, second_;
+};
+
+}  // namespace
+
+// A worker that goes straight on to the next task of a chain (its
+// continuation) starts that task's span at the end of the previous one, as
+// the serial executor does.
+TEST_CASE("runtime.parallel.continuations_share_stamps") {
+  auto graph = require_graph(R"({"tasks": [
+      {"id": "src", "type": "test/counter", "params": {"step": 1}},
+      {"id": "s1", "type": "test/scale"}, {"id": "s2", "type": "test/scale"},
+      {"id": "out", "type": "test/drop_number"}],
+    "connections": [{"from": "src", "to": "s1"}, {"from": "s1", "to": "s2"}, {"from": "s2", "to": "out"}]})");
+  uint32_t s1 = 0, s2 = 0;
+  for (const auto& node : graph.tasks()) {
+    if (node.id == "s1") s1 = node.index;
+    if (node.id == "s2") s2 = node.index;
+  }
+  copper::ManualClock clock;
+  SharedStampCounter counter(s1, s2);
+  const auto report = ParallelExecutor(graph, clock, parallel(1, 1)).run(cycles(50), &counter);
+  CHECK(report.committed == 50);
+  CHECK(counter.shared == 50);  // one worker, one copperlist at a time: always a continuation
+  CHECK(counter.overlapping == 0);
+}

@@ -119,64 +119,96 @@ class ParallelRun {
 
   // --- the per-cycle path
 
+  // A worker's last clock read, when it ended a task's span and the worker
+  // has only handed over events since: the next task it runs, taken as a
+  // continuation, may start its span there (serial executor, run_cycle).
+  struct Stamp {
+    Nanos at = 0;
+    bool fresh = false;
+  };
+
   void work(const void** inputs) {
     Item next = kNoItem;
+    Stamp stamp;
     for (;;) {
       Item item = next;
       next = kNoItem;
-      if (item == kNoItem && !wait_for_item(item)) return;
-      run_item(item, inputs, next);
+      if (item == kNoItem) {
+        if (!wait_for_item(item)) return;
+        stamp.fresh = false;
+      }
+      run_item(item, inputs, next, stamp);
     }
   }
 
-  void run_item(Item item, const void** inputs, Item& next) {
+  void run_item(Item item, const void** inputs, Item& next, Stamp& stamp) {
     const uint32_t node = item_node(item);
     const uint64_t cl_id = item_cl(item);
     if (node == plan_.commit_node()) {
+      stamp.fresh = false;
       run_commit(cl_id, next);
       return;
     }
     // A copperlist at or after a failure will not be committed: its pairs
     // are not run, only counted through so that the run can drain.
-    if (cl_id < first_failure_.load(std::memory_order_acquire)) {
-      TaskNode& task = graph_.tasks()[node];
-      const char* phase = "";
-      Status status = detail::invoke_task(task, pool_.for_cycle(cl_id), inputs, phase);
-      if (!status.ok()) fail(TaskFailure{task.id, cl_id, phase, std::string(status.message())}, StopReason::task_failed);
+    if (cl_id < first_failure_.load(std::memory_order_acquire)) run_task(graph_.tasks()[node], cl_id, inputs, stamp);
+    // Handing work to the other workers (a queue push, maybe a wake-up
+    // call) is not part of the next task's span.
+    if (finish_pair(node, cl_id, next)) stamp.fresh = false;
+  }
+
+  void run_task(TaskNode& task, uint64_t cl_id, const void** inputs, Stamp& stamp) {
+    CopperList& cl = pool_.for_cycle(cl_id);
+    const char* phase = "process";
+    Status status;
+    if (detail::can_chain(task, cl)) {
+      if (!stamp.fresh) stamp.at = fast_now();
+      status = detail::invoke_chained_task(task, cl, inputs, stamp.at);
+      stamp.fresh = true;
+    } else {
+      status = detail::invoke_task(task, cl, inputs, phase);
+      stamp.fresh = false;
     }
-    finish_pair(node, cl_id, next);
+    if (!status.ok()) fail(TaskFailure{task.id, cl_id, phase, std::string(status.message())}, StopReason::task_failed);
   }
 
   // Delivers the events of a finished pair: first to the nodes it feeds
-  // (continuing down the same copperlist), then to itself for n+1.
-  void finish_pair(uint32_t node, uint64_t cl_id, Item& next) {
+  // (continuing down the same copperlist), then to itself for n+1. True
+  // when some pair went to the shared queue.
+  bool finish_pair(uint32_t node, uint64_t cl_id, Item& next) {
     const detail::PlanNode& plan = plan_.node(node);
-    for (uint32_t fed : plan.feeds) deliver(fed, cl_id, next);
-    if (plan.gated) deliver(node, cl_id + 1, next);
+    bool queued = false;
+    for (uint32_t fed : plan.feeds) queued |= deliver(fed, cl_id, next);
+    if (plan.gated) queued |= deliver(node, cl_id + 1, next);
+    return queued;
   }
 
-  void deliver(uint32_t node, uint64_t cl_id, Item& next) {
+  // True when the pair became ready and went to the shared queue.
+  bool deliver(uint32_t node, uint64_t cl_id, Item& next) {
     const detail::PlanNode& plan = plan_.node(node);
     if (plan.needs_counter()) {
       std::atomic<uint32_t>& left = count(node, cl_id);
-      if (left.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+      if (left.fetch_sub(1, std::memory_order_acq_rel) != 1) return false;
       // Re-armed for cl_id + in_flight_ right away: every event of that pair
       // happens after this pair has run (see the file comment of
       // parallel_plan.hpp), so none can be lost.
       left.store(plan.needed, std::memory_order_relaxed);
     }
-    make_ready(make_item(node, cl_id), next);
+    return make_ready(make_item(node, cl_id), next);
   }
 
-  void make_ready(Item item, Item& next) {
+  // Keeps the item as this worker's next one if it has none (false), else
+  // queues it for the others (true).
+  bool make_ready(Item item, Item& next) {
     if (next == kNoItem) {
       next = item;
-      return;
+      return false;
     }
     // Capacity covers every pair of every copperlist in flight, and each
     // pair is ready once: the push cannot fail.
     queue_.bounded_push(item);
     idle_.notify_one();
+    return true;
   }
 
   void run_commit(uint64_t cl_id, Item& next) {

@@ -75,10 +75,7 @@ std::string TaskFailure::describe() const {
 
 SerialExecutor::SerialExecutor(Graph& graph, const Clock& clock)
     : graph_(graph), clock_(clock), pool_(graph, kSerialPoolSize) {
-  for (const TaskNode& node : graph.tasks()) {
-    inputs_.emplace_back(node.input_slots.size(), nullptr);
-    if (!node.type->hooks && node.output_slot != kNoSlot) plain_outputs_.push_back(node.output_slot);
-  }
+  for (const TaskNode& node : graph.tasks()) inputs_.emplace_back(node.input_slots.size(), nullptr);
 }
 
 // Recycles the copperlist for cycle `id`; false when the feed has no such
@@ -92,21 +89,18 @@ bool SerialExecutor::admit(uint64_t id) {
 
 // The hot path: one admitted copperlist through every task, then the commit.
 // Clock reads are most of the per-task cost, so consecutive tasks without
-// hooks share one: the end of one's process() is the start of the next's
-// (their outputs are reset beforehand, outside every span). A task with
-// hooks, and every task of a keyframe copperlist, takes its own stamps.
+// hooks share one: the end of one's process() is the start of the next's.
+// A task with hooks, and every task of a keyframe copperlist, takes its own
+// stamps.
 bool SerialExecutor::run_cycle(CopperList& cl, CommitSink* sink, RunReport& report) {
-  const bool chained = !cl.is_keyframe();
-  if (chained)
-    for (uint32_t slot : plain_outputs_) cl.message_type(slot).reset(cl.message(slot));
   Nanos stamp = 0;
   bool stamp_is_fresh = false;  // nothing ran since it was read
   for (uint32_t index : graph_.order()) {
     TaskNode& node = graph_.tasks()[index];
-    if (chained && !node.type->hooks) {
+    if (detail::can_chain(node, cl)) {
       if (!stamp_is_fresh) stamp = fast_now();
       stamp_is_fresh = true;
-      Status status = detail::invoke_plain_task(node, cl, inputs_[index].data(), stamp);
+      Status status = detail::invoke_chained_task(node, cl, inputs_[index].data(), stamp);
       if (!status.ok()) return fail(node, cl.id, "process", status, report);
       continue;
     }

@@ -73,17 +73,22 @@ inline Status invoke_task(TaskNode& node, CopperList& cl, const void** inputs, c
   return status;
 }
 
-// process(n) alone, for a task without hooks (TaskType::hooks) whose output
-// is already reset, outside keyframe copperlists. `stamp` is the start of
-// its span on entry and the end on return: the serial executor chains
-// tasks on shared stamps, so the few instructions that set up this call
-// count towards this task's span.
-inline Status invoke_plain_task(TaskNode& node, CopperList& cl, const void** inputs, Nanos& stamp) {
+// True when invoke_chained_task may run this task on this copperlist.
+inline bool can_chain(const TaskNode& node, const CopperList& cl) { return !node.type->hooks && !cl.is_keyframe(); }
+
+// process(n) alone, for a task without hooks (TaskType::hooks) outside
+// keyframe copperlists: there is nothing to call before or after it, so
+// executors chain such tasks on shared clock reads. `stamp` is the start of
+// its span on entry (the end of the task run just before, or a fresh read)
+// and its end on return; the reset of its output and the setting up of the
+// call count towards the span.
+inline Status invoke_chained_task(TaskNode& node, CopperList& cl, const void** inputs, Nanos& stamp) {
   TaskRecord& record = cl.record(node.index);
   void* output = nullptr;
   Context ctx{cl.id, cl.time, node.index, node.id, nullptr, &cl.text_log(node.index)};
   if (node.output_slot != kNoSlot) {
     output = cl.message(node.output_slot);
+    cl.message_type(node.output_slot).reset(output);
     ctx.time_of_validity_ = &cl.time_of_validity(node.output_slot);
   }
   for (size_t i = 0; i < node.input_slots.size(); ++i) inputs[i] = cl.message(node.input_slots[i]);

@@ -138,9 +138,6 @@ class SerialExecutor final : public Executor {
   CopperListPool pool_;
   // One input-pointer array per task, filled each cycle without allocating.
   std::vector<std::vector<const void*>> inputs_;
-  // Output slots of the tasks without hooks (TaskType::hooks), reset
-  // together before a copperlist's first timestamp.
-  std::vector<uint32_t> plain_outputs_;
 };
 
 struct ParallelOptions {
