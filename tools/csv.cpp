@@ -1,5 +1,7 @@
 #include "csv.hpp"
 
+#include "json_text.hpp"
+
 #include <fmt/format.h>
 
 namespace copper::logtool {
@@ -49,7 +51,7 @@ const nlohmann::json* find_path(const nlohmann::json& root, const std::string& g
 void append_value(std::string& out, const nlohmann::json& value) {
   if (value.is_null()) return;
   if (value.is_string()) return append_csv_field(out, value.get_ref<const std::string&>());
-  append_csv_field(out, value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  append_csv_field(out, json_text(value));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <ostream>
 
 #include "csv.hpp"
+#include "json_text.hpp"
 
 namespace copper::logtool {
 
@@ -42,7 +43,7 @@ namespace {
 
 constexpr size_t kFlushBytes = 1u << 20;
 
-std::string dump(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string dump(const json& value) { return json_text(value); }
 
 // Buffers output in large blocks; ostream insertion per value is slow.
 class Sink {
@@ -96,7 +97,7 @@ Result<ExportCounts> export_log(log::LogReader& reader, const ExportOptions& opt
       table.append_row(sink.buffer(), document);
     } else {
       if (options.format == ExportFormat::json && counts.copperlists > 0) sink.buffer() += ",\n";
-      sink.buffer() += dump(document);
+      append_json(sink.buffer(), document);
       if (options.format == ExportFormat::jsonl) sink.buffer() += '\n';
     }
     ++counts.copperlists;
