@@ -35,6 +35,21 @@ inline Status freeze_task(TaskNode& node, CopperList& cl) {
   });
 }
 
+// Sets up one call of the task on the copperlist: its context, its input
+// pointers and its output message, reset. Returns the output (null for a
+// sink).
+inline void* prepare_call(TaskNode& node, CopperList& cl, const void** inputs, Context& ctx) {
+  ctx = Context{cl.id, cl.time, node.index, node.id, nullptr, &cl.text_log(node.index)};
+  void* output = nullptr;
+  if (node.output_slot != kNoSlot) {
+    output = cl.message(node.output_slot);
+    cl.message_type(node.output_slot).reset(output);
+    ctx.time_of_validity_ = &cl.time_of_validity(node.output_slot);
+  }
+  for (size_t i = 0; i < node.input_slots.size(); ++i) inputs[i] = cl.message(node.input_slots[i]);
+  return output;
+}
+
 // [freeze], preprocess(n), process(n), postprocess(n) for one task. On
 // failure sets `phase` and returns the error; the record's status says
 // failed.
@@ -48,14 +63,8 @@ inline Status invoke_task(TaskNode& node, CopperList& cl, const void** inputs, c
       return frozen;
     }
   }
-  void* output = nullptr;
-  Context ctx{cl.id, cl.time, node.index, node.id, nullptr, &cl.text_log(node.index)};
-  if (node.output_slot != kNoSlot) {
-    output = cl.message(node.output_slot);
-    cl.message_type(node.output_slot).reset(output);
-    ctx.time_of_validity_ = &cl.time_of_validity(node.output_slot);
-  }
-  for (size_t i = 0; i < node.input_slots.size(); ++i) inputs[i] = cl.message(node.input_slots[i]);
+  Context ctx;
+  void* output = prepare_call(node, cl, inputs, ctx);
 
   phase = "preprocess";
   Status status = guarded([&] { return node.impl->preprocess(ctx); });
@@ -84,14 +93,8 @@ inline bool can_chain(const TaskNode& node, const CopperList& cl) { return !node
 // call count towards the span.
 inline Status invoke_chained_task(TaskNode& node, CopperList& cl, const void** inputs, Nanos& stamp) {
   TaskRecord& record = cl.record(node.index);
-  void* output = nullptr;
-  Context ctx{cl.id, cl.time, node.index, node.id, nullptr, &cl.text_log(node.index)};
-  if (node.output_slot != kNoSlot) {
-    output = cl.message(node.output_slot);
-    cl.message_type(node.output_slot).reset(output);
-    ctx.time_of_validity_ = &cl.time_of_validity(node.output_slot);
-  }
-  for (size_t i = 0; i < node.input_slots.size(); ++i) inputs[i] = cl.message(node.input_slots[i]);
+  Context ctx;
+  void* output = prepare_call(node, cl, inputs, ctx);
   record.start = stamp;
   const Status status = guarded([&] { return node.impl->run(ctx, inputs, output); });
   stamp = fast_now();
