@@ -150,11 +150,19 @@ std::optional<copper::Graph> build(const std::string& json) {
   return graph;
 }
 
-void caterpillar(copper::Graph& graph, bool logged) {
+// `only`: run just the executor named "serial", "parallel1" or "parallel8"
+// (for profiling one of them); empty: all, and the figures.
+void caterpillar(copper::Graph& graph, bool logged, const std::string& only) {
+  const std::array<Mode, 3> modes{Mode::serial, Mode::parallel1, Mode::parallel8};
+  const std::array<const char*, 3> keys{"serial", "parallel1", "parallel8"};
+  if (!only.empty()) {
+    for (size_t m = 0; m < modes.size(); ++m)
+      if (only == keys[m]) fmt::print("{}: {:.1f} ns/CL\n", keys[m], executor_ns(graph, modes[m], logged, kCycles));
+    return;
+  }
   // Interleaved so drift on a noisy machine hits every row; best of kRepeats.
   double floor = 1e18;
   std::array<double, 3> best{1e18, 1e18, 1e18};
-  const std::array<Mode, 3> modes{Mode::serial, Mode::parallel1, Mode::parallel8};
   for (int r = 0; r < kRepeats; ++r) {
     floor = std::min(floor, bare_loop_ns(graph));
     for (size_t m = 0; m < modes.size(); ++m) best[m] = std::min(best[m], executor_ns(graph, modes[m], logged, kCycles));
@@ -203,14 +211,17 @@ void rover() {
 
 }  // namespace
 
-// bench_runtime [caterpillar|rover]: both parts unless one is named.
+// bench_runtime [caterpillar [serial|parallel1|parallel8 [logged]] | rover]:
+// both parts unless one is named; one executor, once, when named.
 int main(int argc, char** argv) {
   const std::string only = argc > 1 ? argv[1] : "";
+  const std::string executor = argc > 2 ? argv[2] : "";
+  const bool logged_only = argc > 3 && std::string(argv[3]) == "logged";
   if (only.empty() || only == "caterpillar") {
     auto graph = build(caterpillar_config());
     if (!graph) return 1;
-    caterpillar(*graph, false);
-    caterpillar(*graph, true);
+    if (executor.empty() || !logged_only) caterpillar(*graph, false, executor);
+    if (executor.empty() || logged_only) caterpillar(*graph, true, executor);
   }
   if (only.empty() || only == "rover") rover();
   return 0;

@@ -10,10 +10,13 @@
 
 #include "copper/log/file.hpp"
 #include "copper/log/policy.hpp"
+#include "log/page_mapping.hpp"
 
 using copper::log::FaultyLogFile;
 using copper::log::LogFile;
 using copper::log::OpenMode;
+using copper::log::PageSize;
+using copper::log::detail::kHugePageSize;
 
 namespace {
 
@@ -61,26 +64,61 @@ TEST_CASE("log.file.create_new_refuses_an_existing_file") {
 }
 
 TEST_CASE("log.file.reserve_map_flush_truncate") {
+  for (const PageSize pages : {PageSize::normal, PageSize::huge}) {
+    CAPTURE(static_cast<int>(pages));
+    ScratchDir dir;
+    const auto path = dir / "run.copper";
+    auto file = open_or_fail(path, OpenMode::create_new);
+    REQUIRE(file->reserve(128u << 10).ok());
+    CHECK(std::filesystem::file_size(path) == (128u << 10));
+    {
+      auto mapping = file->map(64u << 10, 64u << 10, pages);
+      REQUIRE(mapping.ok());
+      CHECK((*mapping)->offset() == (64u << 10));
+      CHECK((*mapping)->size() == (64u << 10));
+      CHECK((*mapping)->data()[100] == 0);  // reserved space reads as zeros
+      (*mapping)->data()[100] = 0xAB;
+      CHECK(file->flush(**mapping, (64u << 10) + 100, 1).ok());
+      CHECK(file->datasync().ok());
+    }
+    auto again = file->map(64u << 10, 4096, PageSize::normal);
+    REQUIRE(again.ok());
+    CHECK((*again)->data()[100] == 0xAB);
+    REQUIRE(file->truncate(1000).ok());
+    CHECK(std::filesystem::file_size(path) == 1000);
+  }
+}
+
+// Huge-page mappings sit where a 2 MiB page of the file can map to a 2 MiB
+// page of memory, and what is stored through them is in the file, across
+// 2 MiB boundaries and after the mappings are gone.
+TEST_CASE("log.file.huge_page_mappings_are_aligned_and_write_through") {
+  constexpr uint64_t kSlab = 4u << 20;
   ScratchDir dir;
   const auto path = dir / "run.copper";
   auto file = open_or_fail(path, OpenMode::create_new);
-  REQUIRE(file->reserve(128u << 10).ok());
-  CHECK(std::filesystem::file_size(path) == (128u << 10));
-  {
-    auto mapping = file->map(64u << 10, 64u << 10);
+  REQUIRE(file->reserve(3 * kSlab).ok());
+  for (const uint64_t offset : {uint64_t{0}, kSlab, 2 * kSlab + (64u << 10)}) {
+    auto mapping = file->map(offset, kSlab - (64u << 10), PageSize::huge);
     REQUIRE(mapping.ok());
-    CHECK((*mapping)->offset() == (64u << 10));
-    CHECK((*mapping)->size() == (64u << 10));
-    CHECK((*mapping)->data()[100] == 0);  // reserved space reads as zeros
-    (*mapping)->data()[100] = 0xAB;
-    CHECK(file->flush(**mapping, (64u << 10) + 100, 1).ok());
-    CHECK(file->datasync().ok());
+    const auto address = reinterpret_cast<uintptr_t>((*mapping)->data());
+    CHECK(address % kHugePageSize == offset % kHugePageSize);
+    for (uint64_t at = 0; at < (*mapping)->size(); at += 4096)
+      (*mapping)->data()[at] = static_cast<uint8_t>((offset + at) >> 12);
+    CHECK(file->flush(**mapping, offset, (*mapping)->size()).ok());
   }
-  auto again = file->map(64u << 10, 4096);
-  REQUIRE(again.ok());
-  CHECK((*again)->data()[100] == 0xAB);
-  REQUIRE(file->truncate(1000).ok());
-  CHECK(std::filesystem::file_size(path) == 1000);
+  REQUIRE(file->datasync().ok());
+  file.reset();
+  REQUIRE(std::filesystem::file_size(path) == 3 * kSlab);
+  std::string bytes(3 * kSlab, '\xFF');
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE(in.read(bytes.data(), static_cast<std::streamsize>(bytes.size())));
+  uint64_t wrong = 0;
+  for (const uint64_t offset : {uint64_t{0}, kSlab, 2 * kSlab + (64u << 10)})
+    for (uint64_t at = 0; at < kSlab - (64u << 10); at += 4096)
+      wrong += static_cast<uint8_t>(bytes[offset + at]) != static_cast<uint8_t>((offset + at) >> 12);
+  CHECK(wrong == 0);
+  CHECK(bytes[1] == 0);  // between the stores: still the reserved zeros
 }
 
 TEST_CASE("log.file.faulty_file_fails_from_the_nth_call_with_strerror") {
@@ -95,6 +133,10 @@ TEST_CASE("log.file.faulty_file_fails_from_the_nth_call_with_strerror") {
   CHECK_FALSE(file.reserve(131072).ok());
   CHECK(file.calls(FaultyLogFile::Op::reserve) == 3);
   CHECK(std::filesystem::file_size(dir / "run.copper") == 65536);
+
+  CHECK(file.start_writeback(0, 4096).ok());
+  file.fail(FaultyLogFile::Op::start_writeback, 1, EIO);
+  CHECK(contains(file.start_writeback(0, 4096).message(), "(sync_file_range): Input/output error"));
 
   file.fail(FaultyLogFile::Op::datasync, 1, EIO);
   copper::Status sync = file.datasync();

@@ -576,6 +576,35 @@ TEST_CASE("log.writer.failed_sync_fails_the_next_commit_and_leaves_the_log_uncle
   check_consecutive(copperlists(w, 4, 3), report.committed);
 }
 
+// Policy none leaves durability to the OS but starts writing each slab back
+// as the writer leaves it; that is a hint, and its failure does not fail the
+// log (the final fdatasync is what reports a write error).
+TEST_CASE("log.writer.policy_none_starts_writeback_of_each_slab_it_leaves") {
+  ScratchDir dir;
+  auto graph = require_graph(kSumGraph);
+  auto options = small_options(dir / "run.copper");
+  lg::FaultyLogFile* file = nullptr;
+  options.open_file = [&file](const std::filesystem::path& path,
+                              lg::OpenMode mode) -> copper::Result<std::unique_ptr<lg::LogFile>> {
+    auto real = lg::open_log_file(path, mode);
+    if (!real.ok()) return real.status();
+    auto faulty_file = std::make_unique<lg::FaultyLogFile>(std::move(real).value());
+    faulty_file->fail(lg::FaultyLogFile::Op::start_writeback, 1, EIO);
+    file = faulty_file.get();
+    return std::unique_ptr<lg::LogFile>(std::move(faulty_file));
+  };
+  auto writer = require_writer(options, graph);
+  REQUIRE(run(graph, *writer, 50000).ok());
+  REQUIRE(writer->close("done").ok());
+  const uint64_t slabs = std::filesystem::file_size(dir / "run.copper") / lg::kMinSlabSize;
+  REQUIRE(slabs > 20);
+  // The slab thread retires a slab at the latest when the ring needs its place.
+  CHECK(file->calls(lg::FaultyLogFile::Op::start_writeback) + 8 >= slabs);
+  const Walk w = walk(read_file(dir / "run.copper"), lg::kMinSlabSize);
+  CHECK(w.damage == "");
+  check_consecutive(copperlists(w, 4, 3), 50000);
+}
+
 TEST_CASE("log.writer.abandoned_log_verifies") {
   ScratchDir dir;
   auto graph = require_graph(kSumGraph);

@@ -12,6 +12,8 @@
 #include <cstring>
 #include <fmt/format.h>
 
+#include "page_mapping.hpp"
+
 namespace copper::log {
 
 namespace bip = boost::interprocess;
@@ -53,9 +55,9 @@ class PosixLogFile final : public LogFile {
     return {};
   }
 
-  Result<std::unique_ptr<Mapping>> map(uint64_t offset, uint64_t length) override {
+  Result<std::unique_ptr<Mapping>> map(uint64_t offset, uint64_t length, PageSize pages) override {
     try {
-      bip::mapped_region region(mapping_, bip::read_write, static_cast<bip::offset_t>(offset), length);
+      bip::mapped_region region = detail::map_region(mapping_, bip::read_write, offset, length, pages);
       return std::unique_ptr<Mapping>(std::make_unique<RegionMapping>(std::move(region), offset));
     } catch (const bip::interprocess_exception& e) {
       return errno_status(fmt::format("mapping {} bytes at offset {} of {}", length, offset, path_.string()),
@@ -75,6 +77,17 @@ class PosixLogFile final : public LogFile {
 
   Status datasync() override {
     if (::fdatasync(fd_) != 0) return errno_status(fmt::format("syncing {} (fdatasync)", path_.string()), errno);
+    return {};
+  }
+
+  Status start_writeback(uint64_t offset, uint64_t length) override {
+#ifdef SYNC_FILE_RANGE_WRITE
+    if (::sync_file_range(fd_, static_cast<off_t>(offset), static_cast<off_t>(length), SYNC_FILE_RANGE_WRITE) != 0)
+      return errno_status(fmt::format("writing {} back (sync_file_range)", path_.string()), errno);
+#else
+    (void)offset;
+    (void)length;
+#endif
     return {};
   }
 
@@ -135,10 +148,10 @@ Status FaultyLogFile::reserve(uint64_t new_size) {
   return status.ok() ? inner_->reserve(new_size) : status;
 }
 
-Result<std::unique_ptr<Mapping>> FaultyLogFile::map(uint64_t offset, uint64_t length) {
+Result<std::unique_ptr<Mapping>> FaultyLogFile::map(uint64_t offset, uint64_t length, PageSize pages) {
   Status status = tick(Op::map, fmt::format("mapping {} bytes at offset {} of {}", length, offset, path().string()));
   if (!status.ok()) return status;
-  return inner_->map(offset, length);
+  return inner_->map(offset, length, pages);
 }
 
 Status FaultyLogFile::flush(const Mapping& mapping, uint64_t offset, uint64_t length) {
@@ -149,6 +162,11 @@ Status FaultyLogFile::flush(const Mapping& mapping, uint64_t offset, uint64_t le
 Status FaultyLogFile::datasync() {
   Status status = tick(Op::datasync, fmt::format("syncing {} (fdatasync)", path().string()));
   return status.ok() ? inner_->datasync() : status;
+}
+
+Status FaultyLogFile::start_writeback(uint64_t offset, uint64_t length) {
+  Status status = tick(Op::start_writeback, fmt::format("writing {} back (sync_file_range)", path().string()));
+  return status.ok() ? inner_->start_writeback(offset, length) : status;
 }
 
 Status FaultyLogFile::truncate(uint64_t size) {

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "copper/message_schema.hpp"
+#include "page_mapping.hpp"
 #include "record_parse.hpp"
 #include "record_scanner.hpp"
 
@@ -205,7 +206,10 @@ Result<LogReader> LogReader::open(const std::filesystem::path& path) {
   impl->path = path;
   try {
     impl->file = bip::file_mapping(path.c_str(), bip::read_only);
-    impl->region = bip::mapped_region(impl->file, bip::read_only);
+    // Huge pages: a log just written is already in 2 MiB folios, and one
+    // read from disk is read ahead in them; either way each 2 MiB costs one
+    // page fault instead of 512 (page_mapping.hpp).
+    impl->region = detail::map_region(impl->file, bip::read_only, 0, 0, PageSize::huge);
   } catch (const bip::interprocess_exception& e) {
     return fail("{}: cannot map the file: {}", path.string(), e.what());
   }

@@ -164,6 +164,7 @@ class WriterCore {
   WriterOptions options_;
   std::unique_ptr<LogFile> file_;
   const uint64_t slab_size_;
+  const PageSize slab_pages_;
   const uint32_t task_count_;
   const uint32_t slot_count_;
   const bool zstd_;

@@ -40,6 +40,11 @@ class Mapping {
   uint64_t size_;
 };
 
+// The pages behind a mapping. huge: 2 MiB pages where the kernel and the
+// file system allow them (src/log/page_mapping.hpp says why and at what
+// cost), 4 KiB pages elsewhere.
+enum class PageSize { normal, huge };
+
 class LogFile {
  public:
   virtual ~LogFile() = default;
@@ -49,11 +54,16 @@ class LogFile {
   virtual Status reserve(uint64_t new_size) = 0;
   // offset must be a multiple of the page size; the range must lie inside
   // the file.
-  virtual Result<std::unique_ptr<Mapping>> map(uint64_t offset, uint64_t length) = 0;
+  virtual Result<std::unique_ptr<Mapping>> map(uint64_t offset, uint64_t length, PageSize pages) = 0;
   // msync(MS_SYNC) of [offset, offset + length) (absolute file offsets)
   // inside `mapping`; call datasync() afterwards to finish the job.
   virtual Status flush(const Mapping& mapping, uint64_t offset, uint64_t length) = 0;
   virtual Status datasync() = 0;
+  // Starts writing [offset, offset + length) back to storage and returns
+  // without waiting (sync_file_range on Linux, nothing elsewhere). Makes
+  // nothing durable: it spreads writeback over a run so that dirty pages
+  // do not pile up until the last fdatasync.
+  virtual Status start_writeback(uint64_t offset, uint64_t length) = 0;
   virtual Status truncate(uint64_t size) = 0;
 };
 
@@ -76,7 +86,7 @@ using LogFileFactory = std::function<Result<std::unique_ptr<LogFile>>(const std:
 // Thread-safe: the writer calls it from several threads.
 class FaultyLogFile final : public LogFile {
  public:
-  enum class Op { reserve, map, flush, datasync, truncate, count_ };
+  enum class Op { reserve, map, flush, datasync, start_writeback, truncate, count_ };
 
   explicit FaultyLogFile(std::unique_ptr<LogFile> inner) : inner_(std::move(inner)) {}
 
@@ -85,9 +95,10 @@ class FaultyLogFile final : public LogFile {
 
   const std::filesystem::path& path() const override { return inner_->path(); }
   Status reserve(uint64_t new_size) override;
-  Result<std::unique_ptr<Mapping>> map(uint64_t offset, uint64_t length) override;
+  Result<std::unique_ptr<Mapping>> map(uint64_t offset, uint64_t length, PageSize pages) override;
   Status flush(const Mapping& mapping, uint64_t offset, uint64_t length) override;
   Status datasync() override;
+  Status start_writeback(uint64_t offset, uint64_t length) override;
   Status truncate(uint64_t size) override;
 
  private:
