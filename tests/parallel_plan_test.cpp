@@ -45,6 +45,12 @@ TEST_CASE("runtime.plan.one_in_flight_needs_only_data_and_admission") {
   CHECK(plan.node(kSrc).feeds == std::vector<uint32_t>{kStateful, kStateless, kExtra});
   CHECK(plan.node(kSink).feeds == std::vector<uint32_t>{kCommit});
   CHECK(plan.node(kExtra).feeds == std::vector<uint32_t>{kCommit});
+  // The one link that makes exactly one pair ready, uncounted: join -> sink.
+  constexpr uint32_t kNone = copper::detail::PlanNode::kNoNode;
+  CHECK(plan.node(kJoin).only_next == kSink);
+  CHECK(plan.node(kSrc).only_next == kNone);       // three feeds
+  CHECK(plan.node(kStateful).only_next == kNone);  // join counts two inputs
+  CHECK(plan.node(kSink).only_next == kNone);      // the commit counts two leaves
 }
 
 TEST_CASE("runtime.plan.several_in_flight_gate_stateful_nodes_and_commit") {
@@ -63,4 +69,8 @@ TEST_CASE("runtime.plan.several_in_flight_gate_stateful_nodes_and_commit") {
   CHECK(plan.node(kJoin).needed_for(true) == 2);
   CHECK(plan.node(kJoin).needed_for(false) == 3);
   CHECK(plan.node(kStateless).needed_for(true) == 1);
+  // A gated node also makes its own next pair ready: never a single link.
+  for (const auto& node : plan.nodes())
+    if (node.gated) CHECK(node.only_next == copper::detail::PlanNode::kNoNode);
+  CHECK(plan.node(kJoin).only_next == copper::detail::PlanNode::kNoNode);
 }

@@ -1,6 +1,8 @@
 #include "copper/copperlist.hpp"
 
+
 #include <algorithm>
+#include <bit>
 
 namespace copper {
 
@@ -37,6 +39,7 @@ void CopperList::recycle(uint64_t new_id, Nanos new_time, Nanos admitted_at) {
 CopperListPool::CopperListPool(const Graph& graph, size_t capacity) {
   lists_.reserve(capacity);
   for (size_t i = 0; i < std::max<size_t>(capacity, 1); ++i) lists_.push_back(std::make_unique<CopperList>(graph));
+  if (std::has_single_bit(lists_.size())) mask_ = lists_.size() - 1;
 }
 
 }  // namespace copper

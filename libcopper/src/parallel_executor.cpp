@@ -115,7 +115,7 @@ class ParallelRun {
   }
 
  private:
-  std::atomic<uint32_t>& count(uint32_t node, uint64_t cl_id) { return counts_[node * in_flight_ + cl_id % in_flight_].left; }
+  std::atomic<uint32_t>& count(uint32_t node, uint64_t cl_id) { return counts_[node * in_flight_ + pool_.slot_of(cl_id)].left; }
 
   // --- the per-cycle path
 
@@ -177,6 +177,7 @@ class ParallelRun {
   // when some pair went to the shared queue.
   bool finish_pair(uint32_t node, uint64_t cl_id, Item& next) {
     const detail::PlanNode& plan = plan_.node(node);
+    if (plan.only_next != detail::PlanNode::kNoNode) return make_ready(make_item(plan.only_next, cl_id), next);
     bool queued = false;
     for (uint32_t fed : plan.feeds) queued |= deliver(fed, cl_id, next);
     if (plan.gated) queued |= deliver(node, cl_id + 1, next);
@@ -222,14 +223,24 @@ class ParallelRun {
       }
     }
     if (ok) committed_.store(cl_id + 1 - first_, std::memory_order_relaxed);
-    retired_.fetch_add(1, std::memory_order_seq_cst);
     if (period_ == 0) {
+      // Commits, admissions and closing all happen on the commit chain
+      // (each commit happens after the one before): no other thread writes
+      // these counters, so plain loads and stores do, and the chain skips two
+      // full fences per copperlist.
+      retired_.store(retired_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
       try_admit(cl_id + in_flight_, next);
+      if (closed_.load(std::memory_order_relaxed) &&
+          retired_.load(std::memory_order_relaxed) == admitted_.load(std::memory_order_relaxed))
+        finish();
     } else {
+      // The admitting thread runs beside the chain: Dekker-style, each side
+      // writes its counter and then reads the other's, sequentially consistent.
+      retired_.fetch_add(1, std::memory_order_seq_cst);
       retired_.notify_one();
+      if (closed_.load(std::memory_order_seq_cst) && retired_.load(std::memory_order_seq_cst) == admitted_.load())
+        finish();
     }
-    if (closed_.load(std::memory_order_seq_cst) && retired_.load(std::memory_order_seq_cst) == admitted_.load())
-      finish();
     // Last: the next commit may start on another thread now, and it admits.
     if (plan_.node(plan_.commit_node()).gated) deliver(plan_.commit_node(), cl_id + 1, next);
   }
@@ -251,7 +262,9 @@ class ParallelRun {
       close(StopReason::input_ended);
       return;
     }
-    admitted_.store(cl_id + 1 - first_, std::memory_order_seq_cst);
+    // seq_cst only against a commit chain running beside the admitting thread.
+    if (period_ == 0) admitted_.store(cl_id + 1 - first_, std::memory_order_relaxed);
+    else admitted_.store(cl_id + 1 - first_, std::memory_order_seq_cst);
     for (uint32_t root : plan_.roots()) deliver(root, cl_id, next);
   }
 

@@ -25,6 +25,8 @@ ParallelPlan::ParallelPlan(const Graph& graph, uint32_t max_in_flight) : nodes_(
   PlanNode& committer = nodes_[commit];
   committer.gated = pipelined;
   committer.needed = leaves + (pipelined ? 1 : 0);
+  for (PlanNode& node : nodes_)
+    if (node.feeds.size() == 1 && !node.gated && !nodes_[node.feeds[0]].needs_counter()) node.only_next = node.feeds[0];
 }
 
 }  // namespace copper::detail

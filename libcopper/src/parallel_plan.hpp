@@ -27,6 +27,11 @@ struct PlanNode {
   bool root = false;           // waits for its copperlist's admission
   bool gated = false;          // (node, n+1) waits for (node, n)
   std::vector<uint32_t> feeds; // finishing (node, n) is an event of (feed, n)
+  // Set when finishing (node, n) makes exactly one pair ready, at once:
+  // (only_next, n), its single feed, counting nothing. A chain's links; the
+  // executor takes them without walking feeds.
+  uint32_t only_next = kNoNode;
+  static constexpr uint32_t kNoNode = ~uint32_t{0};
 
   // The first copperlist of a run has no predecessor to wait for.
   uint32_t needed_for(bool first_of_run) const { return needed - (gated && first_of_run ? 1 : 0); }
