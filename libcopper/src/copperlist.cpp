@@ -1,6 +1,5 @@
 #include "copper/copperlist.hpp"
 
-
 #include <algorithm>
 #include <bit>
 

@@ -115,7 +115,9 @@ class ParallelRun {
   }
 
  private:
-  std::atomic<uint32_t>& count(uint32_t node, uint64_t cl_id) { return counts_[node * in_flight_ + pool_.slot_of(cl_id)].left; }
+  std::atomic<uint32_t>& count(uint32_t node, uint64_t cl_id) {
+    return counts_[node * in_flight_ + pool_.slot_of(cl_id)].left;
+  }
 
   // --- the per-cycle path
 
