@@ -298,6 +298,40 @@ TEST_CASE("message.encode.appends_without_reallocating") {
   CHECK(buffer.capacity() == capacity);
 }
 
+// Replay checks outputs with matches_encoding instead of encoding them: it
+// must accept exactly the bytes encode() writes, and nothing else.
+TEST_CASE("message.encode.matches_encoding_accepts_only_the_encoding") {
+  auto check = [](const auto& msg) {
+    const auto bytes = encoded(msg);
+    CHECK(copper::matches_encoding(msg, bytes));
+    for (std::size_t length = 0; length < bytes.size(); ++length) {
+      CAPTURE(length);
+      CHECK_FALSE(copper::matches_encoding(msg, prefix(bytes, length)));
+    }
+    auto longer = bytes;
+    longer.push_back(0);
+    CHECK_FALSE(copper::matches_encoding(msg, longer));
+    for (std::size_t at = 0; at < bytes.size(); ++at) {
+      CAPTURE(at);
+      auto flipped = bytes;
+      flipped[at] ^= 0x01;
+      CHECK_FALSE(copper::matches_encoding(msg, flipped));
+    }
+  };
+  check(make_everything());
+  check(Everything{});
+  check(Tiny{0x1234, true, "hi", {1, -2}, {-1, 5}, 1.0});
+  CHECK(copper::matches_encoding(copper_test::Empty{}, {}));
+
+  // Through the type-erased handle, as the replay calls it.
+  const Everything msg = make_everything();
+  const copper::MessageType& type = copper::message_type<Everything>();
+  CHECK(type.matches_encoding(&msg, encoded(msg)));
+  Everything other = msg;
+  other.bits.back() = !other.bits.back();
+  CHECK_FALSE(type.matches_encoding(&other, encoded(msg)));
+}
+
 TEST_CASE("message.hash.content_hash") {
   const Everything a = make_everything();
   const Everything b = make_everything();

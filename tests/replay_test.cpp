@@ -150,6 +150,37 @@ TEST_CASE("replay.diverged.changed_behaviour_names_the_copperlist_and_field") {
   CHECK(outcome.diverged_per_task.size() == 1);
 }
 
+// Outputs that match the recording enter a copperlist's hash as "as
+// recorded", diverging ones by their bytes: replays agree exactly when their
+// outputs do, whether or not they match the recording.
+TEST_CASE("replay.diverged.output_hashes_tell_replays_apart_by_their_outputs") {
+  testing_tasks::g_tunable_offset = 0;
+  const RecordedLog log(kTunableGraph, "replay_tunable_hashes", 50);
+  Replay replay = open(log);
+  auto hashes_with_offset = [&](int64_t offset, RunMode run_mode) {
+    testing_tasks::g_tunable_offset = offset;
+    testing_tasks::g_tunable_from_cl = 20;
+    const auto outcome = run(replay, mode(run_mode));
+    testing_tasks::g_tunable_offset = 0;
+    testing_tasks::g_tunable_from_cl = 0;
+    CHECK(outcome.diverged_cls == (offset == 0 ? 0 : 30));
+    return outcome.output_hashes;
+  };
+  const auto as_recorded = hashes_with_offset(0, RunMode::serial);
+  const auto plus5_serial = hashes_with_offset(5, RunMode::serial);
+  const auto plus5_parallel = hashes_with_offset(5, RunMode::parallel);
+  const auto plus6_parallel = hashes_with_offset(6, RunMode::parallel);
+  REQUIRE(as_recorded.size() == 50);
+  REQUIRE(plus5_serial.size() == 50);
+  REQUIRE(plus6_parallel.size() == 50);
+  CHECK(plus5_serial == plus5_parallel);
+  for (size_t cl = 0; cl < 50; ++cl) {
+    CAPTURE(cl);
+    CHECK((plus5_serial[cl] == as_recorded[cl]) == (cl < 20));
+    CHECK((plus5_serial[cl] == plus6_parallel[cl]) == (cl < 20));
+  }
+}
+
 TEST_CASE("replay.from.keyframe_start_matches_the_full_replay") {
   const RecordedLog log(kTunableGraph, "replay_from", 100, 10);
   Replay replay = open(log);

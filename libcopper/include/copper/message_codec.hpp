@@ -131,48 +131,78 @@ std::size_t size_of_value(const T& value) {
   }
 }
 
-// Writers advance `p`; the caller has sized the buffer with size_of_value.
-template <class T>
-void write_value(std::uint8_t*& p, const T& value);
+// The encoder's walk over a message, shared by writing an encoding
+// (ByteWriter) and matching a message against one (ByteMatcher): `out`
+// takes primitives and runs of bytes already in their encoded form.
+template <class Out, class T>
+void emit_value(Out& out, const T& value);
 
-template <class T, class... D>
-void write_fields(std::uint8_t*& p, const T& value, boost::mp11::mp_list<D...>) {
-  (detail::write_value(p, value.*D::pointer), ...);
+template <class Out, class T, class... D>
+void emit_fields(Out& out, const T& value, boost::mp11::mp_list<D...>) {
+  (detail::emit_value(out, value.*D::pointer), ...);
 }
 
-template <class T>
-void write_value(std::uint8_t*& p, const T& value) {
+template <class Out, class T>
+void emit_value(Out& out, const T& value) {
   if constexpr (Primitive<T>) {
-    detail::store(p, value);
-    p += width<T>;
+    out.primitive(value);
   } else if constexpr (String<T>) {
-    detail::store(p, static_cast<std::uint32_t>(value.size()));
-    p += 4;
-    if (!value.empty()) std::memcpy(p, value.data(), value.size());
-    p += value.size();
+    out.primitive(static_cast<std::uint32_t>(value.size()));
+    out.bytes(value.data(), value.size());
   } else if constexpr (Vector<T> || Array<T>) {
-    if constexpr (Vector<T>) {
-      detail::store(p, static_cast<std::uint32_t>(value.size()));
-      p += 4;
-    }
+    if constexpr (Vector<T>) out.primitive(static_cast<std::uint32_t>(value.size()));
     using V = typename T::value_type;
     if constexpr (bulk_copyable<V>) {
-      const std::size_t bytes = value.size() * sizeof(V);
-      if (bytes != 0) std::memcpy(p, value.data(), bytes);
-      p += bytes;
+      out.bytes(value.data(), value.size() * sizeof(V));
     } else if constexpr (Bool<V>) {
       // Also covers std::vector<bool>, whose elements are proxies.
-      for (bool element : value) {
-        detail::store(p, element);
-        ++p;
-      }
+      for (bool element : value) out.primitive(element);
     } else {
-      for (const auto& element : value) detail::write_value(p, element);
+      for (const auto& element : value) detail::emit_value(out, element);
     }
   } else {
-    detail::write_fields(p, value, fields_of<T>{});
+    detail::emit_fields(out, value, fields_of<T>{});
   }
 }
+
+// Writes at `p`, which the caller has sized with size_of_value.
+struct ByteWriter {
+  std::uint8_t* p;
+
+  template <Primitive T>
+  void primitive(T value) {
+    detail::store(p, value);
+    p += width<T>;
+  }
+  void bytes(const void* data, std::size_t n) {
+    if (n != 0) std::memcpy(p, data, n);
+    p += n;
+  }
+};
+
+// Compares with [p, end) what a ByteWriter would write; `same` turns false
+// at the first difference or when the bytes run out.
+struct ByteMatcher {
+  const std::uint8_t* p;
+  const std::uint8_t* end;
+  bool same = true;
+
+  template <Primitive T>
+  void primitive(T value) {
+    std::uint8_t encoded[width<T>];
+    detail::store(encoded, value);
+    bytes(encoded, width<T>);
+  }
+  void bytes(const void* data, std::size_t n) {
+    if (!same) return;
+    if (static_cast<std::size_t>(end - p) < n) {
+      same = false;
+      return;
+    }
+    same = n == 0 || std::memcmp(p, data, n) == 0;
+    p += n;
+  }
+};
 
 // What went wrong in a decode; turned into a message only at the end, and
 // only on failure.
@@ -356,8 +386,18 @@ void encode(const T& msg, std::vector<std::uint8_t>& out) {
   const std::size_t size = copper::encoded_size(msg);
   const std::size_t start = out.size();
   out.resize(start + size);
-  std::uint8_t* p = out.data() + start;
-  detail::write_value(p, msg);
+  detail::ByteWriter writer{out.data() + start};
+  detail::emit_value(writer, msg);
+}
+
+// True when encode(msg) would produce exactly `bytes`, found without
+// encoding: one pass that reads both and writes nothing. A replay checks
+// every re-executed output against the recording this way.
+template <Message T>
+bool matches_encoding(const T& msg, std::span<const std::uint8_t> bytes) {
+  detail::ByteMatcher matcher{bytes.data(), bytes.data() + bytes.size()};
+  detail::emit_value(matcher, msg);
+  return matcher.same && matcher.p == matcher.end;
 }
 
 // Decodes exactly `bytes` (one whole message) into out.

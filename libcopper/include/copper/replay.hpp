@@ -76,7 +76,9 @@ struct ReplayOutcome {
   std::optional<Divergence> first_divergence;
   std::optional<uint64_t> started_at;  // the keyframe the replay started from, if any
   std::string input_end;               // set when the log ran out or had a gap: where and why
-  std::vector<uint64_t> output_hashes; // one per replayed copperlist: its outputs, hashed
+  // One per replayed copperlist: each output as "as recorded" or, when it
+  // diverges, its bytes' hash; equal values, equal outputs.
+  std::vector<uint64_t> output_hashes;
   RunTiming timing;
 
   bool identical() const { return run.ok() && diverged_cls == 0; }

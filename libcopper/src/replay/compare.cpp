@@ -28,15 +28,19 @@ Status CheckedTask::run(const Context& ctx, const void* const* inputs, void* out
   return task_->run(ctx, inputs, output);
 }
 
+// Matching the recording is checked without encoding (the common case);
+// only a diverging output is encoded, to hash it.
 Status CheckedTask::postprocess(const Context& ctx) {
   RecordedFrame& frame = frames_.at(ctx.cl_id);
-  std::vector<uint8_t>& encoding = frame.encodings[slot_];
-  encoding.clear();
-  type_.encode(frame.outputs[slot_], encoding);
-  const std::span<const uint8_t> recorded = frame.recorded[slot_];
-  const bool matches = encoding.size() == recorded.size() &&
-                       std::equal(encoding.begin(), encoding.end(), recorded.begin());
-  frame.checks[slot_] = SlotCheck{detail::xxh3(encoding.data(), encoding.size()), matches};
+  const void* output = frame.outputs[slot_];
+  SlotCheck& check = frame.checks[slot_];
+  check = SlotCheck{0, type_.matches_encoding(output, frame.recorded[slot_])};
+  if (!check.matches) {
+    std::vector<uint8_t>& encoding = frame.encodings[slot_];
+    encoding.clear();
+    type_.encode(output, encoding);
+    check.hash = detail::xxh3(encoding.data(), encoding.size());
+  }
   return task_->postprocess(ctx);
 }
 
@@ -59,7 +63,8 @@ Status Comparer::commit(const CopperList& cl) {
   bool diverged = false;
   for (uint32_t slot = 0; slot < cl.slot_count(); ++slot) {
     const SlotCheck& check = frame.checks[slot];
-    cl_hash = detail::xxh3(&check.hash, sizeof(check.hash), cl_hash);
+    const uint64_t identity[2] = {check.hash, check.matches};
+    cl_hash = detail::xxh3(identity, sizeof(identity), cl_hash);
     if (!compared || from_source_[slot] || check.matches) continue;
     diverged = true;
     task_diverged_[graph_.slots()[slot].producer] = true;

@@ -64,7 +64,7 @@ Status RecordedSource::run(const Context& ctx, const void* const*, void* output)
   RecordedFrame& frame = frames_->at(ctx.cl_id);
   ctx.set_time_of_validity(frame.time_of_validity[slot_]);
   const std::span<const uint8_t> bytes = frame.recorded[slot_];
-  frame.checks[slot_] = SlotCheck{detail::xxh3(bytes.data(), bytes.size()), true};
+  frame.checks[slot_] = SlotCheck{0, true};
   return type_->decode(bytes, output);
 }
 

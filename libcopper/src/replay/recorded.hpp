@@ -16,9 +16,12 @@ namespace copper::replay {
 
 // What the producer of a slot found when it checked its output against the
 // recording, on its worker (CheckedTask, RecordedSource), so the commit only
-// folds the results.
+// folds the results. A replay's output hashes need the replayed bytes'
+// identity, not their hash: an output that matches the recording is
+// identified as "as recorded", and only a diverging one is hashed. That
+// saves a pass over every output (a replay's outputs are mostly as recorded).
 struct SlotCheck {
-  uint64_t hash = 0;     // XXH3 of the replayed encoding
+  uint64_t hash = 0;     // XXH3 of the replayed encoding when it diverges; 0 when it matches
   bool matches = false;  // byte for byte the recorded encoding
 };
 
@@ -73,8 +76,7 @@ class LogFeed final : public AdmissionFeed {
 };
 
 // Takes a source's place: outputs what the source recorded, with its
-// recorded time of validity (the check of its slot is the recorded bytes'
-// hash). Stateless, so parallel replay may run several copperlists'
+// recorded time of validity (its slot's check: as recorded). Stateless, so parallel replay may run several copperlists'
 // sources at once.
 class RecordedSource final : public TaskBase {
  public:
