@@ -132,6 +132,7 @@ struct MessageType {
   bool (*equal)(const void*, const void*);    // content_equal
   void (*copy)(const void* from, void* to);   // assignment; reuses the target's capacity
   std::size_t (*encoded_size)(const void*);
+  void (*encode_into)(const void*, std::uint8_t*);  // writes encoded_size() bytes there
   bool (*matches_encoding)(const void*, std::span<const std::uint8_t>);  // encode() would give these bytes
   Status (*from_json)(const nlohmann::json&, void*);
 };
@@ -159,6 +160,7 @@ MessageType make_message_type() {
   };
   type.copy = [](const void* from, void* to) { *static_cast<T*>(to) = *static_cast<const T*>(from); };
   type.encoded_size = [](const void* msg) { return copper::encoded_size(*static_cast<const T*>(msg)); };
+  type.encode_into = [](const void* msg, std::uint8_t* out) { copper::encode_into(*static_cast<const T*>(msg), out); };
   type.matches_encoding = [](const void* msg, std::span<const std::uint8_t> bytes) {
     return copper::matches_encoding(*static_cast<const T*>(msg), bytes);
   };

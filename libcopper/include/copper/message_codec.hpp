@@ -378,6 +378,15 @@ std::size_t encoded_size(const T& msg) {
   return detail::size_of_value(msg);
 }
 
+// Writes encode(msg)'s bytes at `out`, which has room for encoded_size(msg)
+// of them: for a caller that places the encoding itself (the log writer
+// encodes straight into its file mapping).
+template <Message T>
+void encode_into(const T& msg, std::uint8_t* out) {
+  detail::ByteWriter writer{out};
+  detail::emit_value(writer, msg);
+}
+
 // Appends the encoding of msg to out; with enough capacity in out, nothing is
 // allocated. Throws std::length_error (appending nothing) if a string or
 // vector exceeds 2^32-1 elements.
@@ -386,8 +395,7 @@ void encode(const T& msg, std::vector<std::uint8_t>& out) {
   const std::size_t size = copper::encoded_size(msg);
   const std::size_t start = out.size();
   out.resize(start + size);
-  detail::ByteWriter writer{out.data() + start};
-  detail::emit_value(writer, msg);
+  copper::encode_into(msg, out.data() + start);
 }
 
 // True when encode(msg) would produce exactly `bytes`, found without

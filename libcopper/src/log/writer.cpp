@@ -212,8 +212,8 @@ WriterCore::WriterCore(const WriterOptions& options, uint32_t task_count, uint32
       task_count_(task_count),
       slot_count_(slot_count),
       zstd_(options.compression.kind == Compression::Kind::zstd),
+      slot_sizes_(slot_count),
       index_(index_capacity(options.slab_size)) {
-  scratch_.reserve(64u << 10);
   if (!zstd_) return;
   free_batches_.reserve(kBatches);
   for (size_t i = 0; i < kBatches; ++i) {

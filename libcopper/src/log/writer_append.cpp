@@ -234,29 +234,33 @@ Status WriterCore::write_event(EventKind kind, uint64_t cl_id, std::string_view 
   return {};
 }
 
-void WriterCore::start_payload(std::vector<uint8_t>& out, uint64_t first_cl_id) const {
-  out.resize(kPayloadHeader);
-  store_le<uint64_t>(out.data(), first_cl_id);
-  store_le<uint32_t>(out.data() + 8, 0);
-  store_le<uint32_t>(out.data() + 12, slot_count_);
-  store_le<uint32_t>(out.data() + 16, task_count_);
-  store_le<uint32_t>(out.data() + 20, 0);
+void WriterCore::write_payload_header(uint8_t* p, uint64_t first_cl_id, uint32_t count) const {
+  store_le<uint64_t>(p, first_cl_id);
+  store_le<uint32_t>(p + 8, count);
+  store_le<uint32_t>(p + 12, slot_count_);
+  store_le<uint32_t>(p + 16, task_count_);
+  store_le<uint32_t>(p + 20, 0);
 }
 
-uint8_t* WriterCore::start_entry(std::vector<uint8_t>& out, uint64_t id, int64_t time) const {
-  const size_t at = out.size();
-  out.resize(at + 4 + 16 + task_count_ * kTaskRecord);
-  uint8_t* p = out.data() + at + 4;
-  store_le<uint64_t>(p, id);
-  store_le<int64_t>(p + 8, time);
-  return p + 16;
+uint8_t* WriterCore::write_entry_head(uint8_t* p, size_t size, uint64_t id, int64_t time) {
+  store_le<uint32_t>(p, static_cast<uint32_t>(size - 4));
+  store_le<uint64_t>(p + 4, id);
+  store_le<int64_t>(p + 12, time);
+  return p + 20;
 }
 
-// Appends one copperlist entry. `out` keeps its capacity between calls, so
-// this allocates only while warming up to the largest copperlist.
-void WriterCore::encode_entry(const CopperList& cl, std::vector<uint8_t>& out) const {
-  const size_t at = out.size();
-  uint8_t* p = start_entry(out, cl.id, cl.time);
+size_t WriterCore::entry_size(const CopperList& cl) {
+  size_t size = 20 + task_count_ * kTaskRecord + slot_count_ * 12;
+  for (uint32_t slot = 0; slot < slot_count_; ++slot) {
+    const size_t bytes = cl.message_type(slot).encoded_size(cl.message(slot));
+    slot_sizes_[slot] = static_cast<uint32_t>(bytes);
+    size += bytes;
+  }
+  return size;
+}
+
+void WriterCore::write_entry(const CopperList& cl, size_t size, uint8_t* p) const {
+  p = write_entry_head(p, size, cl.id, cl.time);
   for (uint32_t t = 0; t < task_count_; ++t, p += kTaskRecord) {
     const TaskRecord& record = cl.record(t);
     store_le<int64_t>(p, record.start);
@@ -264,30 +268,40 @@ void WriterCore::encode_entry(const CopperList& cl, std::vector<uint8_t>& out) c
     p[16] = static_cast<uint8_t>(record.status);
   }
   for (uint32_t slot = 0; slot < slot_count_; ++slot) {
-    const size_t head = out.size();
-    out.resize(head + 12);
-    store_le<int64_t>(out.data() + head, cl.time_of_validity(slot));
-    cl.message_type(slot).encode(cl.message(slot), out);
-    store_le<uint32_t>(out.data() + head + 8, static_cast<uint32_t>(out.size() - head - 12));
+    store_le<int64_t>(p, cl.time_of_validity(slot));
+    store_le<uint32_t>(p + 8, slot_sizes_[slot]);
+    cl.message_type(slot).encode_into(cl.message(slot), p + 12);
+    p += 12 + slot_sizes_[slot];
   }
-  store_le<uint32_t>(out.data() + at, static_cast<uint32_t>(out.size() - at - 4));
+}
+
+template <class Entry>
+void WriterCore::encode_entry(const Entry& cl, std::vector<uint8_t>& out) {
+  const size_t at = out.size();
+  const size_t size = entry_size(cl);
+  out.resize(at + size);
+  write_entry(cl, size, out.data() + at);
 }
 
 Status WriterCore::append_copperlists(std::span<const uint8_t> payload, uint16_t flags, uint64_t first,
                                       uint32_t count, uint64_t raw_bytes) {
   auto at = begin_record(payload.size());
   if (!at.ok()) return at.status();
-  const uint64_t offset = pos_;
   std::memcpy(*at, payload.data(), payload.size());
-  finish_record(RecordType::copperlists, flags, static_cast<uint32_t>(payload.size()));
-  index_.add(first, count, offset);
-  raw_cl_bytes_ += raw_bytes;
-  stored_cl_bytes_ += payload.size();
-  // After appended_end_ (finish_record): the flusher reads the count first.
-  appended_cls_.store(appended_cls_.load(std::memory_order_relaxed) + count, std::memory_order_release);
+  finish_copperlists(flags, first, count, static_cast<uint32_t>(payload.size()), raw_bytes);
   return {};
 }
 
+void WriterCore::finish_copperlists(uint16_t flags, uint64_t first, uint32_t count, uint32_t length,
+                                    uint64_t raw_bytes) {
+  const uint64_t offset = pos_;
+  finish_record(RecordType::copperlists, flags, length);
+  index_.add(first, count, offset);
+  raw_cl_bytes_ += raw_bytes;
+  stored_cl_bytes_ += length;
+  // After appended_end_ (finish_record): the flusher reads the count first.
+  appended_cls_.store(appended_cls_.load(std::memory_order_relaxed) + count, std::memory_order_release);
+}
 
 Status WriterCore::drain_compressed() {
   Batch* batch = nullptr;
@@ -333,10 +347,14 @@ Status WriterCore::submit_batch() {
 template <class Entry>
 Status WriterCore::commit_entry(const Entry& cl) {
   if (!zstd_) {
-    start_payload(scratch_, cl.id);
-    store_le<uint32_t>(scratch_.data() + 8, 1);
-    encode_entry(cl, scratch_);
-    return append_copperlists(scratch_, 0, cl.id, 1, scratch_.size());
+    const size_t size = entry_size(cl);
+    const size_t length = kPayloadHeader + size;
+    auto at = begin_record(length);
+    if (!at.ok()) return at.status();
+    write_payload_header(*at, cl.id, 1);
+    write_entry(cl, size, *at + kPayloadHeader);
+    finish_copperlists(0, cl.id, 1, static_cast<uint32_t>(length), length);
+    return {};
   }
   Status status = drain_compressed();
   if (!status.ok()) return status;
@@ -348,7 +366,8 @@ Status WriterCore::commit_entry(const Entry& cl) {
     auto batch = free_batch();
     if (!batch.ok()) return batch.status();
     filling_ = *batch;
-    start_payload(filling_->raw, cl.id);
+    filling_->raw.resize(kPayloadHeader);
+    write_payload_header(filling_->raw.data(), cl.id, 0);
     filling_->first_cl_id = cl.id;
     filling_->cl_count = 0;
     filling_->use_packed = false;

@@ -125,21 +125,31 @@ class WriterCore {
   Status append_new_strings();
   Status append_string(uint32_t id, uint8_t level, uint32_t line, std::string_view file, std::string_view format);
   Status append_sync_marks();
-  void encode_entry(const CopperList& cl, std::vector<uint8_t>& out) const;
-  // Makes room for an entry's head (length, id, time, task records) and
-  // returns where the task records go; the caller fills them.
-  uint8_t* start_entry(std::vector<uint8_t>& out, uint64_t id, int64_t time) const;
-  void start_payload(std::vector<uint8_t>& out, uint64_t first_cl_id) const;
-  // One copperlist into the file (plain) or the batch being filled (zstd);
+  // A copperlist entry is sized, then written where it goes: straight into
+  // the mapping for a plain log, into the batch for a zstd one. entry_size
+  // notes each slot's size in slot_sizes_ for the write_entry that follows,
+  // which is given the entry's size.
   // Entry is a live CopperList or a CopperListView read from a log.
+  size_t entry_size(const CopperList& cl);
+  void write_entry(const CopperList& cl, size_t size, uint8_t* p) const;
+  // Writes an entry's head (length, id, time) and returns where its task
+  // records go.
+  static uint8_t* write_entry_head(uint8_t* p, size_t size, uint64_t id, int64_t time);
+  template <class Entry>
+  void encode_entry(const Entry& cl, std::vector<uint8_t>& out);
+  void write_payload_header(uint8_t* p, uint64_t first_cl_id, uint32_t count) const;
+  // One copperlist into the file (plain) or the batch being filled (zstd).
   template <class Entry>
   Status commit_entry(const Entry& cl);
   void count_commit(uint64_t cl_id);
 
   // --- writer_recorded.cpp
-  void encode_entry(const CopperListView& cl, std::vector<uint8_t>& out) const;
+  size_t entry_size(const CopperListView& cl);
+  void write_entry(const CopperListView& cl, size_t size, uint8_t* p) const;
   Status append_copperlists(std::span<const uint8_t> payload, uint16_t flags, uint64_t first, uint32_t count,
                             uint64_t raw_bytes);
+  // Frames the copperlists record begin_record() placed and indexes it.
+  void finish_copperlists(uint16_t flags, uint64_t first, uint32_t count, uint32_t length, uint64_t raw_bytes);
   Status drain_compressed();
   Status submit_batch();
   Result<Batch*> free_batch();
@@ -177,7 +187,7 @@ class WriterCore {
   uint64_t pos_ = 0;              // absolute offset of the next record
   uint64_t pending_length_ = 0;   // payload length of the record being built
   uint64_t last_wake_pos_ = 0;
-  std::vector<uint8_t> scratch_;
+  std::vector<uint32_t> slot_sizes_;  // by slot: encoded sizes of the entry being written
   Batch* filling_ = nullptr;
   std::vector<Batch*> free_batches_;
   std::vector<std::unique_ptr<Batch>> batches_;

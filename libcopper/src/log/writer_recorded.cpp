@@ -16,9 +16,14 @@ constexpr size_t kTextEntryHead = copper::detail::kTextEntryHeaderSize;
 
 }  // namespace
 
-void WriterCore::encode_entry(const CopperListView& cl, std::vector<uint8_t>& out) const {
-  const size_t at = out.size();
-  uint8_t* p = start_entry(out, cl.id, cl.time_ns);
+size_t WriterCore::entry_size(const CopperListView& cl) {
+  size_t size = 20 + cl.tasks.size() * kTaskRecord + cl.slots.size() * 12;
+  for (const SlotData& slot : cl.slots) size += slot.bytes.size();
+  return size;
+}
+
+void WriterCore::write_entry(const CopperListView& cl, size_t size, uint8_t* p) const {
+  p = write_entry_head(p, size, cl.id, cl.time_ns);
   for (const TaskTiming& task : cl.tasks) {
     store_le<int64_t>(p, task.start_ns);
     store_le<int64_t>(p + 8, task.end_ns);
@@ -26,13 +31,11 @@ void WriterCore::encode_entry(const CopperListView& cl, std::vector<uint8_t>& ou
     p += kTaskRecord;
   }
   for (const SlotData& slot : cl.slots) {
-    const size_t head = out.size();
-    out.resize(head + 12 + slot.bytes.size());
-    store_le<int64_t>(out.data() + head, slot.time_of_validity_ns);
-    store_le<uint32_t>(out.data() + head + 8, static_cast<uint32_t>(slot.bytes.size()));
-    if (!slot.bytes.empty()) std::memcpy(out.data() + head + 12, slot.bytes.data(), slot.bytes.size());
+    store_le<int64_t>(p, slot.time_of_validity_ns);
+    store_le<uint32_t>(p + 8, static_cast<uint32_t>(slot.bytes.size()));
+    if (!slot.bytes.empty()) std::memcpy(p + 12, slot.bytes.data(), slot.bytes.size());
+    p += 12 + slot.bytes.size();
   }
-  store_le<uint32_t>(out.data() + at, static_cast<uint32_t>(out.size() - at - 4));
 }
 
 Status WriterCore::commit_recorded(const CopperListView& cl) {
