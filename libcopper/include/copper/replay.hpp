@@ -76,8 +76,9 @@ struct ReplayOutcome {
   std::optional<Divergence> first_divergence;
   std::optional<uint64_t> started_at;  // the keyframe the replay started from, if any
   std::string input_end;               // set when the log ran out or had a gap: where and why
-  // One per replayed copperlist: each output as "as recorded" or, when it
-  // diverges, its bytes' hash; equal values, equal outputs.
+  // One per replayed copperlist, folding each output in as "as recorded"
+  // or, when it diverges, as its bytes' hash: two replays' values are equal
+  // exactly when their outputs are (up to XXH3 collisions).
   std::vector<uint64_t> output_hashes;
   RunTiming timing;
 

@@ -37,7 +37,7 @@ struct RecordedFrame {
   std::vector<log::TaskTiming> tasks;              // by task
   std::vector<SlotCheck> checks;                   // by slot, filled by each slot's producer
   std::vector<const void*> outputs;                // by slot: the replayed message (CheckedTask)
-  std::vector<std::vector<uint8_t>> encodings;     // by slot: the producer's scratch
+  std::vector<std::vector<uint8_t>> encodings;     // by slot: a diverging output's encoding
 };
 
 // One frame per copperlist that can be in flight. Copperlist n's frame is
@@ -76,8 +76,8 @@ class LogFeed final : public AdmissionFeed {
 };
 
 // Takes a source's place: outputs what the source recorded, with its
-// recorded time of validity (its slot's check: as recorded). Stateless, so parallel replay may run several copperlists'
-// sources at once.
+// recorded time of validity (its slot's check: as recorded). Stateless, so
+// parallel replay may run several copperlists' sources at once.
 class RecordedSource final : public TaskBase {
  public:
   void bind(RecordedFrames* frames, uint32_t slot, const MessageType* type) {
