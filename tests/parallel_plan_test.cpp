@@ -33,7 +33,6 @@ TEST_CASE("runtime.plan.one_in_flight_needs_only_data_and_admission") {
   REQUIRE(plan.nodes().size() == 7);
   CHECK(plan.commit_node() == kCommit);
   CHECK(plan.roots() == std::vector<uint32_t>{kSrc});
-  CHECK(plan.max_inputs() == 2);
   // Admission orders everything: no node waits for its own previous pair.
   for (const auto& node : plan.nodes()) CHECK_FALSE(node.gated);
   CHECK(plan.node(kSrc).needed == 1);  // admission

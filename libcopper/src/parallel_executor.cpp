@@ -86,6 +86,7 @@ class ParallelRun {
         keyframe_interval_(keyframe_interval),
         in_flight_(pool.capacity()),
         period_(stop.rate_hz > 0 ? static_cast<Nanos>(std::llround(1e9 / stop.rate_hz)) : 0),
+        calls_(graph, pool),
         counts_(plan.nodes().size() * pool.capacity()),
         queue_(plan.nodes().size() * pool.capacity() + 2) {
     for (uint32_t node = 0; node < plan_.nodes().size(); ++node)
@@ -97,16 +98,15 @@ class ParallelRun {
   // `workers` threads (this one included unless it admits on a rate).
   void execute(uint32_t workers, Nanos started, RunReport& report) {
     started_ = started;
-    // Every allocation happens here, before the first admission: workers
-    // and their input scratch arrays.
+    // Every allocation happens here or in the constructor, before the
+    // first admission.
     const uint32_t spawned = period_ == 0 ? workers - 1 : workers;
-    scratch_.assign(spawned + 1, std::vector<const void*>(plan_.max_inputs() + 1));  // [0]: this thread
     std::vector<std::thread> threads;
     threads.reserve(spawned);
-    for (uint32_t i = 0; i < spawned; ++i) threads.emplace_back([this, i] { work(scratch_[i + 1].data()); });
+    for (uint32_t i = 0; i < spawned; ++i) threads.emplace_back([this] { work(); });
     if (period_ == 0) {
       admit_first();
-      work(scratch_[0].data());
+      work();
     } else {
       admit_on_deadlines();
     }
@@ -129,7 +129,7 @@ class ParallelRun {
     bool fresh = false;
   };
 
-  void work(const void** inputs) {
+  void work() {
     Item next = kNoItem;
     Stamp stamp;
     for (;;) {
@@ -139,11 +139,11 @@ class ParallelRun {
         if (!wait_for_item(item)) return;
         stamp.fresh = false;
       }
-      run_item(item, inputs, next, stamp);
+      run_item(item, next, stamp);
     }
   }
 
-  void run_item(Item item, const void** inputs, Item& next, Stamp& stamp) {
+  void run_item(Item item, Item& next, Stamp& stamp) {
     const uint32_t node = item_node(item);
     const uint64_t cl_id = item_cl(item);
     if (node == plan_.commit_node()) {
@@ -153,25 +153,28 @@ class ParallelRun {
     }
     // A copperlist at or after a failure will not be committed: its pairs
     // are not run, only counted through so that the run can drain.
-    if (cl_id < first_failure_.load(std::memory_order_acquire)) run_task(graph_.tasks()[node], cl_id, inputs, stamp);
+    if (cl_id < first_failure_.load(std::memory_order_acquire)) run_task(node, cl_id, stamp);
     // Handing work to the other workers (a queue push, maybe a wake-up
     // call) is not part of the next task's span.
     if (finish_pair(node, cl_id, next)) stamp.fresh = false;
   }
 
-  void run_task(TaskNode& task, uint64_t cl_id, const void** inputs, Stamp& stamp) {
-    CopperList& cl = pool_.for_cycle(cl_id);
+  void run_task(uint32_t node, uint64_t cl_id, Stamp& stamp) {
+    const size_t entry = pool_.slot_of(cl_id);
+    CopperList& cl = pool_.entry(entry);
+    const detail::TaskCall& call = calls_.at(entry, node);
     const char* phase = "process";
     Status status;
-    if (detail::can_chain(task, cl)) {
+    if (detail::can_chain(call, cl)) {
       if (!stamp.fresh) stamp.at = fast_now();
-      status = detail::invoke_chained_task(task, cl, inputs, stamp.at);
+      status = detail::invoke_chained_task(call, cl, stamp.at);
       stamp.fresh = true;
     } else {
-      status = detail::invoke_task(task, cl, inputs, phase);
+      status = detail::invoke_task(call, cl, phase);
       stamp.fresh = false;
     }
-    if (!status.ok()) fail(TaskFailure{task.id, cl_id, phase, std::string(status.message())}, StopReason::task_failed);
+    if (!status.ok())
+      fail(TaskFailure{call.node->id, cl_id, phase, std::string(status.message())}, StopReason::task_failed);
   }
 
   // Delivers the events of a finished pair: first to the nodes it feeds
@@ -384,7 +387,7 @@ class ParallelRun {
   const Nanos period_;
   Nanos started_ = 0;
 
-  std::vector<std::vector<const void*>> scratch_;  // one input array per worker
+  detail::TaskCalls calls_;
   std::vector<ReadyCount> counts_;
   boost::lockfree::queue<Item> queue_;
   detail::IdleWaiter idle_;

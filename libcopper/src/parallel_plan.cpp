@@ -20,7 +20,6 @@ ParallelPlan::ParallelPlan(const Graph& graph, uint32_t max_in_flight) : nodes_(
       node.feeds = task.consumers;
     }
     if (node.root) roots_.push_back(task.index);
-    max_inputs_ = std::max(max_inputs_, task.input_slots.size());
   }
   PlanNode& committer = nodes_[commit];
   committer.gated = pipelined;

@@ -46,13 +46,10 @@ class ParallelPlan {
   const PlanNode& node(uint32_t index) const { return nodes_[index]; }
   uint32_t commit_node() const { return static_cast<uint32_t>(nodes_.size() - 1); }
   const std::vector<uint32_t>& roots() const { return roots_; }
-  // The most inputs any task has: the size of a worker's input scratch.
-  size_t max_inputs() const { return max_inputs_; }
 
  private:
   std::vector<PlanNode> nodes_;
   std::vector<uint32_t> roots_;
-  size_t max_inputs_ = 0;
 };
 
 }  // namespace copper::detail

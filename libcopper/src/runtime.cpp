@@ -74,9 +74,7 @@ std::string TaskFailure::describe() const {
 }
 
 SerialExecutor::SerialExecutor(Graph& graph, const Clock& clock)
-    : graph_(graph), clock_(clock), pool_(graph, kSerialPoolSize) {
-  for (const TaskNode& node : graph.tasks()) inputs_.emplace_back(node.input_slots.size(), nullptr);
-}
+    : graph_(graph), clock_(clock), pool_(graph, kSerialPoolSize) {}
 
 // Recycles the copperlist for cycle `id`; false when the feed has no such
 // copperlist.
@@ -92,21 +90,21 @@ bool SerialExecutor::admit(uint64_t id) {
 // hooks share one: the end of one's process() is the start of the next's.
 // A task with hooks, and every task of a keyframe copperlist, takes its own
 // stamps.
-bool SerialExecutor::run_cycle(CopperList& cl, CommitSink* sink, RunReport& report) {
+bool SerialExecutor::run_cycle(std::span<const detail::TaskCall* const> calls, CopperList& cl, CommitSink* sink,
+                               RunReport& report) {
   Nanos stamp = 0;
   bool stamp_is_fresh = false;  // nothing ran since it was read
-  for (uint32_t index : graph_.order()) {
-    TaskNode& node = graph_.tasks()[index];
-    if (detail::can_chain(node, cl)) {
+  for (const detail::TaskCall* call : calls) {
+    if (detail::can_chain(*call, cl)) {
       if (!stamp_is_fresh) stamp = fast_now();
       stamp_is_fresh = true;
-      Status status = detail::invoke_chained_task(node, cl, inputs_[index].data(), stamp);
-      if (!status.ok()) return fail(node, cl.id, "process", status, report);
+      Status status = detail::invoke_chained_task(*call, cl, stamp);
+      if (!status.ok()) return fail(*call->node, cl.id, "process", status, report);
       continue;
     }
     const char* phase = "";
-    Status status = detail::invoke_task(node, cl, inputs_[index].data(), phase);
-    if (!status.ok()) return fail(node, cl.id, phase, status, report);
+    Status status = detail::invoke_task(*call, cl, phase);
+    if (!status.ok()) return fail(*call->node, cl.id, phase, status, report);
     stamp_is_fresh = false;
   }
   if (sink != nullptr) {
@@ -135,6 +133,11 @@ RunReport SerialExecutor::run(const StopConditions& stop, CommitSink* sink) {
     report.wall_time = monotonic_now() - started;
     return report;
   }
+  // Each pool entry's calls in the graph's order.
+  detail::TaskCalls calls(graph_, pool_);
+  std::vector<const detail::TaskCall*> ordered(pool_.capacity() * graph_.order().size());
+  for (size_t entry = 0, at = 0; entry < pool_.capacity(); ++entry)
+    for (uint32_t index : graph_.order()) ordered[at++] = &calls.at(entry, index);
   const Nanos period = stop.rate_hz > 0 ? static_cast<Nanos>(static_cast<double>(kNanosPerSecond) / stop.rate_hz) : 0;
   uint64_t id = stop.first_cl;
   for (;; ++id) {
@@ -155,7 +158,9 @@ RunReport SerialExecutor::run(const StopConditions& stop, CommitSink* sink) {
       report.reason = StopReason::input_ended;
       break;
     }
-    if (!run_cycle(pool_.for_cycle(id), sink, report)) break;
+    const std::span<const detail::TaskCall* const> cycle_calls(
+        ordered.data() + pool_.slot_of(id) * graph_.order().size(), graph_.order().size());
+    if (!run_cycle(cycle_calls, pool_.for_cycle(id), sink, report)) break;
   }
   detail::stop_tasks(graph_, clock_, graph_.order().size(), id, report);
   report.wall_time = monotonic_now() - started;

@@ -8,6 +8,7 @@
 
 #include "copper/copperlist.hpp"
 #include "copper/graph.hpp"
+#include "task_calls.hpp"
 
 namespace copper::detail {
 
@@ -35,55 +36,45 @@ inline Status freeze_task(TaskNode& node, CopperList& cl) {
   });
 }
 
-// Sets up one call of the task on the copperlist: its context, its input
-// pointers and its output message, reset. Returns the output (null for a
-// sink).
-inline void* prepare_call(TaskNode& node, CopperList& cl, const void** inputs, Context& ctx) {
-  ctx = Context{cl.id, cl.time, node.index, node.id, nullptr, &cl.text_log(node.index)};
-  void* output = nullptr;
-  if (node.output_slot != kNoSlot) {
-    output = cl.message(node.output_slot);
-    cl.message_type(node.output_slot).reset(output);
-    ctx.time_of_validity_ = &cl.time_of_validity(node.output_slot);
-  }
-  for (size_t i = 0; i < node.input_slots.size(); ++i) inputs[i] = cl.message(node.input_slots[i]);
-  return output;
+// Sets up one call of the task: its context and its output message, reset.
+inline Context prepare_call(const TaskCall& call, const CopperList& cl) {
+  if (call.output != nullptr) call.reset_output(call.output);
+  return Context{cl.id, cl.time, call.node->index, call.node->id, call.time_of_validity, call.text_log};
 }
 
 // [freeze], preprocess(n), process(n), postprocess(n) for one task. On
 // failure sets `phase` and returns the error; the record's status says
 // failed.
-inline Status invoke_task(TaskNode& node, CopperList& cl, const void** inputs, const char*& phase) {
-  TaskRecord& record = cl.record(node.index);
+inline Status invoke_task(const TaskCall& call, CopperList& cl, const char*& phase) {
+  TaskRecord& record = *call.record;
   if (cl.is_keyframe()) {
     phase = "freeze";
-    Status frozen = freeze_task(node, cl);
+    Status frozen = freeze_task(*call.node, cl);
     if (!frozen.ok()) {
       record.status = TaskStatus::failed;
       return frozen;
     }
   }
-  Context ctx;
-  void* output = prepare_call(node, cl, inputs, ctx);
+  const Context ctx = prepare_call(call, cl);
 
   phase = "preprocess";
-  Status status = guarded([&] { return node.impl->preprocess(ctx); });
+  Status status = guarded([&] { return call.impl->preprocess(ctx); });
   if (status.ok()) {
     phase = "process";
     record.start = fast_now();
-    status = guarded([&] { return node.impl->run(ctx, inputs, output); });
+    status = guarded([&] { return call.impl->run(ctx, call.inputs, call.output); });
     record.end = fast_now();
   }
   if (status.ok()) {
     phase = "postprocess";
-    status = guarded([&] { return node.impl->postprocess(ctx); });
+    status = guarded([&] { return call.impl->postprocess(ctx); });
   }
   record.status = status.ok() ? TaskStatus::ok : TaskStatus::failed;
   return status;
 }
 
 // True when invoke_chained_task may run this task on this copperlist.
-inline bool can_chain(const TaskNode& node, const CopperList& cl) { return !node.type->hooks && !cl.is_keyframe(); }
+inline bool can_chain(const TaskCall& call, const CopperList& cl) { return call.chainable && !cl.is_keyframe(); }
 
 // process(n) alone, for a task without hooks (TaskType::hooks) outside
 // keyframe copperlists: there is nothing to call before or after it, so
@@ -91,12 +82,11 @@ inline bool can_chain(const TaskNode& node, const CopperList& cl) { return !node
 // its span on entry (the end of the task run just before, or a fresh read)
 // and its end on return; the reset of its output and the setting up of the
 // call count towards the span.
-inline Status invoke_chained_task(TaskNode& node, CopperList& cl, const void** inputs, Nanos& stamp) {
-  TaskRecord& record = cl.record(node.index);
-  Context ctx;
-  void* output = prepare_call(node, cl, inputs, ctx);
+inline Status invoke_chained_task(const TaskCall& call, const CopperList& cl, Nanos& stamp) {
+  const Context ctx = prepare_call(call, cl);
+  TaskRecord& record = *call.record;
   record.start = stamp;
-  const Status status = guarded([&] { return node.impl->run(ctx, inputs, output); });
+  const Status status = guarded([&] { return call.impl->run(ctx, call.inputs, call.output); });
   stamp = fast_now();
   record.end = stamp;
   record.status = status.ok() ? TaskStatus::ok : TaskStatus::failed;

@@ -95,6 +95,7 @@ class CopperListPool {
   // of cycles on its critical path.
   size_t slot_of(uint64_t id) const { return mask_ != kNoMask ? id & mask_ : id % lists_.size(); }
   CopperList& for_cycle(uint64_t id) { return *lists_[slot_of(id)]; }
+  CopperList& entry(size_t slot) { return *lists_[slot]; }
 
  private:
   static constexpr uint64_t kNoMask = ~uint64_t{0};

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,10 @@
 #include "copper/status.hpp"
 
 namespace copper {
+
+namespace detail {
+struct TaskCall;
+}
 
 struct StopConditions {
   uint64_t cycles = 0;   // stop after this many committed cycles; 0 = no limit
@@ -130,14 +135,14 @@ class SerialExecutor final : public Executor {
 
  private:
   bool admit(uint64_t id);
-  bool run_cycle(CopperList& cl, CommitSink* sink, RunReport& report);
+  // `calls`: the copperlist's task calls (src/task_calls.hpp) in the graph's order.
+  bool run_cycle(std::span<const detail::TaskCall* const> calls, CopperList& cl, CommitSink* sink,
+                 RunReport& report);
   bool fail(const TaskNode& node, uint64_t cl_id, const char* phase, const Status& status, RunReport& report);
 
   Graph& graph_;
   const Clock& clock_;
   CopperListPool pool_;
-  // One input-pointer array per task, filled each cycle without allocating.
-  std::vector<std::vector<const void*>> inputs_;
 };
 
 struct ParallelOptions {
