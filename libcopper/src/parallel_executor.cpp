@@ -79,6 +79,7 @@ class ParallelRun {
         clock_(clock),
         pool_(pool),
         plan_(plan),
+        commit_node_(plan.commit_node()),
         stop_(stop),
         first_(stop.first_cl),
         sink_(sink),
@@ -143,26 +144,32 @@ class ParallelRun {
     }
   }
 
+  // Runs the pair and, while its node has a chain link (only_next, which
+  // nobody else can make ready), the linked pairs after it: a chain goes
+  // task to task here like the serial loop, not round the worker loop.
   void run_item(Item item, Item& next, Stamp& stamp) {
-    const uint32_t node = item_node(item);
+    uint32_t node = item_node(item);
     const uint64_t cl_id = item_cl(item);
-    if (node == plan_.commit_node()) {
-      stamp.fresh = false;
-      run_commit(cl_id, next);
-      return;
+    const size_t entry = pool_.slot_of(cl_id);
+    while (node != commit_node_) {
+      // A copperlist at or after a failure will not be committed: its pairs
+      // are not run, only counted through so that the run can drain.
+      if (cl_id < first_failure_.load(std::memory_order_acquire))
+        run_task(calls_.at(entry, node), pool_.entry(entry), stamp);
+      const uint32_t link = plan_.node(node).only_next;
+      if (link == detail::PlanNode::kNoNode) {
+        // Handing work to the other workers (a queue push, maybe a wake-up
+        // call) is not part of the next task's span.
+        if (finish_pair(node, cl_id, next)) stamp.fresh = false;
+        return;
+      }
+      node = link;
     }
-    // A copperlist at or after a failure will not be committed: its pairs
-    // are not run, only counted through so that the run can drain.
-    if (cl_id < first_failure_.load(std::memory_order_acquire)) run_task(node, cl_id, stamp);
-    // Handing work to the other workers (a queue push, maybe a wake-up
-    // call) is not part of the next task's span.
-    if (finish_pair(node, cl_id, next)) stamp.fresh = false;
+    stamp.fresh = false;
+    run_commit(cl_id, next);
   }
 
-  void run_task(uint32_t node, uint64_t cl_id, Stamp& stamp) {
-    const size_t entry = pool_.slot_of(cl_id);
-    CopperList& cl = pool_.entry(entry);
-    const detail::TaskCall& call = calls_.at(entry, node);
+  void run_task(const detail::TaskCall& call, CopperList& cl, Stamp& stamp) {
     const char* phase = "process";
     Status status;
     if (detail::can_chain(call, cl)) {
@@ -174,15 +181,14 @@ class ParallelRun {
       stamp.fresh = false;
     }
     if (!status.ok())
-      fail(TaskFailure{call.node->id, cl_id, phase, std::string(status.message())}, StopReason::task_failed);
+      fail(TaskFailure{call.node->id, cl.id, phase, std::string(status.message())}, StopReason::task_failed);
   }
 
-  // Delivers the events of a finished pair: first to the nodes it feeds
-  // (continuing down the same copperlist), then to itself for n+1. True
-  // when some pair went to the shared queue.
+  // Delivers the events of a finished pair without a chain link: first to
+  // the nodes it feeds (continuing down the same copperlist), then to
+  // itself for n+1. True when some pair went to the shared queue.
   bool finish_pair(uint32_t node, uint64_t cl_id, Item& next) {
     const detail::PlanNode& plan = plan_.node(node);
-    if (plan.only_next != detail::PlanNode::kNoNode) return make_ready(make_item(plan.only_next, cl_id), next);
     bool queued = false;
     for (uint32_t fed : plan.feeds) queued |= deliver(fed, cl_id, next);
     if (plan.gated) queued |= deliver(node, cl_id + 1, next);
@@ -247,7 +253,7 @@ class ParallelRun {
         finish();
     }
     // Last: the next commit may start on another thread now, and it admits.
-    if (plan_.node(plan_.commit_node()).gated) deliver(plan_.commit_node(), cl_id + 1, next);
+    if (plan_.node(commit_node_).gated) deliver(commit_node_, cl_id + 1, next);
   }
 
   // --- admission
@@ -378,6 +384,7 @@ class ParallelRun {
   const Clock& clock_;
   CopperListPool& pool_;
   const detail::ParallelPlan& plan_;
+  const uint32_t commit_node_;
   const StopConditions stop_;
   const uint64_t first_;  // id of the first copperlist
   CommitSink* const sink_;
