@@ -653,7 +653,7 @@ TEST_CASE("log.writer.text_entries_and_strings_keep_the_spec_layout") {
   copper::CopperList cl(graph);
   std::vector<uint8_t> expected;
   for (uint64_t id = 0; id < 3; ++id) {
-    cl.recycle(id, 500 + static_cast<int64_t>(id), 0);
+    cl.recycle(id, 500 + static_cast<int64_t>(id));
     uint8_t* e = cl.text_log(1).reserve(29);
     REQUIRE(e != nullptr);
     lg::store_le<uint64_t>(e, id);
@@ -705,7 +705,7 @@ TEST_CASE("log.writer.record_larger_than_a_slab_is_refused") {
     "connections": [{"from": "src", "to": "txt"}, {"from": "txt", "to": "out"}]})");
   auto writer = require_writer(small_options(dir / "run.copper"), graph);
   copper::CopperList cl(graph);
-  cl.recycle(0, 0, 0);
+  cl.recycle(0, 0);
   static_cast<testing_tasks::Text*>(cl.message(1))->text.assign(100000, 'x');
   const copper::Status status = writer->commit(cl);
   CHECK(contains(status.message(), "does not fit in a slab of 65536 bytes"));

@@ -22,10 +22,10 @@ CopperList::~CopperList() {
   for (size_t i = 0; i < messages_.size(); ++i) types_[i]->destroy(messages_[i]);
 }
 
-void CopperList::recycle(uint64_t new_id, Nanos new_time, Nanos admitted_at) {
+void CopperList::recycle(uint64_t new_id, Nanos new_time) {
   id = new_id;
   time = new_time;
-  admitted = admitted_at;
+  admitted = 0;
   std::fill(records_.begin(), records_.end(), TaskRecord{});
   std::fill(time_of_validity_.begin(), time_of_validity_.end(), new_time);
   for (auto& text : text_logs_) text.clear();

@@ -151,11 +151,11 @@ class ParallelRun {
     uint32_t node = item_node(item);
     const uint64_t cl_id = item_cl(item);
     const size_t entry = pool_.slot_of(cl_id);
+    CopperList& cl = pool_.entry(entry);
     while (node != commit_node_) {
       // A copperlist at or after a failure will not be committed: its pairs
       // are not run, only counted through so that the run can drain.
-      if (cl_id < first_failure_.load(std::memory_order_acquire))
-        run_task(calls_.at(entry, node), pool_.entry(entry), stamp);
+      if (cl_id < first_failure_.load(std::memory_order_acquire)) run_task(calls_.at(entry, node), cl, stamp);
       const uint32_t link = plan_.node(node).only_next;
       if (link == detail::PlanNode::kNoNode) {
         // Handing work to the other workers (a queue push, maybe a wake-up
@@ -166,7 +166,7 @@ class ParallelRun {
       node = link;
     }
     stamp.fresh = false;
-    run_commit(cl_id, next);
+    run_commit(cl_id, next, stamp);
   }
 
   void run_task(const detail::TaskCall& call, CopperList& cl, Stamp& stamp) {
@@ -223,7 +223,7 @@ class ParallelRun {
     return true;
   }
 
-  void run_commit(uint64_t cl_id, Item& next) {
+  void run_commit(uint64_t cl_id, Item& next, Stamp& stamp) {
     bool ok = cl_id < first_failure_.load(std::memory_order_acquire);
     if (ok && sink_ != nullptr) {
       CopperList& cl = pool_.for_cycle(cl_id);
@@ -240,7 +240,10 @@ class ParallelRun {
       // these counters, so plain loads and stores do, and the chain skips two
       // full fences per copperlist.
       retired_.store(retired_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-      try_admit(cl_id + in_flight_, next);
+      // The admitted copperlist's root, kept as this worker's next item,
+      // starts its span at the admission's clock read (serial executor too).
+      const uint64_t admitting = cl_id + in_flight_;
+      if (try_admit(admitting, next) && next != kNoItem) stamp = {pool_.for_cycle(admitting).admitted, true};
       if (closed_.load(std::memory_order_relaxed) &&
           retired_.load(std::memory_order_relaxed) == admitted_.load(std::memory_order_relaxed))
         finish();
@@ -253,30 +256,35 @@ class ParallelRun {
         finish();
     }
     // Last: the next commit may start on another thread now, and it admits.
-    if (plan_.node(commit_node_).gated) deliver(commit_node_, cl_id + 1, next);
+    if (plan_.node(commit_node_).gated && deliver(commit_node_, cl_id + 1, next)) stamp.fresh = false;
   }
 
   // --- admission
 
   // Admits copperlist `cl_id` into its (free) slot unless a stop condition
-  // holds, in which case admission closes for good.
-  void try_admit(uint64_t cl_id, Item& next) {
-    if (closed_.load(std::memory_order_relaxed)) return;
+  // holds, in which case admission closes for good. True when it admitted
+  // and handed no pair to other workers: the root kept in `next`, if any,
+  // may then start its span at the admission stamp.
+  bool try_admit(uint64_t cl_id, Item& next) {
+    if (closed_.load(std::memory_order_relaxed)) return false;
     if (const std::optional<StopReason> reason = stop_reason(cl_id)) {
       close(*reason);
-      return;
+      return false;
     }
     CopperList& cl = pool_.for_cycle(cl_id);
-    cl.recycle(cl_id, clock_.now(), fast_now());
+    cl.recycle(cl_id, clock_.now());
     cl.set_keyframe(keyframe_interval_ != 0 && cl_id % keyframe_interval_ == 0);
     if (feed_ != nullptr && !feed_->admit(cl)) {
       close(StopReason::input_ended);
-      return;
+      return false;
     }
+    cl.admitted = fast_now();
     // seq_cst only against a commit chain running beside the admitting thread.
     if (period_ == 0) admitted_.store(cl_id + 1 - first_, std::memory_order_relaxed);
     else admitted_.store(cl_id + 1 - first_, std::memory_order_seq_cst);
-    for (uint32_t root : plan_.roots()) deliver(root, cl_id, next);
+    bool queued = false;
+    for (uint32_t root : plan_.roots()) queued |= deliver(root, cl_id, next);
+    return !queued;
   }
 
   void close(StopReason reason) {

@@ -77,23 +77,26 @@ SerialExecutor::SerialExecutor(Graph& graph, const Clock& clock)
     : graph_(graph), clock_(clock), pool_(graph, kSerialPoolSize) {}
 
 // Recycles the copperlist for cycle `id`; false when the feed has no such
-// copperlist.
+// copperlist. The admission stamp is read last, after the feed's work: it
+// is also the start of the first task's span (run_cycle).
 bool SerialExecutor::admit(uint64_t id) {
   CopperList& cl = pool_.for_cycle(id);
-  cl.recycle(id, clock_.now(), fast_now());
+  cl.recycle(id, clock_.now());
   cl.set_keyframe(keyframe_interval_ != 0 && id % keyframe_interval_ == 0);
-  return feed_ == nullptr || feed_->admit(cl);
+  if (feed_ != nullptr && !feed_->admit(cl)) return false;
+  cl.admitted = fast_now();
+  return true;
 }
 
 // The hot path: one admitted copperlist through every task, then the commit.
 // Clock reads are most of the per-task cost, so consecutive tasks without
 // hooks share one: the end of one's process() is the start of the next's.
-// A task with hooks, and every task of a keyframe copperlist, takes its own
-// stamps.
+// The first starts at the admission stamp. A task with hooks, and every
+// task of a keyframe copperlist, takes its own stamps.
 bool SerialExecutor::run_cycle(std::span<const detail::TaskCall* const> calls, CopperList& cl, CommitSink* sink,
                                RunReport& report) {
-  Nanos stamp = 0;
-  bool stamp_is_fresh = false;  // nothing ran since it was read
+  Nanos stamp = cl.admitted;
+  bool stamp_is_fresh = true;  // nothing ran since it was read
   for (const detail::TaskCall* call : calls) {
     if (detail::can_chain(*call, cl)) {
       if (!stamp_is_fresh) stamp = fast_now();

@@ -39,7 +39,7 @@ class CopperList {
 
   uint64_t id = 0;
   Nanos time = 0;      // the timestamp every task of this copperlist sees
-  Nanos admitted = 0;  // monotonic time of admission, for latency figures
+  Nanos admitted = 0;  // monotonic time of admission (set by the executor), for latency figures
 
   size_t slot_count() const { return messages_.size(); }
   void* message(uint32_t slot) { return messages_[slot]; }
@@ -72,7 +72,7 @@ class CopperList {
   // Prepares a recycled copperlist for cycle `new_id`: clears every task
   // record, text log and frozen state (keeping their capacity). Messages are
   // reset lazily, just before their producer runs.
-  void recycle(uint64_t new_id, Nanos new_time, Nanos admitted_at);
+  void recycle(uint64_t new_id, Nanos new_time);
 
  private:
   std::vector<void*> messages_;
