@@ -1,16 +1,15 @@
 // LogFile: the real POSIX file, and fault injection through FaultyLogFile.
 #include <doctest/doctest.h>
 
-#include <atomic>
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <unistd.h>
 
 #include "copper/log/file.hpp"
 #include "copper/log/policy.hpp"
 #include "log/page_mapping.hpp"
+#include "fixtures/scratch_dir.hpp"
 
 using copper::log::FaultyLogFile;
 using copper::log::LogFile;
@@ -20,24 +19,9 @@ using copper::log::detail::kHugePageSize;
 
 namespace {
 
-class ScratchDir {
- public:
-  ScratchDir() {
-    static std::atomic<int> counter{0};
-    path_ = std::filesystem::temp_directory_path() /
-            ("copper_log_file_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    std::filesystem::create_directories(path_);
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  std::filesystem::path operator/(const char* name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
+// Each test's own directory, named for this file's tests.
+struct ScratchDir : copper_test::ScratchDir {
+  ScratchDir() : copper_test::ScratchDir("copper_log_file_test") {}
 };
 
 std::unique_ptr<LogFile> open_or_fail(const std::filesystem::path& path, OpenMode mode) {

@@ -1,15 +1,10 @@
-// LogWriter: the bytes it writes, checked against docs/log-format.md by a
-// small record walker of the test's own (not the library's reader).
+// LogWriter: the bytes of logs written whole, checked against docs/log-format.md.
 #include <doctest/doctest.h>
-#include <sys/wait.h>
 #include <unistd.h>
-#include <zstd.h>
 
-#include <atomic>
-#include <cerrno>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -18,218 +13,14 @@
 #include "copper/log/format.hpp"
 #include "copper/log/writer.hpp"
 #include "copper/runtime.hpp"
-#include "fixtures/graph_helpers.hpp"
+#include "fixtures/log_writer_helpers.hpp"
 #include "fixtures/test_tasks.hpp"
-
-namespace lg = copper::log;
-using lg::RecordType;
 
 namespace {
 
-class ScratchDir {
- public:
-  ScratchDir() {
-    static std::atomic<int> counter{0};
-    path_ = std::filesystem::temp_directory_path() /
-            ("copper_log_writer_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    std::filesystem::create_directories(path_);
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  std::filesystem::path operator/(const char* name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
-};
-
-bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
-
-std::vector<uint8_t> read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-template <class T>
-T at(std::span<const uint8_t> bytes, size_t offset) {
-  REQUIRE(offset + sizeof(T) <= bytes.size());
-  return lg::load_le<T>(bytes.data() + offset);
-}
-
-struct Record {
-  uint64_t offset = 0;
-  RecordType type{};
-  uint16_t flags = 0;
-  std::vector<uint8_t> payload;  // decompressed when flagged zstd
-};
-
-struct Walk {
-  std::vector<Record> records;
-  std::string damage;  // empty: every record verified and the tail is zeros
-  uint64_t end = 0;    // just past the last record
-
-  std::vector<const Record*> of(RecordType type) const {
-    std::vector<const Record*> out;
-    for (const Record& r : records)
-      if (r.type == type) out.push_back(&r);
-    return out;
-  }
-};
-
-bool zeros(std::span<const uint8_t> bytes) {
-  for (uint8_t b : bytes)
-    if (b != 0) return false;
-  return true;
-}
-
-std::vector<uint8_t> unzstd(std::span<const uint8_t> frame) {
-  const unsigned long long size = ZSTD_getFrameContentSize(frame.data(), frame.size());
-  REQUIRE(size != ZSTD_CONTENTSIZE_ERROR);
-  REQUIRE(size != ZSTD_CONTENTSIZE_UNKNOWN);
-  std::vector<uint8_t> out(size);
-  const size_t n = ZSTD_decompress(out.data(), out.size(), frame.data(), frame.size());
-  REQUIRE_FALSE(ZSTD_isError(n));
-  REQUIRE(n == size);
-  return out;
-}
-
-// Walks the records from offset 64 checking every rule of the format that
-// a writer must keep: sync word, alignment, checksum, no slab crossing.
-Walk walk(std::span<const uint8_t> file, uint64_t slab) {
-  Walk w;
-  uint64_t pos = lg::kFileHeaderSize;
-  while (pos < file.size()) {
-    const uint64_t slab_end = (pos / slab + 1) * slab;
-    if (slab_end - pos < lg::kRecordHeaderSize) {
-      if (!zeros(file.subspan(pos, std::min<uint64_t>(slab_end, file.size()) - pos))) w.damage = "slab tail not zero";
-      pos = slab_end;
-      continue;
-    }
-    if (pos + lg::kRecordHeaderSize > file.size()) break;
-    const uint8_t* h = file.data() + pos;
-    if (lg::load_le<uint32_t>(h) != lg::kRecordSync) {
-      if (!zeros(file.subspan(pos))) w.damage = "bad sync word at " + std::to_string(pos);
-      break;
-    }
-    const uint32_t length = lg::load_le<uint32_t>(h + 8);
-    const uint64_t footprint = lg::record_footprint(length);
-    if (pos % 8 != 0 || pos + footprint > slab_end || pos + footprint > file.size()) {
-      w.damage = "record at " + std::to_string(pos) + " misaligned or crossing a slab";
-      break;
-    }
-    std::span<const uint8_t> stored = file.subspan(pos + lg::kRecordHeaderSize, length);
-    if (lg::record_checksum(h, stored) != lg::load_le<uint64_t>(h + 16) || lg::load_le<uint32_t>(h + 12) != 0 ||
-        !zeros(file.subspan(pos + lg::kRecordHeaderSize + length, footprint - lg::kRecordHeaderSize - length))) {
-      w.damage = "checksum, reserved or padding wrong at " + std::to_string(pos);
-      break;
-    }
-    Record r{pos, static_cast<RecordType>(lg::load_le<uint16_t>(h + 4)), lg::load_le<uint16_t>(h + 6), {}};
-    if (r.flags & lg::kRecordFlagZstd) r.payload = unzstd(stored);
-    else r.payload.assign(stored.begin(), stored.end());
-    w.records.push_back(std::move(r));
-    pos += footprint;
-    w.end = pos;
-  }
-  return w;
-}
-
-struct ClEntry {
-  uint64_t id = 0;
-  int64_t time = 0;
-  std::vector<std::vector<uint8_t>> messages;
-};
-
-// Every copperlist entry of every copperlists record, in file order.
-std::vector<ClEntry> copperlists(const Walk& w, uint32_t tasks, uint32_t slots) {
-  std::vector<ClEntry> out;
-  for (const Record* r : w.of(RecordType::copperlists)) {
-    std::span<const uint8_t> p = r->payload;
-    const uint64_t first = at<uint64_t>(p, 0);
-    const uint32_t count = at<uint32_t>(p, 8);
-    REQUIRE(at<uint32_t>(p, 12) == slots);
-    REQUIRE(at<uint32_t>(p, 16) == tasks);
-    size_t pos = 24;
-    for (uint32_t i = 0; i < count; ++i) {
-      const uint32_t entry_length = at<uint32_t>(p, pos);
-      const size_t next = pos + 4 + entry_length;
-      ClEntry e{at<uint64_t>(p, pos + 4), at<int64_t>(p, pos + 12), {}};
-      REQUIRE(e.id == first + i);
-      size_t q = pos + 20 + tasks * 17;
-      for (uint32_t s = 0; s < slots; ++s) {
-        const uint32_t len = at<uint32_t>(p, q + 8);
-        e.messages.emplace_back(p.begin() + static_cast<ptrdiff_t>(q + 12),
-                                p.begin() + static_cast<ptrdiff_t>(q + 12 + len));
-        q += 12 + len;
-      }
-      REQUIRE(q == next);
-      out.push_back(std::move(e));
-      pos = next;
-    }
-    REQUIRE(pos == p.size());
-  }
-  return out;
-}
-
-void check_consecutive(const std::vector<ClEntry>& cls, uint64_t count) {
-  REQUIRE(cls.size() == count);
-  for (uint64_t i = 0; i < count; ++i) REQUIRE(cls[i].id == i);
-}
-
-copper::Graph require_graph(std::string_view json) {
-  auto built = testing_tasks::build_graph(json);
-  INFO(built.diags.to_string());
-  REQUIRE(built.graph);
-  return std::move(*built.graph);
-}
-
-constexpr std::string_view kSumGraph = R"({"tasks": [
-    {"id": "a", "type": "test/counter", "params": {"step": 1}},
-    {"id": "b", "type": "test/counter", "params": {"step": 10}},
-    {"id": "sum", "type": "test/add"},
-    {"id": "out", "type": "test/collect"}],
-  "connections": [{"from": "a", "to": "sum", "input": "a"}, {"from": "b", "to": "sum", "input": "b"},
-                  {"from": "sum", "to": "out"}],
-  "logging": {"fsync": "none"}})";
-
-lg::WriterOptions small_options(const std::filesystem::path& path) {
-  lg::WriterOptions options;
-  options.path = path;
-  options.slab_size = lg::kMinSlabSize;
-  options.fsync = lg::FsyncPolicy::none();
-  options.batch_bytes = 8u << 10;
-  options.batch_cls = 16;
-  return options;
-}
-
-std::unique_ptr<lg::LogWriter> require_writer(const lg::WriterOptions& options, const copper::Graph& graph) {
-  auto writer = lg::LogWriter::create(options, graph);
-  INFO(writer.error_message());
-  REQUIRE(writer.ok());
-  return std::move(writer).value();
-}
-
-copper::RunReport run(copper::Graph& graph, copper::CommitSink& sink, uint64_t cycles, uint64_t keyframe_every = 0) {
-  copper::ManualClock clock(1000);
-  copper::StopConditions stop;
-  stop.cycles = cycles;
-  copper::SerialExecutor executor(graph, clock);
-  executor.set_keyframe_interval(keyframe_every);
-  return executor.run(stop, &sink);
-}
+using namespace writer_test;  // the record walker and the sum graph
 
 nlohmann::json json_of(const Record& r) { return nlohmann::json::parse(r.payload.begin(), r.payload.end()); }
-
-// The sum graph's slot 2 ("sum") carries 11 * id, encoded as an i64.
-void check_sum_values(const std::vector<ClEntry>& cls) {
-  for (const ClEntry& e : cls) {
-    REQUIRE(e.messages.size() == 3);
-    REQUIRE(e.messages[2].size() == 8);
-    REQUIRE(lg::load_le<int64_t>(e.messages[2].data()) == static_cast<int64_t>(11 * e.id));
-  }
-}
 
 }  // namespace
 
@@ -339,7 +130,8 @@ TEST_CASE("log.writer.clean_close_sets_flag_and_trims") {
     const uint64_t offset = at<uint64_t>(index->payload, e + 16);
     CHECK((i == 0 || first > previous));
     previous = first;
-    const auto record = std::find_if(w.records.begin(), w.records.end(), [&](const Record& r) { return r.offset == offset; });
+    const auto record =
+        std::find_if(w.records.begin(), w.records.end(), [&](const Record& r) { return r.offset == offset; });
     REQUIRE(record != w.records.end());
     CHECK(record->type == RecordType::copperlists);
     CHECK(at<uint64_t>(record->payload, 0) == first);
@@ -487,95 +279,6 @@ TEST_CASE("log.writer.sync_records_follow_the_policy") {
   }
 }
 
-namespace {
-
-lg::LogFileFactory faulty(lg::FaultyLogFile::Op op, uint64_t nth, int err) {
-  return [=](const std::filesystem::path& path, lg::OpenMode mode) -> copper::Result<std::unique_ptr<lg::LogFile>> {
-    auto real = lg::open_log_file(path, mode);
-    if (!real.ok()) return real.status();
-    auto file = std::make_unique<lg::FaultyLogFile>(std::move(real).value());
-    file->fail(op, nth, err);
-    return std::unique_ptr<lg::LogFile>(std::move(file));
-  };
-}
-
-bool has_event(const Walk& w, lg::EventKind kind, std::string_view text) {
-  for (const Record* r : w.of(RecordType::event))
-    if (at<uint16_t>(r->payload, 0) == static_cast<uint16_t>(kind) &&
-        contains(std::string(r->payload.begin() + 24, r->payload.end()), text))
-      return true;
-  return false;
-}
-
-}  // namespace
-
-TEST_CASE("log.writer.full_disk_on_slab_growth_fails_the_next_commit") {
-  for (auto compression : {lg::Compression::none(), lg::Compression::zstd()}) {
-    CAPTURE(compression.to_string());
-    ScratchDir dir;
-    auto graph = require_graph(kSumGraph);
-    auto options = small_options(dir / "run.copper");
-    options.compression = compression;
-    options.open_file = faulty(lg::FaultyLogFile::Op::reserve, 4, ENOSPC);  // slabs 0..2 fit
-    auto writer = require_writer(options, graph);
-    const auto report = run(graph, *writer, 1000000);
-    REQUIRE(report.failure);
-    CHECK(report.reason == copper::StopReason::commit_failed);
-    CHECK(contains(report.failure->message, "No space left on device"));
-    CHECK(contains(report.failure->message, "growing "));
-    const copper::Status closed = writer->close("disk full");
-    CHECK(contains(closed.message(), "No space left on device"));
-
-    const auto file = read_file(dir / "run.copper");
-    const Walk w = walk(file, lg::kMinSlabSize);
-    CHECK(w.damage == "");
-    const auto cls = copperlists(w, 4, 3);
-    // Without compression every committed copperlist is in the file; with
-    // it, close appended the batches still in memory too.
-    check_consecutive(cls, report.committed);
-    check_sum_values(cls);
-    // Whether close found room for its records depends on how full the last
-    // slab was when the failure showed; either way the log is consistent.
-    if (w.of(RecordType::footer).empty()) {
-      CHECK((at<uint64_t>(file, 16) & lg::kFlagCleanClose) == 0);
-    } else {
-      CHECK(has_event(w, lg::EventKind::error, "No space left on device"));
-      CHECK(w.end == file.size());
-    }
-  }
-}
-
-TEST_CASE("log.writer.full_disk_at_creation_is_an_error") {
-  ScratchDir dir;
-  auto graph = require_graph(kSumGraph);
-  auto options = small_options(dir / "run.copper");
-  options.open_file = faulty(lg::FaultyLogFile::Op::reserve, 1, ENOSPC);
-  auto writer = lg::LogWriter::create(options, graph);
-  REQUIRE_FALSE(writer.ok());
-  CHECK(contains(writer.error_message(), "run.copper to 65536 bytes: No space left on device"));
-  CHECK_FALSE(std::filesystem::exists(dir / "run.copper"));
-}
-
-TEST_CASE("log.writer.failed_sync_fails_the_next_commit_and_leaves_the_log_unclean") {
-  ScratchDir dir;
-  auto graph = require_graph(kSumGraph);
-  auto options = small_options(dir / "run.copper");
-  options.fsync = lg::FsyncPolicy::commit();
-  // The flusher syncs mapped ranges with msync (see sync_to).
-  options.open_file = faulty(lg::FaultyLogFile::Op::flush, 1, EIO);
-  auto writer = require_writer(options, graph);
-  const auto report = run(graph, *writer, 1000000);
-  REQUIRE(report.failure);
-  CHECK(contains(report.failure->message, "(msync): Input/output error"));
-  CHECK(contains(writer->close("io error").message(), "Input/output error"));
-  CHECK(writer->durable_cls() == 0);
-  const auto file = read_file(dir / "run.copper");
-  CHECK((at<uint64_t>(file, 16) & lg::kFlagCleanClose) == 0);
-  const Walk w = walk(file, lg::kMinSlabSize);
-  CHECK(w.damage == "");
-  check_consecutive(copperlists(w, 4, 3), report.committed);
-}
-
 // Policy none leaves durability to the OS but starts writing each slab back
 // as the writer leaves it; that is a hint, and its failure does not fail the
 // log (the final fdatasync is what reports a write error).
@@ -603,45 +306,6 @@ TEST_CASE("log.writer.policy_none_starts_writeback_of_each_slab_it_leaves") {
   const Walk w = walk(read_file(dir / "run.copper"), lg::kMinSlabSize);
   CHECK(w.damage == "");
   check_consecutive(copperlists(w, 4, 3), 50000);
-}
-
-TEST_CASE("log.writer.abandoned_log_verifies") {
-  ScratchDir dir;
-  auto graph = require_graph(kSumGraph);
-  auto writer = require_writer(small_options(dir / "run.copper"), graph);
-  REQUIRE(run(graph, *writer, 1500).ok());
-  writer->abandon();
-  CHECK_FALSE(writer->close("late").ok());
-  const auto file = read_file(dir / "run.copper");
-  CHECK((at<uint64_t>(file, 16) & lg::kFlagCleanClose) == 0);
-  const Walk w = walk(file, lg::kMinSlabSize);
-  CHECK(w.damage == "");
-  CHECK(w.of(RecordType::footer).empty());
-  check_consecutive(copperlists(w, 4, 3), 1500);
-}
-
-TEST_CASE("log.writer.process_exit_without_close_loses_nothing_committed") {
-  ScratchDir dir;
-  const auto path = dir / "run.copper";
-  const pid_t child = ::fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
-    auto graph = testing_tasks::build_graph(kSumGraph).graph;
-    auto writer = lg::LogWriter::create(small_options(path), *graph);
-    if (!writer.ok()) ::_exit(2);
-    copper::ManualClock clock(1000);
-    copper::StopConditions stop;
-    stop.cycles = 1234;
-    const auto report = copper::SerialExecutor(*graph, clock).run(stop, writer->get());
-    ::_exit(report.ok() ? 0 : 3);  // no close, no destructor: a crash as far as the log knows
-  }
-  int status = 0;
-  REQUIRE(::waitpid(child, &status, 0) == child);
-  REQUIRE(WIFEXITED(status));
-  REQUIRE(WEXITSTATUS(status) == 0);
-  const Walk w = walk(read_file(path), lg::kMinSlabSize);
-  CHECK(w.damage == "");
-  check_consecutive(copperlists(w, 4, 3), 1234);
 }
 
 TEST_CASE("log.writer.text_entries_and_strings_keep_the_spec_layout") {

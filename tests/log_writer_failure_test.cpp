@@ -1,0 +1,146 @@
+// LogWriter when the disk fails it or the process dies: the log still verifies and keeps what was committed.
+#include <doctest/doctest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "copper/log/file.hpp"
+#include "copper/log/format.hpp"
+#include "copper/log/writer.hpp"
+#include "copper/runtime.hpp"
+#include "fixtures/log_writer_helpers.hpp"
+
+namespace {
+
+using namespace writer_test;  // the record walker and the sum graph
+
+lg::LogFileFactory faulty(lg::FaultyLogFile::Op op, uint64_t nth, int err) {
+  return [=](const std::filesystem::path& path, lg::OpenMode mode) -> copper::Result<std::unique_ptr<lg::LogFile>> {
+    auto real = lg::open_log_file(path, mode);
+    if (!real.ok()) return real.status();
+    auto file = std::make_unique<lg::FaultyLogFile>(std::move(real).value());
+    file->fail(op, nth, err);
+    return std::unique_ptr<lg::LogFile>(std::move(file));
+  };
+}
+
+bool has_event(const Walk& w, lg::EventKind kind, std::string_view text) {
+  for (const Record* r : w.of(RecordType::event))
+    if (at<uint16_t>(r->payload, 0) == static_cast<uint16_t>(kind) &&
+        contains(std::string(r->payload.begin() + 24, r->payload.end()), text))
+      return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("log.writer.full_disk_on_slab_growth_fails_the_next_commit") {
+  for (auto compression : {lg::Compression::none(), lg::Compression::zstd()}) {
+    CAPTURE(compression.to_string());
+    ScratchDir dir;
+    auto graph = require_graph(kSumGraph);
+    auto options = small_options(dir / "run.copper");
+    options.compression = compression;
+    options.open_file = faulty(lg::FaultyLogFile::Op::reserve, 4, ENOSPC);  // slabs 0..2 fit
+    auto writer = require_writer(options, graph);
+    const auto report = run(graph, *writer, 1000000);
+    REQUIRE(report.failure);
+    CHECK(report.reason == copper::StopReason::commit_failed);
+    CHECK(contains(report.failure->message, "No space left on device"));
+    CHECK(contains(report.failure->message, "growing "));
+    const copper::Status closed = writer->close("disk full");
+    CHECK(contains(closed.message(), "No space left on device"));
+
+    const auto file = read_file(dir / "run.copper");
+    const Walk w = walk(file, lg::kMinSlabSize);
+    CHECK(w.damage == "");
+    const auto cls = copperlists(w, 4, 3);
+    // Without compression every committed copperlist is in the file; with
+    // it, close appended the batches still in memory too.
+    check_consecutive(cls, report.committed);
+    check_sum_values(cls);
+    // Whether close found room for its records depends on how full the last
+    // slab was when the failure showed; either way the log is consistent.
+    if (w.of(RecordType::footer).empty()) {
+      CHECK((at<uint64_t>(file, 16) & lg::kFlagCleanClose) == 0);
+    } else {
+      CHECK(has_event(w, lg::EventKind::error, "No space left on device"));
+      CHECK(w.end == file.size());
+    }
+  }
+}
+
+TEST_CASE("log.writer.full_disk_at_creation_is_an_error") {
+  ScratchDir dir;
+  auto graph = require_graph(kSumGraph);
+  auto options = small_options(dir / "run.copper");
+  options.open_file = faulty(lg::FaultyLogFile::Op::reserve, 1, ENOSPC);
+  auto writer = lg::LogWriter::create(options, graph);
+  REQUIRE_FALSE(writer.ok());
+  CHECK(contains(writer.error_message(), "run.copper to 65536 bytes: No space left on device"));
+  CHECK_FALSE(std::filesystem::exists(dir / "run.copper"));
+}
+
+TEST_CASE("log.writer.failed_sync_fails_the_next_commit_and_leaves_the_log_unclean") {
+  ScratchDir dir;
+  auto graph = require_graph(kSumGraph);
+  auto options = small_options(dir / "run.copper");
+  options.fsync = lg::FsyncPolicy::commit();
+  // The flusher syncs mapped ranges with msync (see sync_to).
+  options.open_file = faulty(lg::FaultyLogFile::Op::flush, 1, EIO);
+  auto writer = require_writer(options, graph);
+  const auto report = run(graph, *writer, 1000000);
+  REQUIRE(report.failure);
+  CHECK(contains(report.failure->message, "(msync): Input/output error"));
+  CHECK(contains(writer->close("io error").message(), "Input/output error"));
+  CHECK(writer->durable_cls() == 0);
+  const auto file = read_file(dir / "run.copper");
+  CHECK((at<uint64_t>(file, 16) & lg::kFlagCleanClose) == 0);
+  const Walk w = walk(file, lg::kMinSlabSize);
+  CHECK(w.damage == "");
+  check_consecutive(copperlists(w, 4, 3), report.committed);
+}
+
+TEST_CASE("log.writer.abandoned_log_verifies") {
+  ScratchDir dir;
+  auto graph = require_graph(kSumGraph);
+  auto writer = require_writer(small_options(dir / "run.copper"), graph);
+  REQUIRE(run(graph, *writer, 1500).ok());
+  writer->abandon();
+  CHECK_FALSE(writer->close("late").ok());
+  const auto file = read_file(dir / "run.copper");
+  CHECK((at<uint64_t>(file, 16) & lg::kFlagCleanClose) == 0);
+  const Walk w = walk(file, lg::kMinSlabSize);
+  CHECK(w.damage == "");
+  CHECK(w.of(RecordType::footer).empty());
+  check_consecutive(copperlists(w, 4, 3), 1500);
+}
+
+TEST_CASE("log.writer.process_exit_without_close_loses_nothing_committed") {
+  ScratchDir dir;
+  const auto path = dir / "run.copper";
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    auto graph = testing_tasks::build_graph(kSumGraph).graph;
+    auto writer = lg::LogWriter::create(small_options(path), *graph);
+    if (!writer.ok()) ::_exit(2);
+    copper::ManualClock clock(1000);
+    copper::StopConditions stop;
+    stop.cycles = 1234;
+    const auto report = copper::SerialExecutor(*graph, clock).run(stop, writer->get());
+    ::_exit(report.ok() ? 0 : 3);  // no close, no destructor: a crash as far as the log knows
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  const Walk w = walk(read_file(path), lg::kMinSlabSize);
+  CHECK(w.damage == "");
+  check_consecutive(copperlists(w, 4, 3), 1234);
+}
