@@ -9,7 +9,8 @@
 //    TBB >= 0.95x. The three digests must agree.
 // 2. Latency-bound chain: 8 stages that each wait about 1 ms (simulated
 //    I/O). Serial vs parallel (8 workers, 8 in flight): target speedup
-//    >= 0.9 x min(stages, max_in_flight) = 7.2x.
+//    >= 0.9 x min(stages, max_in_flight) = 7.2x, over 500 copperlists so
+//    that filling and draining the pipeline weighs little (latency_chain).
 #include <fmt/format.h>
 #include <xxhash.h>
 
@@ -154,16 +155,22 @@ void cpu_pipeline() {
   if (!digests_agree) std::exit(1);
 }
 
+// The target is about the steady state. A finite run also fills and
+// drains the pipeline: with N copperlists through S stages even a perfect
+// runtime takes N + S - 1 stage times instead of N * S, so 500 copperlists
+// (ideal 7.89x; 200 gave 7.73x) keep that artefact small.
 void latency_chain() {
-  constexpr uint64_t kCycles = 200;
+  constexpr uint64_t kCycles = 500;
   copper::Graph graph = build(chain_config("bench/ticks", "bench/wait_1ms", "bench/tick_sink", false));
   const double serial = run_copper(graph, 0, kCycles);
   const double parallel = run_copper(graph, kInFlight, kCycles);
   const double target = 0.9 * std::min<double>(kStages, kInFlight);
+  const double ideal = static_cast<double>(kCycles * kStages) / static_cast<double>(kCycles + kStages - 1);
   fmt::print("latency-bound chain: {} stages of ~1 ms, {} cycles\n", kStages, kCycles);
   fmt::print("  {:<30} {:>9.1f} CL/s\n", "serial", static_cast<double>(kCycles) / serial);
-  fmt::print("  {:<30} {:>9.1f} CL/s  speedup {:.2f}x (target >= {:.1f}x)\n", "parallel, 8 workers, 8 in flight",
-             static_cast<double>(kCycles) / parallel, serial / parallel, target);
+  fmt::print("  {:<30} {:>9.1f} CL/s  speedup {:.2f}x (target >= {:.1f}x; fill and drain allow {:.2f}x)\n",
+             "parallel, 8 workers, 8 in flight", static_cast<double>(kCycles) / parallel, serial / parallel, target,
+             ideal);
   fmt::print("RESULT bench=runtime.latency_chain serial_s={:.3f} parallel_s={:.3f} speedup={:.3f} target={:.1f}\n",
              serial, parallel, serial / parallel, target);
 }
