@@ -52,6 +52,12 @@ TEST_CASE("runtime.task_calls.point_at_each_entrys_own_messages_and_records") {
       }
     }
   }
+  // Each entry's calls in the graph's order, for the serial executor.
+  for (size_t entry = 0; entry < pool.capacity(); ++entry) {
+    const auto ordered = calls.in_order(entry);
+    REQUIRE(ordered.size() == graph.order().size());
+    for (size_t i = 0; i < ordered.size(); ++i) CHECK(ordered[i] == &calls.at(entry, graph.order()[i]));
+  }
   // The probe has hooks; the others are plain process() calls.
   CHECK_FALSE(calls.at(0, 1).chainable);
   CHECK(calls.at(0, 2).chainable);

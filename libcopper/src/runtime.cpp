@@ -93,7 +93,7 @@ bool SerialExecutor::admit(uint64_t id) {
 // hooks share one: the end of one's process() is the start of the next's.
 // The first starts at the admission stamp. A task with hooks, and every
 // task of a keyframe copperlist, takes its own stamps.
-bool SerialExecutor::run_cycle(std::span<const detail::TaskCall* const> calls, CopperList& cl, CommitSink* sink,
+bool SerialExecutor::run_cycle(std::span<detail::TaskCall* const> calls, CopperList& cl, CommitSink* sink,
                                RunReport& report) {
   Nanos stamp = cl.admitted;
   bool stamp_is_fresh = true;  // nothing ran since it was read
@@ -136,11 +136,7 @@ RunReport SerialExecutor::run(const StopConditions& stop, CommitSink* sink) {
     report.wall_time = monotonic_now() - started;
     return report;
   }
-  // Each pool entry's calls in the graph's order.
-  detail::TaskCalls calls(graph_, pool_);
-  std::vector<const detail::TaskCall*> ordered(pool_.capacity() * graph_.order().size());
-  for (size_t entry = 0, at = 0; entry < pool_.capacity(); ++entry)
-    for (uint32_t index : graph_.order()) ordered[at++] = &calls.at(entry, index);
+  const detail::TaskCalls calls(graph_, pool_);
   const Nanos period = stop.rate_hz > 0 ? static_cast<Nanos>(static_cast<double>(kNanosPerSecond) / stop.rate_hz) : 0;
   uint64_t id = stop.first_cl;
   for (;; ++id) {
@@ -161,9 +157,7 @@ RunReport SerialExecutor::run(const StopConditions& stop, CommitSink* sink) {
       report.reason = StopReason::input_ended;
       break;
     }
-    const std::span<const detail::TaskCall* const> cycle_calls(
-        ordered.data() + pool_.slot_of(id) * graph_.order().size(), graph_.order().size());
-    if (!run_cycle(cycle_calls, pool_.for_cycle(id), sink, report)) break;
+    if (!run_cycle(calls.in_order(pool_.slot_of(id)), pool_.for_cycle(id), sink, report)) break;
   }
   detail::stop_tasks(graph_, clock_, graph_.order().size(), id, report);
   report.wall_time = monotonic_now() - started;

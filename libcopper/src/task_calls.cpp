@@ -10,6 +10,7 @@ TaskCalls::TaskCalls(Graph& graph, CopperListPool& pool) : task_count_(graph.tas
   // Sized once: calls point into it.
   inputs_.resize(inputs_per_list * pool.capacity());
   calls_.resize(task_count_ * pool.capacity());
+  ordered_.reserve(calls_.size());
   size_t next_input = 0;
   for (size_t entry = 0; entry < pool.capacity(); ++entry) {
     CopperList& cl = pool.entry(entry);
@@ -28,6 +29,7 @@ TaskCalls::TaskCalls(Graph& graph, CopperListPool& pool) : task_count_(graph.tas
       call.inputs = inputs_.data() + next_input;
       for (uint32_t slot : node.input_slots) inputs_[next_input++] = cl.message(slot);
     }
+    for (uint32_t index : graph.order()) ordered_.push_back(&at(entry, index));
   }
 }
 

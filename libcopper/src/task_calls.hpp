@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "copper/copperlist.hpp"
@@ -39,11 +40,17 @@ class TaskCalls {
   // The call of task `task` (its index in the graph) on the copperlist in
   // pool entry `entry` (CopperListPool::slot_of).
   TaskCall& at(size_t entry, uint32_t task) { return calls_[entry * task_count_ + task]; }
+  // The calls on pool entry `entry` in the graph's order (Graph::order),
+  // as the serial executor runs them.
+  std::span<TaskCall* const> in_order(size_t entry) const {
+    return {ordered_.data() + entry * task_count_, task_count_};
+  }
 
  private:
   size_t task_count_;
   std::vector<const void*> inputs_;  // every call's input pointers, back to back
   std::vector<TaskCall> calls_;
+  std::vector<TaskCall*> ordered_;
 };
 
 }  // namespace copper::detail

@@ -136,7 +136,7 @@ class SerialExecutor final : public Executor {
  private:
   bool admit(uint64_t id);
   // `calls`: the copperlist's task calls (src/task_calls.hpp) in the graph's order.
-  bool run_cycle(std::span<const detail::TaskCall* const> calls, CopperList& cl, CommitSink* sink,
+  bool run_cycle(std::span<detail::TaskCall* const> calls, CopperList& cl, CommitSink* sink,
                  RunReport& report);
   bool fail(const TaskNode& node, uint64_t cl_id, const char* phase, const Status& status, RunReport& report);
 
