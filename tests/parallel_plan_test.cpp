@@ -1,6 +1,8 @@
 // ParallelPlan: the events each (node, copperlist) pair waits for.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "fixtures/graph_helpers.hpp"
 #include "parallel_plan.hpp"
 
@@ -72,4 +74,53 @@ TEST_CASE("runtime.plan.several_in_flight_gate_stateful_nodes_and_commit") {
   for (const auto& node : plan.nodes())
     if (node.gated) CHECK(node.only_next == copper::detail::PlanNode::kNoNode);
   CHECK(plan.node(kJoin).only_next == copper::detail::PlanNode::kNoNode);
+}
+
+TEST_CASE("runtime.plan.link_order_lays_each_chain_out_in_a_row") {
+  auto built = testing_tasks::build_graph(R"({"tasks": [
+      {"id": "sink", "type": "test/hist_sink1"},
+      {"id": "b", "type": "test/hist1"},
+      {"id": "src", "type": "test/hist_source"},
+      {"id": "a", "type": "test/hist1"}],
+    "connections": [{"from": "src", "to": "a"}, {"from": "a", "to": "b"}, {"from": "b", "to": "sink"}]})");
+  REQUIRE(built.graph);
+  enum { kChainSink, kB, kChainSrc, kA };
+  const ParallelPlan one(*built.graph, 1);
+  // In flight 1 the whole chain is one run, from the source to the commit.
+  CHECK(one.link_order() == std::vector<uint32_t>{kChainSrc, kA, kB, kChainSink});
+  for (uint32_t task : {kChainSink, kB, kChainSrc, kA}) {
+    CHECK(one.node(task).run_end == 4);
+    CHECK(one.node(task).last == kChainSink);
+  }
+  CHECK(one.node(kChainSrc).run_begin == 0);
+  CHECK(one.node(kB).run_begin == 2);
+  CHECK(one.node(kChainSink).only_next == one.commit_node());
+  // With several in flight every task is gated: each run is the task alone.
+  const ParallelPlan eight(*built.graph, 8);
+  CHECK(eight.link_order().size() == 4);
+  for (uint32_t task : {kChainSink, kB, kChainSrc, kA}) {
+    const auto& node = eight.node(task);
+    CHECK(node.run_end == node.run_begin + 1);
+    CHECK(eight.link_order()[node.run_begin] == task);
+    CHECK(node.last == task);
+  }
+}
+
+TEST_CASE("runtime.plan.link_order_holds_every_task_of_a_branching_graph_once") {
+  auto built = testing_tasks::build_graph(kDiamond);
+  REQUIRE(built.graph);
+  const ParallelPlan plan(*built.graph, 1);
+  auto order = plan.link_order();
+  std::sort(order.begin(), order.end());
+  CHECK(order == std::vector<uint32_t>{kSrc, kStateful, kStateless, kJoin, kSink, kExtra});
+  // join -> sink is the one link: a run of two; every other task runs alone.
+  const auto& join = plan.node(kJoin);
+  CHECK(join.run_end == join.run_begin + 2);
+  CHECK(plan.link_order()[join.run_begin + 1] == kSink);
+  CHECK(join.last == kSink);
+  CHECK(plan.node(kSink).last == kSink);
+  for (uint32_t task : {kSrc, kStateful, kStateless, kExtra}) {
+    CHECK(plan.node(task).run_end == plan.node(task).run_begin + 1);
+    CHECK(plan.node(task).last == task);
+  }
 }

@@ -87,7 +87,7 @@ class ParallelRun {
         keyframe_interval_(keyframe_interval),
         in_flight_(pool.capacity()),
         period_(stop.rate_hz > 0 ? static_cast<Nanos>(std::llround(1e9 / stop.rate_hz)) : 0),
-        calls_(graph, pool),
+        calls_(graph, pool, plan.link_order()),
         counts_(plan.nodes().size() * pool.capacity()),
         queue_(plan.nodes().size() * pool.capacity() + 2) {
     for (uint32_t node = 0; node < plan_.nodes().size(); ++node)
@@ -144,32 +144,38 @@ class ParallelRun {
     }
   }
 
-  // Runs the pair and, while its node has a chain link (only_next, which
-  // nobody else can make ready), the linked pairs after it: a chain goes
-  // task to task here like the serial loop, not round the worker loop.
+  // Runs the pair and the linked pairs after it (only_next, which nobody
+  // else can make ready): a chain goes task to task here like the serial
+  // loop, over a slice of calls laid out in link order, not round the
+  // worker loop.
   void run_item(Item item, Item& next, Stamp& stamp) {
-    uint32_t node = item_node(item);
+    const uint32_t node = item_node(item);
     const uint64_t cl_id = item_cl(item);
-    const size_t entry = pool_.slot_of(cl_id);
-    CopperList& cl = pool_.entry(entry);
-    while (node != commit_node_) {
+    if (node != commit_node_) {
+      const detail::PlanNode& plan = plan_.node(node);
+      const size_t entry = pool_.slot_of(cl_id);
+      CopperList& cl = pool_.entry(entry);
       // A copperlist at or after a failure will not be committed: its pairs
-      // are not run, only counted through so that the run can drain.
-      if (cl_id < first_failure_.load(std::memory_order_acquire)) run_task(calls_.at(entry, node), cl, stamp);
-      const uint32_t link = plan_.node(node).only_next;
-      if (link == detail::PlanNode::kNoNode) {
+      // are not run, only counted through so that the run can drain. (A
+      // failure elsewhere while this run goes on is seen by the next item.)
+      if (cl_id < first_failure_.load(std::memory_order_acquire)) {
+        const auto run = calls_.in_order(entry).subspan(plan.run_begin, plan.run_end - plan.run_begin);
+        for (const detail::TaskCall* call : run)
+          if (!run_task(*call, cl, stamp)) break;
+      }
+      if (plan_.node(plan.last).only_next != commit_node_) {
         // Handing work to the other workers (a queue push, maybe a wake-up
         // call) is not part of the next task's span.
-        if (finish_pair(node, cl_id, next)) stamp.fresh = false;
+        if (finish_pair(plan.last, cl_id, next)) stamp.fresh = false;
         return;
       }
-      node = link;
     }
     stamp.fresh = false;
     run_commit(cl_id, next, stamp);
   }
 
-  void run_task(const detail::TaskCall& call, CopperList& cl, Stamp& stamp) {
+  // False when the task failed (and the failure is recorded).
+  bool run_task(const detail::TaskCall& call, CopperList& cl, Stamp& stamp) {
     const char* phase = "process";
     Status status;
     if (detail::can_chain(call, cl)) {
@@ -180,8 +186,9 @@ class ParallelRun {
       status = detail::invoke_task(call, cl, phase);
       stamp.fresh = false;
     }
-    if (!status.ok())
-      fail(TaskFailure{call.node->id, cl.id, phase, std::string(status.message())}, StopReason::task_failed);
+    if (status.ok()) return true;
+    fail(TaskFailure{call.node->id, cl.id, phase, std::string(status.message())}, StopReason::task_failed);
+    return false;
   }
 
   // Delivers the events of a finished pair without a chain link: first to

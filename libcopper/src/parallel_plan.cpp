@@ -26,6 +26,34 @@ ParallelPlan::ParallelPlan(const Graph& graph, uint32_t max_in_flight) : nodes_(
   committer.needed = leaves + (pipelined ? 1 : 0);
   for (PlanNode& node : nodes_)
     if (node.feeds.size() == 1 && !node.gated && !nodes_[node.feeds[0]].needs_counter()) node.only_next = node.feeds[0];
+  order_links();
+}
+
+// A link's target has a single event, so it is the target of that one link
+// only: the links form disjoint paths, each laid out from its head.
+void ParallelPlan::order_links() {
+  const auto commit = commit_node();
+  std::vector<bool> linked_to(nodes_.size(), false);
+  for (const PlanNode& node : nodes_)
+    if (node.only_next != PlanNode::kNoNode) linked_to[node.only_next] = true;
+  for (uint32_t head = 0; head < commit; ++head) {
+    if (linked_to[head]) continue;
+    const auto begin = static_cast<uint32_t>(link_order_.size());
+    uint32_t node = head;
+    for (;;) {
+      link_order_.push_back(node);
+      const uint32_t link = nodes_[node].only_next;
+      if (link == PlanNode::kNoNode || link == commit) break;
+      node = link;
+    }
+    const auto end = static_cast<uint32_t>(link_order_.size());
+    for (uint32_t at = begin; at < end; ++at) {
+      PlanNode& member = nodes_[link_order_[at]];
+      member.run_begin = at;
+      member.run_end = end;
+      member.last = node;
+    }
+  }
 }
 
 }  // namespace copper::detail

@@ -32,6 +32,11 @@ struct PlanNode {
   // executor takes them without walking feeds.
   uint32_t only_next = kNoNode;
   static constexpr uint32_t kNoNode = ~uint32_t{0};
+  // The run of tasks a worker goes through once (node, n) is ready: the
+  // node and the links after it, up to the commit node or to the first task
+  // without a link ("last"), at [run_begin, run_end) of the plan's
+  // link_order(). Unused for the commit node.
+  uint32_t run_begin = 0, run_end = 0, last = kNoNode;
 
   // The first copperlist of a run has no predecessor to wait for.
   uint32_t needed_for(bool first_of_run) const { return needed - (gated && first_of_run ? 1 : 0); }
@@ -46,10 +51,15 @@ class ParallelPlan {
   const PlanNode& node(uint32_t index) const { return nodes_[index]; }
   uint32_t commit_node() const { return static_cast<uint32_t>(nodes_.size() - 1); }
   const std::vector<uint32_t>& roots() const { return roots_; }
+  // Every task once, each chain of links in a row: a run is a slice.
+  const std::vector<uint32_t>& link_order() const { return link_order_; }
 
  private:
+  void order_links();
+
   std::vector<PlanNode> nodes_;
   std::vector<uint32_t> roots_;
+  std::vector<uint32_t> link_order_;
 };
 
 }  // namespace copper::detail

@@ -4,7 +4,8 @@
 
 namespace copper::detail {
 
-TaskCalls::TaskCalls(Graph& graph, CopperListPool& pool) : task_count_(graph.tasks().size()) {
+TaskCalls::TaskCalls(Graph& graph, CopperListPool& pool, std::span<const uint32_t> order)
+    : task_count_(graph.tasks().size()) {
   size_t inputs_per_list = 0;
   for (const TaskNode& node : graph.tasks()) inputs_per_list += node.input_slots.size();
   // Sized once: calls point into it.
@@ -29,7 +30,7 @@ TaskCalls::TaskCalls(Graph& graph, CopperListPool& pool) : task_count_(graph.tas
       call.inputs = inputs_.data() + next_input;
       for (uint32_t slot : node.input_slots) inputs_[next_input++] = cl.message(slot);
     }
-    for (uint32_t index : graph.order()) ordered_.push_back(&at(entry, index));
+    for (uint32_t index : order) ordered_.push_back(&at(entry, index));
   }
 }
 

@@ -33,15 +33,17 @@ struct TaskCall {
 
 class TaskCalls {
  public:
-  TaskCalls(Graph& graph, CopperListPool& pool);
+  // in_order() follows `order` (every task index once), by default the
+  // graph's.
+  TaskCalls(Graph& graph, CopperListPool& pool, std::span<const uint32_t> order);
+  TaskCalls(Graph& graph, CopperListPool& pool) : TaskCalls(graph, pool, graph.order()) {}
   TaskCalls(const TaskCalls&) = delete;
   TaskCalls& operator=(const TaskCalls&) = delete;
 
   // The call of task `task` (its index in the graph) on the copperlist in
   // pool entry `entry` (CopperListPool::slot_of).
   TaskCall& at(size_t entry, uint32_t task) { return calls_[entry * task_count_ + task]; }
-  // The calls on pool entry `entry` in the graph's order (Graph::order),
-  // as the serial executor runs them.
+  // The calls on pool entry `entry` in the constructor's order.
   std::span<TaskCall* const> in_order(size_t entry) const {
     return {ordered_.data() + entry * task_count_, task_count_};
   }
