@@ -294,6 +294,38 @@ TEST_CASE("runtime.parallel.failure.throw_at_k_commits_exactly_0_to_k_minus_1") 
   }
 }
 
+// Both executors share one per-task loop (task_invoker.hpp, run_calls); a
+// task with hooks fails outside its chain of clock reads, in the phase
+// named in the report.
+TEST_CASE("runtime.failure.hook_failure_names_its_phase_in_both_executors") {
+  for (const char* hook : {"pre", "post"}) {
+    for (uint32_t in_flight : {0u, 1u, 8u}) {  // 0: serial
+      INFO(hook << ", in flight " << in_flight);
+      copper::Graph graph = require_graph(fmt::format(R"({{"tasks": [
+          {{"id": "src", "type": "test/counter", "params": {{"step": 1}}}},
+          {{"id": "probe", "type": "test/probe", "params": {{"fail_in": "{}", "fail_at": 6}}}},
+          {{"id": "out", "type": "test/collect"}}],
+        "connections": [{{"from": "src", "to": "probe"}}, {{"from": "probe", "to": "out"}}]}})",
+                                                      hook));
+      copper::ManualClock clock;
+      StreamCapture capture;
+      std::unique_ptr<copper::Executor> executor;
+      if (in_flight == 0) executor = std::make_unique<copper::SerialExecutor>(graph, clock);
+      else executor = std::make_unique<ParallelExecutor>(graph, clock, parallel(in_flight, 2));
+      const auto report = executor->run(cycles(20), &capture);
+      REQUIRE(report.failure);
+      CHECK(report.failure->task_id == "probe");
+      CHECK(report.failure->cl_id == 6);
+      CHECK(report.failure->phase == (std::string_view(hook) == "pre" ? "preprocess" : "postprocess"));
+      CHECK(report.failure->message == std::string(hook) + " refused");
+      CHECK(report.committed == 6);
+      CHECK(capture.stream.size() == 6);
+    }
+  }
+  testing_tasks::CallLog::instance().take();
+  testing_tasks::Collected::instance().clear();
+}
+
 TEST_CASE("runtime.parallel.failure.logged_run_is_closed_cleanly_with_0_to_k_minus_1") {
   copper::Graph graph = require_graph(R"({"tasks": [
       {"id": "src", "type": "test/hist_source"},

@@ -122,13 +122,10 @@ class ParallelRun {
 
   // --- the per-cycle path
 
-  // A worker's last clock read, when it ended a task's span and the worker
-  // has only handed over events since: the next task it runs, taken as a
-  // continuation, may start its span there (serial executor, run_cycle).
-  struct Stamp {
-    Nanos at = 0;
-    bool fresh = false;
-  };
+  // A worker's last clock read while it ended a task's span and has only
+  // handed over events since: the next task it runs, taken as a
+  // continuation, may start its span there (task_invoker.hpp, run_calls).
+  using Stamp = detail::SpanStamp;
 
   void work() {
     Item next = kNoItem;
@@ -160,8 +157,10 @@ class ParallelRun {
       // failure elsewhere while this run goes on is seen by the next item.)
       if (cl_id < first_failure_.load(std::memory_order_acquire)) {
         const auto run = calls_.in_order(entry).subspan(plan.run_begin, plan.run_end - plan.run_begin);
-        for (const detail::TaskCall* call : run)
-          if (!run_task(*call, cl, stamp)) break;
+        const detail::CallsOutcome outcome = detail::run_calls(run, cl, stamp);
+        if (outcome.failed != nullptr)
+          fail(TaskFailure{outcome.failed->node->id, cl_id, outcome.phase, std::string(outcome.status.message())},
+               StopReason::task_failed);
       }
       if (plan_.node(plan.last).only_next != commit_node_) {
         // Handing work to the other workers (a queue push, maybe a wake-up
@@ -172,23 +171,6 @@ class ParallelRun {
     }
     stamp.fresh = false;
     run_commit(cl_id, next, stamp);
-  }
-
-  // False when the task failed (and the failure is recorded).
-  bool run_task(const detail::TaskCall& call, CopperList& cl, Stamp& stamp) {
-    const char* phase = "process";
-    Status status;
-    if (detail::can_chain(call, cl)) {
-      if (!stamp.fresh) stamp.at = fast_now();
-      status = detail::invoke_chained_task(call, cl, stamp.at);
-      stamp.fresh = true;
-    } else {
-      status = detail::invoke_task(call, cl, phase);
-      stamp.fresh = false;
-    }
-    if (status.ok()) return true;
-    fail(TaskFailure{call.node->id, cl.id, phase, std::string(status.message())}, StopReason::task_failed);
-    return false;
   }
 
   // Delivers the events of a finished pair without a chain link: first to

@@ -90,26 +90,13 @@ bool SerialExecutor::admit(uint64_t id) {
 
 // The hot path: one admitted copperlist through every task, then the commit.
 // Clock reads are most of the per-task cost, so consecutive tasks without
-// hooks share one: the end of one's process() is the start of the next's.
-// The first starts at the admission stamp. A task with hooks, and every
-// task of a keyframe copperlist, takes its own stamps.
+// hooks share one (run_calls): the end of one's process() is the start of
+// the next's. The first starts at the admission stamp.
 bool SerialExecutor::run_cycle(std::span<detail::TaskCall* const> calls, CopperList& cl, CommitSink* sink,
                                RunReport& report) {
-  Nanos stamp = cl.admitted;
-  bool stamp_is_fresh = true;  // nothing ran since it was read
-  for (const detail::TaskCall* call : calls) {
-    if (detail::can_chain(*call, cl)) {
-      if (!stamp_is_fresh) stamp = fast_now();
-      stamp_is_fresh = true;
-      Status status = detail::invoke_chained_task(*call, cl, stamp);
-      if (!status.ok()) return fail(*call->node, cl.id, "process", status, report);
-      continue;
-    }
-    const char* phase = "";
-    Status status = detail::invoke_task(*call, cl, phase);
-    if (!status.ok()) return fail(*call->node, cl.id, phase, status, report);
-    stamp_is_fresh = false;
-  }
+  detail::SpanStamp stamp{cl.admitted, true};
+  const detail::CallsOutcome outcome = detail::run_calls(calls, cl, stamp);
+  if (outcome.failed != nullptr) return fail(*outcome.failed->node, cl.id, outcome.phase, outcome.status, report);
   if (sink != nullptr) {
     Status status = sink->commit(cl);
     if (!status.ok()) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <exception>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -91,6 +92,57 @@ inline Status invoke_chained_task(const TaskCall& call, const CopperList& cl, Na
   record.end = stamp;
   record.status = status.ok() ? TaskStatus::ok : TaskStatus::failed;
   return status;
+}
+
+// The clock read that ends one task's span, kept for the next task the
+// same thread runs: `fresh` while nothing else ran since it was read.
+struct SpanStamp {
+  Nanos at = 0;
+  bool fresh = false;
+};
+
+// Where a run of calls stopped: `failed` is null when every call succeeded.
+struct CallsOutcome {
+  const TaskCall* failed = nullptr;
+  const char* phase = "";
+  Status status;
+};
+
+// invoke_task for run_calls, out of its loop: tasks with hooks and keyframe
+// copperlists are the rare case. False when the task failed (`outcome`
+// says where).
+[[gnu::noinline]] inline bool invoke_outside_chain(const TaskCall& call, CopperList& cl, CallsOutcome& outcome) {
+  const char* phase = "";
+  Status status = invoke_task(call, cl, phase);
+  if (status.ok()) return true;
+  outcome = {&call, phase, std::move(status)};
+  return false;
+}
+
+// The per-task loop of both executors: `calls` in order on `cl`, stopping
+// at the first failure. Tasks without hooks chain on shared clock reads
+// (invoke_chained_task), starting at `stamp` when it is fresh; the stamp
+// is left as the last task's end.
+inline CallsOutcome run_calls(std::span<TaskCall* const> calls, CopperList& cl, SpanStamp& stamp) {
+  Nanos at = stamp.at;
+  bool fresh = stamp.fresh;
+  CallsOutcome outcome;
+  for (const TaskCall* call : calls) {
+    if (!can_chain(*call, cl)) {
+      fresh = false;
+      if (!invoke_outside_chain(*call, cl, outcome)) break;
+      continue;
+    }
+    if (!fresh) at = fast_now();
+    fresh = true;
+    Status status = invoke_chained_task(*call, cl, at);
+    if (!status.ok()) {
+      outcome = {call, "process", std::move(status)};
+      break;
+    }
+  }
+  stamp = {at, fresh};
+  return outcome;
 }
 
 }  // namespace copper::detail
