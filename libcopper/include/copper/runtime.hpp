@@ -2,9 +2,9 @@
 // copperlist, in id order, to a CommitSink (the log writer, statistics...).
 //
 // The per-cycle paths live in SerialExecutor::run_cycle, in
-// src/parallel_executor.cpp (ParallelRun::run_item) and, for the task call
-// itself, in src/task_invoker.hpp: no allocation, no map lookup, no string
-// work there.
+// src/parallel_executor.cpp (ParallelRun::run_item) and, for the loop over
+// tasks both share and the task call itself, in src/task_invoker.hpp
+// (run_calls): no allocation, no map lookup, no string work there.
 #pragma once
 
 #include <cstdint>
