@@ -91,6 +91,7 @@ TEST_CASE("runtime.plan.link_order_lays_each_chain_out_in_a_row") {
   for (uint32_t task : {kChainSink, kB, kChainSrc, kA}) {
     CHECK(one.node(task).run_end == 4);
     CHECK(one.node(task).last == kChainSink);
+    CHECK(one.node(task).run_commits);
   }
   CHECK(one.node(kChainSrc).run_begin == 0);
   CHECK(one.node(kB).run_begin == 2);
@@ -103,6 +104,7 @@ TEST_CASE("runtime.plan.link_order_lays_each_chain_out_in_a_row") {
     CHECK(node.run_end == node.run_begin + 1);
     CHECK(eight.link_order()[node.run_begin] == task);
     CHECK(node.last == task);
+    CHECK_FALSE(node.run_commits);
   }
 }
 
@@ -119,6 +121,8 @@ TEST_CASE("runtime.plan.link_order_holds_every_task_of_a_branching_graph_once") 
   CHECK(plan.link_order()[join.run_begin + 1] == kSink);
   CHECK(join.last == kSink);
   CHECK(plan.node(kSink).last == kSink);
+  // Two leaves (sink and extra) both count down the commit: no run ends in it.
+  for (uint32_t task : {kSrc, kStateful, kStateless, kJoin, kSink, kExtra}) CHECK_FALSE(plan.node(task).run_commits);
   for (uint32_t task : {kSrc, kStateful, kStateless, kExtra}) {
     CHECK(plan.node(task).run_end == plan.node(task).run_begin + 1);
     CHECK(plan.node(task).last == task);

@@ -162,7 +162,7 @@ class ParallelRun {
           fail(TaskFailure{outcome.failed->node->id, cl_id, outcome.phase, std::string(outcome.status.message())},
                StopReason::task_failed);
       }
-      if (plan_.node(plan.last).only_next != commit_node_) {
+      if (!plan.run_commits) {
         // Handing work to the other workers (a queue push, maybe a wake-up
         // call) is not part of the next task's span.
         if (finish_pair(plan.last, cl_id, next)) stamp.fresh = false;

@@ -47,11 +47,13 @@ void ParallelPlan::order_links() {
       node = link;
     }
     const auto end = static_cast<uint32_t>(link_order_.size());
+    const bool commits = nodes_[node].only_next == commit;
     for (uint32_t at = begin; at < end; ++at) {
       PlanNode& member = nodes_[link_order_[at]];
       member.run_begin = at;
       member.run_end = end;
       member.last = node;
+      member.run_commits = commits;
     }
   }
 }

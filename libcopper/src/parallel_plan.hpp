@@ -37,6 +37,7 @@ struct PlanNode {
   // without a link ("last"), at [run_begin, run_end) of the plan's
   // link_order(). Unused for the commit node.
   uint32_t run_begin = 0, run_end = 0, last = kNoNode;
+  bool run_commits = false;  // the run's last task links to the commit node
 
   // The first copperlist of a run has no predecessor to wait for.
   uint32_t needed_for(bool first_of_run) const { return needed - (gated && first_of_run ? 1 : 0); }
