@@ -23,14 +23,10 @@
 #include <thread>
 #include <vector>
 
-#if COPPER_HAVE_TBB
-#include <oneapi/tbb/global_control.h>
-#include <oneapi/tbb/parallel_pipeline.h>
-#endif
-
 #include "copper/registry.hpp"
 #include "copper/runtime.hpp"
 #include "pipeline_tasks.hpp"
+#include "tbb_stripe_pipeline.hpp"
 
 namespace {
 
@@ -80,8 +76,8 @@ double run_copper(copper::Graph& graph, uint32_t threads, uint64_t cycles) {
 }
 
 #if COPPER_HAVE_TBB
-// The same stages as serial_in_order filters; each token carries one buffer
-// per stage output, as a copperlist carries one slot per task output.
+// The same stages through oneTBB (tbb_stripe_pipeline.hpp), the source's
+// stripe generated on admission.
 double run_tbb(uint64_t& digest) {
   struct Token {
     uint64_t seq = 0;
@@ -90,35 +86,16 @@ double run_tbb(uint64_t& digest) {
   std::vector<Token> tokens(kInFlight);
   for (Token& token : tokens)
     for (auto& buffer : token.buffers) buffer.resize(kStripeBytes);
-  oneapi::tbb::global_control threads(oneapi::tbb::global_control::max_allowed_parallelism, 2);
-  uint64_t next = 0;
   digest = 0;
   const auto start = std::chrono::steady_clock::now();
-  auto filters =
-      oneapi::tbb::make_filter<void, Token*>(oneapi::tbb::filter_mode::serial_in_order,
-                                             [&](oneapi::tbb::flow_control& control) -> Token* {
-                                               if (next == kStripes) {
-                                                 control.stop();
-                                                 return nullptr;
-                                               }
-                                               Token* token = &tokens[next % kInFlight];
-                                               token->seq = next++;
-                                               fill_stripe(token->seq, token->buffers[0].data());
-                                               return token;
-                                             });
-  for (int stage = 0; stage < kStages; ++stage) {
-    filters = filters & oneapi::tbb::make_filter<Token*, Token*>(oneapi::tbb::filter_mode::serial_in_order,
-                                                                 [stage](Token* token) {
-                                                                   run_stage(stage, token->buffers[stage].data(),
-                                                                             token->buffers[stage + 1].data());
-                                                                   return token;
-                                                                 });
-  }
-  const auto whole = filters & oneapi::tbb::make_filter<Token*, void>(oneapi::tbb::filter_mode::serial_in_order,
-                                                                      [&](Token* token) {
-                                                                        digest = fold_digest(digest, token->buffers[kStages].data());
-                                                                      });
-  oneapi::tbb::parallel_pipeline(kInFlight, whole);
+  bench::run_tbb_stripe_pipeline(
+      tokens, kStripes, 2,
+      [](Token& token, size_t item) {
+        token.seq = item;
+        fill_stripe(token.seq, token.buffers[0].data());
+      },
+      [](Token& token, int stage) { run_stage(stage, token.buffers[stage].data(), token.buffers[stage + 1].data()); },
+      [&](Token& token) { digest = fold_digest(digest, token.buffers[kStages].data()); });
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 #endif

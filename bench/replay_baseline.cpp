@@ -5,11 +5,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 
-#if COPPER_HAVE_TBB
-#include <oneapi/tbb/global_control.h>
-#include <oneapi/tbb/parallel_pipeline.h>
-#endif
+#include "tbb_stripe_pipeline.hpp"
 
 namespace bench {
 
@@ -57,11 +55,10 @@ copper::Result<ReplayBaseline> ReplayBaseline::load(const std::filesystem::path&
   return baseline;
 }
 
-double ReplayBaseline::loop_rate() const {
+uint64_t ReplayBaseline::run_loop() const {
   std::array<std::vector<uint8_t>, kStages> outputs;
   for (auto& output : outputs) output.resize(kStripeBytes);
   uint64_t digest = 0;
-  const auto start = std::chrono::steady_clock::now();
   for (size_t cl = 0; cl < frames_.size(); ++cl) {
     const Frame& frame = frames_[cl];
     for (int stage = 0; stage < kStages; ++stage) {
@@ -70,16 +67,34 @@ double ReplayBaseline::loop_rate() const {
     }
     digest = fold_digest(digest, outputs[kStages - 1].data());
   }
+  return digest;
+}
+
+double ReplayBaseline::loop_rate() const {
+  const auto start = std::chrono::steady_clock::now();
+  const uint64_t digest = run_loop();
   const double seconds = seconds_since(start);
   g_digest.store(digest, std::memory_order_relaxed);
   return static_cast<double>(frames_.size()) / seconds;
 }
 
+double ReplayBaseline::pair_rate() const {
+  const auto start = std::chrono::steady_clock::now();
+  uint64_t other = 0;
+  std::thread second([&] { other = run_loop(); });
+  const uint64_t digest = run_loop();
+  second.join();
+  const double seconds = seconds_since(start);
+  if (other != digest) {
+    fmt::print(stderr, "replay baseline: two passes over the same log gave different digests\n");
+    std::exit(1);
+  }
+  return 2.0 * static_cast<double>(frames_.size()) / seconds;
+}
+
 #if COPPER_HAVE_TBB
 bool ReplayBaseline::has_tbb() const { return true; }
 
-// Each token carries one buffer per stage output, as a copperlist carries
-// one slot per task output.
 double ReplayBaseline::tbb_rate(int threads, int tokens) const {
   struct Token {
     size_t cl = 0;
@@ -88,33 +103,16 @@ double ReplayBaseline::tbb_rate(int threads, int tokens) const {
   std::vector<Token> pool(static_cast<size_t>(tokens));
   for (Token& token : pool)
     for (auto& output : token.outputs) output.resize(kStripeBytes);
-  namespace tbb = oneapi::tbb;
-  tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(threads));
-  size_t next = 0;
   uint64_t digest = 0;
-  auto chain = tbb::make_filter<void, Token*>(tbb::filter_mode::serial_in_order,
-                                              [&](tbb::flow_control& control) -> Token* {
-                                                if (next == frames_.size()) {
-                                                  control.stop();
-                                                  return nullptr;
-                                                }
-                                                Token* token = &pool[next % pool.size()];
-                                                token->cl = next++;
-                                                return token;
-                                              });
-  for (int stage = 0; stage < kStages; ++stage) {
-    chain = chain & tbb::make_filter<Token*, Token*>(tbb::filter_mode::serial_in_order, [this, stage](Token* token) {
-              const Frame& frame = frames_[token->cl];
-              const uint8_t* in = stage == 0 ? frame[0] : token->outputs[stage - 1].data();
-              run_checked(stage, in, token->outputs[stage].data(), frame[stage + 1], token->cl);
-              return token;
-            });
-  }
-  const auto whole = chain & tbb::make_filter<Token*, void>(tbb::filter_mode::serial_in_order, [&](Token* token) {
-                       digest = fold_digest(digest, token->outputs[kStages - 1].data());
-                     });
   const auto start = std::chrono::steady_clock::now();
-  tbb::parallel_pipeline(static_cast<size_t>(tokens), whole);
+  run_tbb_stripe_pipeline(
+      pool, frames_.size(), threads, [](Token& token, size_t cl) { token.cl = cl; },
+      [this](Token& token, int stage) {
+        const Frame& frame = frames_[token.cl];
+        const uint8_t* in = stage == 0 ? frame[0] : token.outputs[stage - 1].data();
+        run_checked(stage, in, token.outputs[stage].data(), frame[stage + 1], token.cl);
+      },
+      [&](Token& token) { digest = fold_digest(digest, token.outputs[kStages - 1].data()); });
   const double seconds = seconds_since(start);
   g_digest.store(digest, std::memory_order_relaxed);
   return static_cast<double>(frames_.size()) / seconds;

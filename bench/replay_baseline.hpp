@@ -29,12 +29,20 @@ class ReplayBaseline {
   // CL/s of one pass. Either exits with a message when an output differs
   // from the recording: the baseline must do the replay's whole job.
   double loop_rate() const;
+  // CL/s of two plain loops running at once on two threads, each over every
+  // copperlist with buffers of its own: they share nothing, so their speedup
+  // over one loop is the most two threads can give this work right now (a
+  // shared host's two vCPUs gave 1.5x to 2.0x, minutes apart).
+  double pair_rate() const;
   bool has_tbb() const;
   double tbb_rate(int threads, int tokens) const;
 
  private:
   // The recorded pixels: [0] the source's stripe, [1 + s] stage s's output.
   using Frame = std::array<const uint8_t*, kStages + 1>;
+
+  // Runs the plain loop once; returns its digest.
+  uint64_t run_loop() const;
 
   explicit ReplayBaseline(std::unique_ptr<copper::log::LogReader> reader) : reader_(std::move(reader)) {}
 
