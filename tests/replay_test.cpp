@@ -252,6 +252,27 @@ TEST_CASE("replay.damaged.truncated_log_replays_every_whole_copperlist") {
   CHECK(outcome.identical());
   CHECK(outcome.replayed == *replay.last_cl() + 1);
   CHECK(outcome.replayed > 50);
+  // Reaching the last intact copperlist of a cut log is said, not taken as
+  // the recording's end.
+  CHECK(outcome.input_end.find(fmt::format("copperlist {} is the last intact one", *replay.last_cl())) !=
+        std::string::npos);
+}
+
+TEST_CASE("replay.range.outside_the_log_is_an_error") {
+  const RecordedLog log(kTunableGraph, "replay_range", 20, 10);
+  Replay replay = open(log);
+  ReplayOptions past = mode(RunMode::serial);
+  past.from = 20;
+  auto outcome = replay.run(past);
+  REQUIRE_FALSE(outcome.ok());
+  CHECK(std::string(outcome.error_message()).find("copperlist 20 (from) is past the log's last one, 19") !=
+        std::string::npos);
+  ReplayOptions last = mode(RunMode::parallel);
+  last.from = 19;
+  const auto tail = run(replay, last);
+  CHECK(tail.identical());
+  CHECK(tail.compared == 1);
+  CHECK(tail.input_end.empty());
 }
 
 TEST_CASE("replay.open.errors") {

@@ -52,6 +52,7 @@ struct Replay::Impl {
   Status load(log::LogReader& reader, const Registry& known);
   Status check_slots(const Graph& graph, const nlohmann::json& recorded_slots) const;
   void survey(log::LogReader& reader);
+  Status check_range(const ReplayOptions& options) const;
   Result<std::optional<uint64_t>> thaw_from_keyframe(Graph& graph, uint64_t from);
 };
 
@@ -152,6 +153,18 @@ std::optional<uint64_t> Replay::first_cl() const { return impl_->first_cl; }
 std::optional<uint64_t> Replay::last_cl() const { return impl_->last_cl; }
 std::optional<uint64_t> Replay::first_missing_cl() const { return impl_->first_missing; }
 
+// A range that misses the log's copperlists would compare nothing and pass.
+Status Replay::Impl::check_range(const ReplayOptions& options) const {
+  if (!first_cl || !last_cl) return {};  // an empty log: the run says the log ends
+  if (options.from && *options.from > *last_cl)
+    return fail("{}: copperlist {} (from) is past the log's last one, {}: nothing would be compared", path.string(),
+                *options.from, *last_cl);
+  if (options.to && *options.to < *first_cl)
+    return fail("{}: copperlist {} (to) is before the log's first one, {}: nothing would be replayed", path.string(),
+                *options.to, *first_cl);
+  return {};
+}
+
 // Puts every stateful task in its state before the nearest keyframe at or
 // before `from`; returns that keyframe's copperlist (nullopt: start at the
 // beginning, nothing to thaw).
@@ -189,6 +202,7 @@ Result<ReplayOutcome> Replay::run(const ReplayOptions& options) {
   Diagnostics diags;
   auto graph = Graph::build(impl.config, impl.registry, diags);
   if (!graph) return fail("{}: the embedded graph does not build here: {}", impl.path.string(), diags.to_string());
+  if (Status range = impl.check_range(options); !range.ok()) return range;
   ReplayOutcome outcome;
   uint64_t first = impl.first_cl.value_or(0);
   if (options.from) {
@@ -229,10 +243,17 @@ Result<ReplayOutcome> Replay::run(const ReplayOptions& options) {
   stop.first_cl = first;
   outcome.run = executor->run(stop, &sinks);
   outcome.timing.wall_time = outcome.run.wall_time;
-  // Running out of log at its last copperlist is the normal end, not news.
-  const bool normal_end = outcome.replayed > 0 && impl.last_cl && !impl.first_missing &&
-                          first + outcome.replayed - 1 == *impl.last_cl;
-  if (!normal_end) outcome.input_end = feed.ended_because();
+  // Running out of an undamaged log at its last copperlist is the normal
+  // end, not news; in a damaged one the recording may have gone on past it.
+  const bool at_last = outcome.replayed > 0 && impl.last_cl && !impl.first_missing &&
+                       first + outcome.replayed - 1 == *impl.last_cl;
+  if (!at_last)
+    outcome.input_end = feed.ended_because();
+  else if (!impl.damage.empty() && !(options.to && *options.to <= *impl.last_cl))
+    outcome.input_end = fmt::format(
+        "copperlist {} is the last intact one; the log is damaged ({} range{}), so the recording may have gone on "
+        "past it",
+        *impl.last_cl, impl.damage.size(), impl.damage.size() > 1 ? "s" : "");
   if (writer) {
     Status closed = writer->close(to_string(outcome.run.reason));
     if (!closed.ok()) return closed;
