@@ -47,12 +47,14 @@ struct Replay::Impl {
   std::vector<std::string> damage;
   std::optional<uint64_t> first_cl, last_cl, first_missing;
   uint64_t keyframe_interval = 0;
+  bool closed = false;  // the log ends with its footer
   RunTiming recorded;
 
   Status load(log::LogReader& reader, const Registry& known);
   Status check_slots(const Graph& graph, const nlohmann::json& recorded_slots) const;
   void survey(log::LogReader& reader);
   Status check_range(const ReplayOptions& options) const;
+  std::string cut_short_note() const;
   Result<std::optional<uint64_t>> thaw_from_keyframe(Graph& graph, uint64_t from);
 };
 
@@ -122,6 +124,7 @@ void Replay::Impl::survey(log::LogReader& reader) {
     }
     return true;
   });
+  closed = reader.has_footer();
   const nlohmann::json& summary = reader.summary();
   if (summary.is_object() && summary.contains("wall_time_ns"))
     recorded.wall_time = summary["wall_time_ns"].get<Nanos>();
@@ -163,6 +166,20 @@ Status Replay::Impl::check_range(const ReplayOptions& options) const {
     return fail("{}: copperlist {} (to) is before the log's first one, {}: nothing would be replayed", path.string(),
                 *options.to, *first_cl);
   return {};
+}
+
+// For a replay that reached the log's last copperlist: empty when that is
+// where the recording ended, else why it may have gone on.
+std::string Replay::Impl::cut_short_note() const {
+  if (!damage.empty())
+    return fmt::format("copperlist {} is the last intact one; the log is damaged ({} range{}), so the recording may "
+                       "have gone on past it",
+                       *last_cl, damage.size(), damage.size() > 1 ? "s" : "");
+  if (!closed)
+    return fmt::format("copperlist {} is the last one in the log; the log was not closed (its recorder stopped "
+                       "before closing it), so the recording may have gone on past it",
+                       *last_cl);
+  return "";
 }
 
 // Puts every stateful task in its state before the nearest keyframe at or
@@ -249,11 +266,8 @@ Result<ReplayOutcome> Replay::run(const ReplayOptions& options) {
                        first + outcome.replayed - 1 == *impl.last_cl;
   if (!at_last)
     outcome.input_end = feed.ended_because();
-  else if (!impl.damage.empty() && !(options.to && *options.to <= *impl.last_cl))
-    outcome.input_end = fmt::format(
-        "copperlist {} is the last intact one; the log is damaged ({} range{}), so the recording may have gone on "
-        "past it",
-        *impl.last_cl, impl.damage.size(), impl.damage.size() > 1 ? "s" : "");
+  else if (!(options.to && *options.to <= *impl.last_cl))
+    outcome.input_end = impl.cut_short_note();
   if (writer) {
     Status closed = writer->close(to_string(outcome.run.reason));
     if (!closed.ok()) return closed;
