@@ -6,14 +6,16 @@
 
 #include "copper/runtime.hpp"
 #include "fixtures/graph_helpers.hpp"
+#include "fixtures/run_helpers.hpp"
 #include "fixtures/test_tasks.hpp"
 
 using copper::CopperList;
 using copper::StopConditions;
 using copper::StopReason;
-using testing_tasks::build_graph;
 using testing_tasks::CallLog;
 using testing_tasks::Collected;
+using testing_tasks::cycles;
+using testing_tasks::require_graph;
 
 namespace {
 
@@ -27,19 +29,6 @@ class RecordingSink final : public copper::CommitSink {
     return on_commit ? on_commit(cl) : copper::Status();
   }
 };
-
-copper::Graph require_graph(std::string_view json) {
-  auto built = build_graph(json);
-  INFO(built.diags.to_string());
-  REQUIRE(built.graph);
-  return std::move(*built.graph);
-}
-
-StopConditions cycles(uint64_t n) {
-  StopConditions stop;
-  stop.cycles = n;
-  return stop;
-}
 
 constexpr std::string_view kSumGraph = R"({"tasks": [
     {"id": "a", "type": "test/counter", "params": {"step": 1}},
