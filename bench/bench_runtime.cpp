@@ -38,8 +38,8 @@ BOOST_DESCRIBE_STRUCT(Payload, (), (seq, values))
 class Head : public copper::Source<Payload> {
  public:
   copper::Status process(const copper::Context& ctx, Payload& out) override {
-    out.seq = ctx.cl_id;
-    for (size_t i = 0; i < out.values.size(); ++i) out.values[i] = static_cast<uint32_t>(ctx.cl_id + i);
+    out.seq = ctx.cl_id();
+    for (size_t i = 0; i < out.values.size(); ++i) out.values[i] = static_cast<uint32_t>(ctx.cl_id() + i);
     return {};
   }
 };
@@ -82,7 +82,7 @@ double bare_loop_ns(copper::Graph& graph) {
   std::vector<uint8_t> sink(sizeof(Payload) * slots.size());
   const copper::Nanos start = copper::monotonic_now();
   for (uint64_t n = 0; n < kCycles; ++n) {
-    copper::Context ctx{n, 0, 0, {}, nullptr};
+    const copper::Context ctx(n);
     tasks[0]->run(ctx, nullptr, &slots[0]);
     for (int i = 1; i <= kChain; ++i) {
       const void* input = &slots[static_cast<size_t>(i - 1)];
@@ -111,7 +111,7 @@ double stamped_loop_ns(copper::Graph& graph, bool checksum) {
   uint64_t folded = 0;
   const copper::Nanos start = copper::monotonic_now();
   for (uint64_t n = 0; n < kCycles; ++n) {
-    copper::Context ctx{n, 0, 0, {}, nullptr};
+    const copper::Context ctx(n);
     cycle.stamps[0] = copper::fast_now();
     tasks[0]->run(ctx, nullptr, &cycle.slots[0]);
     cycle.stamps[1] = copper::fast_now();

@@ -67,10 +67,9 @@ int main(int argc, char** argv) {
   const int salt = argc + int(argv[0][0] == '\0');
 
   copper::TextLogBuffer buffer(kCalls * 64);
-  copper::Context ctx;
-  ctx.cl_id = 7;
-  ctx.task_index = 1;
-  ctx.text_log_ = &buffer;
+  const copper::Context ctx = copper::detail::ContextAccess::make(7, 0, 1, {}, nullptr, &buffer);
+  const uint64_t cl_id = ctx.cl_id();
+  const uint32_t task_index = ctx.task_index();
 
   const double cu_info_ns = median_ns_per_call(
       [&](int s) {
@@ -91,8 +90,8 @@ int main(int argc, char** argv) {
           const Args v = args_for(i, s);
           uint8_t* p = buffer.reserve(20 + 27);
           if (p == nullptr) continue;
-          std::memcpy(p, &ctx.cl_id, 8);
-          std::memcpy(p + 8, &ctx.task_index, 4);
+          std::memcpy(p, &cl_id, 8);
+          std::memcpy(p + 8, &task_index, 4);
           std::memcpy(p + 12, &string_id, 4);
           p[16] = uint8_t(copper::log::TextLevel::info);
           p[17] = 3;

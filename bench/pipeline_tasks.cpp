@@ -72,9 +72,9 @@ namespace {
 class StripeSource : public copper::Source<Stripe> {
  public:
   copper::Status process(const copper::Context& ctx, Stripe& out) override {
-    out.seq = ctx.cl_id;
+    out.seq = ctx.cl_id();
     out.pixels.resize(kStripeBytes);
-    fill_stripe(ctx.cl_id, out.pixels.data());
+    fill_stripe(ctx.cl_id(), out.pixels.data());
     return {};
   }
 };
@@ -115,7 +115,7 @@ COPPER_REGISTER_TASK(StripeDigest, "bench/stripe_digest");
 class TickSource : public copper::Source<Tick> {
  public:
   copper::Status process(const copper::Context& ctx, Tick& out) override {
-    out.seq = ctx.cl_id;
+    out.seq = ctx.cl_id();
     return {};
   }
 };

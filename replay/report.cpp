@@ -49,8 +49,15 @@ bool run_identical(const ReplayOutcome& outcome) { return outcome.identical(); }
 std::string describe_run(const std::string& name, const ReplayOutcome& outcome) {
   std::string text;
   const std::string start = outcome.started_at ? fmt::format(" (from the keyframe at copperlist {})", *outcome.started_at) : "";
-  if (outcome.run.failure)
+  if (outcome.run.failure && outcome.failure_reproduced)
+    text += fmt::format("{} replay: reproduced the failure the recording stopped on: {}\n", name,
+                        outcome.run.failure->describe());
+  else if (outcome.run.failure)
     text += fmt::format("{} replay: error: {}\n", name, outcome.run.failure->describe());
+  if (outcome.recorded_failure && !outcome.failure_reproduced)
+    text += fmt::format("{} replay: the recording stopped on a failure the replay did NOT reproduce: {}\n", name,
+                        outcome.recorded_failure->describe());
+  if (!outcome.failure_note.empty()) text += fmt::format("  note: {}\n", outcome.failure_note);
   if (outcome.diverged_cls == 0) {
     text += fmt::format("{} replay: identical to the recording: {} copperlists replayed{}, {} compared\n", name,
                         outcome.replayed, start, outcome.compared);
@@ -85,8 +92,12 @@ nlohmann::json run_json(const Replay& replay, const ReplayOutcome& outcome) {
   nlohmann::json divergence = nullptr;
   if (outcome.first_divergence) {
     const Divergence& d = *outcome.first_divergence;
-    divergence = {{"cl_id", d.cl_id}, {"task", d.task_id}, {"field", d.field_path}, {"recorded", d.recorded},
-                  {"replayed", d.replayed}};
+    nlohmann::json fields = nlohmann::json::array();
+    for (const JsonDifference& f : d.fields)
+      fields.push_back({{"field", f.path}, {"recorded", f.left}, {"replayed", f.right}});
+    divergence = {{"cl_id", d.cl_id},        {"task", d.task_id},       {"field", d.field_path},
+                  {"recorded", d.recorded},  {"replayed", d.replayed},  {"fields", std::move(fields)},
+                  {"field_count", d.field_count}};
   }
   return {{"identical", outcome.identical()},
           {"replayed", outcome.replayed},
@@ -98,6 +109,10 @@ nlohmann::json run_json(const Replay& replay, const ReplayOutcome& outcome) {
           {"stopped", to_string(outcome.run.reason)},
           {"input_end", outcome.input_end},
           {"failure", outcome.run.failure ? nlohmann::json(outcome.run.failure->describe()) : nlohmann::json(nullptr)},
+          {"recorded_failure",
+           outcome.recorded_failure ? nlohmann::json(outcome.recorded_failure->describe()) : nlohmann::json(nullptr)},
+          {"failure_reproduced", outcome.failure_reproduced},
+          {"failure_note", outcome.failure_note},
           {"timing", timing_json(replay, outcome.timing)}};
 }
 

@@ -48,7 +48,7 @@ TEST_CASE("cli.record.check_only") {
 }
 
 TEST_CASE("cli.record.bad_config_exits_2_and_names_the_path") {
-  TempConfig config(R"({"tasks": [{"id": "a", "type": "rover/imu", "params": {"sed": 1}}]})");
+  TempConfig config(R"({"plugins": ["rover"], "tasks": [{"id": "a", "type": "rover/imu", "params": {"sed": 1}}]})");
   auto outcome = run("--config " + config.path.string());
   INFO(outcome.output);
   CHECK(outcome.exit_code == 2);
@@ -73,10 +73,15 @@ TEST_CASE("cli.record.bad_argument_exits_2") {
   CHECK(run("").exit_code == 2);
 }
 
-TEST_CASE("cli.record.list_types") {
-  auto outcome = run("--list-types");
+TEST_CASE("cli.record.list_types_names_each_types_plugin") {
+  auto outcome = run("--list-types --plugin rover");
+  INFO(outcome.output);
   CHECK(outcome.exit_code == 0);
   CHECK(outcome.output.find("rover/pose_estimator") != std::string::npos);
+  CHECK(outcome.output.find("plugin rover 1.0.0 (" COPPER_PLUGIN_BUILD_DIR "/rover.so)") != std::string::npos);
+  // The config's plugins count too.
+  auto with_config = run("--list-types --config " COPPER_SOURCE_DIR "/examples/rover.json");
+  CHECK(with_config.output.find("rover/pose_estimator") != std::string::npos);
 }
 
 TEST_CASE("cli.record.sigint_closes_the_log_cleanly") {

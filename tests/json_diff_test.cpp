@@ -1,4 +1,4 @@
-// first_json_difference: the field path and values where two JSON values part.
+// first_json_difference and json_differences: the field paths and values where two JSON values part.
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>
@@ -40,4 +40,23 @@ TEST_CASE("json_diff.missing_keys_and_types") {
   REQUIRE(d);
   CHECK(d->path == "a");
   CHECK(d->right == "1");
+}
+
+TEST_CASE("json_diff.all_differences_in_order_with_a_limit_and_a_total") {
+  using nlohmann::json;
+  const auto left = json::parse(R"({"a": 1, "b": {"c": [1, 2, 3], "d": true}, "e": "x"})");
+  const auto right = json::parse(R"({"a": 2, "b": {"c": [1, 5], "d": false}, "f": 0})");
+  const auto all = copper::json_differences(left, right, 10);
+  REQUIRE(all.first.size() == 6);
+  CHECK(all.total == 6);
+  const char* paths[] = {"a", "b.c[1]", "b.c[2]", "b.d", "e", "f"};
+  for (size_t i = 0; i < 6; ++i) CHECK(all.first[i].path == paths[i]);
+  CHECK(all.first[2].left == 3);  // the array is shorter on the right: one difference at its end
+  CHECK(all.first[2].right.is_null());
+  const auto two = copper::json_differences(left, right, 2);
+  CHECK(two.first.size() == 2);
+  CHECK(two.total == 6);
+  CHECK(copper::json_differences(left, left, 10).total == 0);
+  // The first of them is first_json_difference's.
+  CHECK(copper::first_json_difference(left, right)->path == all.first[0].path);
 }

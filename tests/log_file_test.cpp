@@ -7,6 +7,7 @@
 #include <string>
 
 #include "copper/log/file.hpp"
+#include "log/faulty_file.hpp"
 #include "copper/log/policy.hpp"
 #include "log/page_mapping.hpp"
 #include "fixtures/scratch_dir.hpp"

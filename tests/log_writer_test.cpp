@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "copper/log/file.hpp"
+#include "log/faulty_file.hpp"
 #include "copper/log/format.hpp"
 #include "copper/log/writer.hpp"
 #include "copper/runtime.hpp"

@@ -210,8 +210,8 @@ class AdmissionProbe : public copper::Source<testing_tasks::Number> {
  public:
   copper::Status process(const copper::Context& ctx, testing_tasks::Number& out) override {
     const uint64_t committed = g_committed.load();
-    if (ctx.cl_id >= committed + g_max_in_flight.load()) g_violations.fetch_add(1);
-    out.value = static_cast<int64_t>(ctx.cl_id);
+    if (ctx.cl_id() >= committed + g_max_in_flight.load()) g_violations.fetch_add(1);
+    out.value = static_cast<int64_t>(ctx.cl_id());
     return {};
   }
 };

@@ -132,7 +132,7 @@ TEST_CASE("rover.stateful_tasks.freeze_thaw_resumes_identically") {
       for (size_t i = 0; i < inputs.size(); ++i)
         REQUIRE(slots[node->input_slots[i]].type->decode(recorder.cycles[id][node->input_slots[i]], inputs[i]).ok());
       out_type.reset(output);
-      copper::Context ctx{id, 0, node->index, node->id, nullptr};
+      const copper::Context ctx(id, 0, node->index, node->id);
       REQUIRE(task.run(ctx, const_cast<const void* const*>(inputs.data()), output).ok());
       std::vector<uint8_t> replayed;
       out_type.encode(output, replayed);

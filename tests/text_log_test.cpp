@@ -20,11 +20,7 @@ using copper::log::TextLevel;
 namespace {
 
 Context make_context(TextLogBuffer* buffer, uint64_t cl_id = 42, uint32_t task_index = 3) {
-  Context ctx;
-  ctx.cl_id = cl_id;
-  ctx.task_index = task_index;
-  ctx.text_log_ = buffer;
-  return ctx;
+  return copper::detail::ContextAccess::make(cl_id, 0, task_index, {}, nullptr, buffer);
 }
 
 std::vector<copper::log::TextEntryView> entries_of(const TextLogBuffer& buffer) {

@@ -41,7 +41,8 @@ json graph_json(const json& metadata) {
     tasks.push_back({{"index", field(task, "index")},
                      {"id", field(task, "id")},
                      {"type", field(task, "type")},
-                     {"kind", field(task, "kind")}});
+                     {"kind", field(task, "kind")},
+                     {"plugin", field(task, "plugin")}});
     const json& inputs = field(task, "inputs");
     for (const auto& input : inputs.is_array() ? inputs : json::array()) {
       const json& slot = field(input, "slot");
@@ -109,6 +110,24 @@ double compression_ratio(const json& summary, const json& streams) {
   return packed ? static_cast<double>(cls["payload_bytes"].get<uint64_t>()) / static_cast<double>(packed) : 1.0;
 }
 
+// Why the run ended early, if it did: the failure it stopped on (the
+// failure record), the recorder's error events, a signal.
+json stop_json(const log::CheckReport& report) {
+  json errors = json::array(), signals = json::array();
+  for (const log::Event& event : report.events) {
+    if (event.kind == log::EventKind::error) errors.push_back({{"cl_id", event.cl_id}, {"message", event.message}});
+    if (event.kind == log::EventKind::signal) signals.push_back({{"cl_id", event.cl_id}, {"message", event.message}});
+  }
+  json failure = nullptr;
+  if (report.failure)
+    failure = {{"task", report.failure->task_id},
+               {"phase", report.failure->phase},
+               {"cl_id", report.failure->cl_id},
+               {"message", report.failure->message},
+               {"description", report.failure->describe()}};
+  return {{"failure", std::move(failure)}, {"errors", std::move(errors)}, {"signals", std::move(signals)}};
+}
+
 }  // namespace
 
 json log_info(log::LogReader& reader) {
@@ -124,6 +143,7 @@ json log_info(log::LogReader& reader) {
                {"created_utc", utc_text(header.created_unix_ns)},
                {"host", field(metadata, "host")},
                {"build", field(metadata, "build")},
+               {"plugins", field(metadata, "plugins").is_array() ? field(metadata, "plugins") : json::array()},
                {"logging", field(metadata, "logging")},
                {"metadata_readable", metadata.is_object()},
                {"clean_close", header.clean_close && reader.has_footer()},
@@ -138,6 +158,7 @@ json log_info(log::LogReader& reader) {
                {"durable_watermark", nullptr},
                {"damaged_ranges", report.damage.size()},
                {"missing_cls", report.missing_cls}};
+  info["stopped"] = stop_json(report);
   if (!report.sync_marks.empty()) {
     const log::SyncMark& mark = report.sync_marks.back();
     info["durable_watermark"] = {
@@ -153,13 +174,43 @@ std::string text_of(const json& value) { return value.is_string() ? value.get<st
 void graph_text(std::string& out, const json& graph) {
   out += fmt::format("graph:      {} tasks, {} connections\n", graph["tasks"].size(), graph["connections"].size());
   for (const auto& task : graph["tasks"])
-    out += fmt::format("  task      {:<16} {:<28} {}\n", text_of(task["id"]), text_of(task["type"]),
-                       text_of(task["kind"]));
+    out += fmt::format("  task      {:<16} {:<28} {}{}\n", text_of(task["id"]), text_of(task["type"]),
+                       text_of(task["kind"]), task["plugin"].is_string() ? "  (plugin " + text_of(task["plugin"]) + ")" : "");
   for (const auto& c : graph["connections"])
     out += fmt::format("  link      {} -> {}.{}\n", text_of(c["from"]), text_of(c["to"]), text_of(c["input"]));
   for (const auto& t : graph["message_types"])
     out += fmt::format("  message   slot {} {:<16} {} ({})\n", text_of(t["slot"]), text_of(t["producer"]),
                        text_of(t["type"]), text_of(t["schema_hash"]));
+}
+
+// The code that wrote the log: copper's build and each plugin's file.
+void code_text(std::string& out, const json& build, const json& plugins) {
+  if (build.is_object())
+    out += fmt::format("code:       copper {} ({}, {})\n", text_of(field(build, "copper_version")),
+                       text_of(field(build, "compiler")), text_of(field(build, "build_type")));
+  for (const auto& plugin : plugins) {
+    const std::string build_id = text_of(field(plugin, "build_id"));
+    out += fmt::format("  plugin    {} {} {} ({} bytes, xxh3 {}{})\n", text_of(field(plugin, "name")),
+                       text_of(field(plugin, "version")), text_of(field(plugin, "path")),
+                       text_of(field(plugin, "size")), text_of(field(plugin, "xxh3")),
+                       build_id.empty() || build_id == "\"\"" ? "" : ", build-id " + build_id);
+  }
+}
+
+void stopped_text(std::string& out, const json& stopped) {
+  if (stopped["failure"].is_object()) {
+    out += fmt::format("stopped:    {}\n", text_of(stopped["failure"]["description"]));
+  } else if (!stopped["errors"].empty()) {
+    out += fmt::format("stopped:    {}\n", text_of(stopped["errors"][0]["message"]));
+  } else if (!stopped["signals"].empty()) {
+    out += fmt::format("stopped:    {} (at copperlist {})\n", text_of(stopped["signals"][0]["message"]),
+                       text_of(stopped["signals"][0]["cl_id"]));
+  }
+  for (size_t i = stopped["failure"].is_object() ? 0 : 1; i < stopped["errors"].size(); ++i) {
+    const std::string message = text_of(stopped["errors"][i]["message"]);
+    if (!stopped["failure"].is_object() || message != text_of(stopped["failure"]["description"]))
+      out += fmt::format("  error     {}\n", message);
+  }
 }
 
 void streams_text(std::string& out, const json& streams) {
@@ -190,11 +241,13 @@ std::string info_text(const json& info) {
   out += "\n";
   out += fmt::format("text:       {} entries, {} keyframes\n", info["text_entries"].get<uint64_t>(),
                      info["keyframes"].get<uint64_t>());
+  code_text(out, info["build"], info["plugins"]);
   graph_text(out, info["graph"]);
   streams_text(out, info["streams"]);
   out += fmt::format("compression: {:.2f}x (copperlists payload / stored)\n", info["compression_ratio"].get<double>());
   out += fmt::format("closed:     {}{}\n", info["clean_close"].get<bool>() ? "cleanly" : "NOT cleanly",
                      info["end_reason"].is_string() ? " (" + info["end_reason"].get<std::string>() + ")" : "");
+  stopped_text(out, info["stopped"]);
   const json& mark = info["durable_watermark"];
   if (mark.is_null())
     out += "durable:    no sync record\n";

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "copper/log/reader.hpp"
-#include "copper/progress.hpp"
+#include "progress.hpp"
 #include "copper/status.hpp"
 
 namespace copper::logtool {

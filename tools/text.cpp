@@ -17,6 +17,8 @@ std::vector<std::pair<uint64_t, int64_t>> copperlist_times(log::LogReader& reade
     times.emplace_back(cl.id, cl.time_ns);
     return true;
   });
+  // The copperlist a run failed on is not committed, but its lines are kept.
+  if (const auto& failure = reader.check().failure) times.emplace_back(failure->cl_id, failure->time_ns);
   std::sort(times.begin(), times.end());  // ids may go backwards in a damaged log
   return times;
 }
@@ -54,6 +56,14 @@ std::vector<TextLine> text_lines(log::LogReader& reader) {
     lines.push_back(std::move(line));
     return true;
   });
+  // Why the run stopped, if not on its limit: the recorder's error and
+  // signal events, among the tasks' own lines.
+  for (const log::Event& event : reader.check().events) {
+    if (event.kind != log::EventKind::error && event.kind != log::EventKind::signal) continue;
+    const bool error = event.kind == log::EventKind::error;
+    lines.push_back({time_of(times, event.cl_id), error ? log::TextLevel::error : log::TextLevel::warn, "-", event.cl_id,
+                     (error ? "run stopped: " : "run stopped: signal: ") + event.message, "(event)"});
+  }
   std::stable_sort(lines.begin(), lines.end(), [](const TextLine& a, const TextLine& b) { return a.cl_id < b.cl_id; });
   return lines;
 }

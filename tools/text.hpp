@@ -31,8 +31,9 @@ struct TextLine {
 };
 
 // Every entry, in copperlist order (entries of one copperlist in file
-// order); an entry whose string or arguments are unusable still gives a
-// line that says so.
+// order), and the run's error and signal events as lines of task "-"; an
+// entry whose string or arguments are unusable still gives a line that
+// says so.
 std::vector<TextLine> text_lines(log::LogReader& reader);
 
 std::string line_text(const TextLine& line);

@@ -38,7 +38,7 @@ CameraSim::CameraSim(copper::Params& params)
       shade_(width_) {}
 
 copper::Status CameraSim::process(const copper::Context& ctx, Image& out) {
-  out.stamp_ns = sim::stamp_of(ctx.cl_id, period_ns_);
+  out.stamp_ns = sim::stamp_of(ctx.cl_id(), period_ns_);
   out.width = width_;
   out.height = height_;
   const double t = sim::seconds(out.stamp_ns);
@@ -61,7 +61,7 @@ copper::Status CameraSim::process(const copper::Context& ctx, Image& out) {
   }
 
   out.pixels.resize(static_cast<size_t>(width_) * height_);
-  sim::Rng rng(seed_, sim::kSaltCamera, ctx.cl_id);
+  sim::Rng rng(seed_, sim::kSaltCamera, ctx.cl_id());
   uint64_t bits = 0;
   int bits_left = 0;
   uint8_t* pixel = out.pixels.data();

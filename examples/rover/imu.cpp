@@ -16,10 +16,10 @@ ImuSim::ImuSim(copper::Params& params)
 
 copper::Status ImuSim::process(const copper::Context& ctx, Imu& out) {
   constexpr double kGravity = 9.80665;
-  out.stamp_ns = sim::stamp_of(ctx.cl_id, period_ns_);
+  out.stamp_ns = sim::stamp_of(ctx.cl_id(), period_ns_);
   const double t = sim::seconds(out.stamp_ns);
   const sim::Truth truth = sim::truth_at(t);
-  sim::Rng rng(seed_, sim::kSaltImu, ctx.cl_id);
+  sim::Rng rng(seed_, sim::kSaltImu, ctx.cl_id());
   // A rough floor shakes the chassis vertically at about 12 Hz.
   const double bump = 0.15 * std::sin(2.0 * std::numbers::pi * 12.0 * t);
   out.accel[0] = truth.accel + accel_bias_ + accel_noise_ * rng.normal();

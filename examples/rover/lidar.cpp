@@ -14,11 +14,11 @@ LidarSim::LidarSim(copper::Params& params)
       world_(seed_) {}
 
 copper::Status LidarSim::process(const copper::Context& ctx, LidarScan& out) {
-  out.stamp_ns = sim::stamp_of(ctx.cl_id, period_ns_);
+  out.stamp_ns = sim::stamp_of(ctx.cl_id(), period_ns_);
   const double t = sim::seconds(out.stamp_ns);
   const sim::Truth truth = sim::truth_at(t);
   const sim::Snapshot snapshot = world_.at(t);
-  sim::Rng rng(seed_, sim::kSaltLidar, ctx.cl_id);
+  sim::Rng rng(seed_, sim::kSaltLidar, ctx.cl_id());
 
   out.angle_min = static_cast<float>(-std::numbers::pi);
   out.angle_increment = static_cast<float>(2.0 * std::numbers::pi / static_cast<double>(beams_));

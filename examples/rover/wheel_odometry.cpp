@@ -48,10 +48,10 @@ void WheelOdometrySim::advance_to(uint64_t cycle) {
 }
 
 copper::Status WheelOdometrySim::process(const copper::Context& ctx, WheelOdometry& out) {
-  out.stamp_ns = sim::stamp_of(ctx.cl_id, period_ns_);
-  advance_to(ctx.cl_id);
+  out.stamp_ns = sim::stamp_of(ctx.cl_id(), period_ns_);
+  advance_to(ctx.cl_id());
   const WheelSpeeds truth = true_wheel_speeds(sim::seconds(out.stamp_ns), track_width_);
-  sim::Rng rng(seed_, sim::kSaltOdometry, ctx.cl_id);
+  sim::Rng rng(seed_, sim::kSaltOdometry, ctx.cl_id());
   out.left_mps = truth.left + speed_noise_ * rng.normal();
   out.right_mps = truth.right * right_scale_ + speed_noise_ * rng.normal();
   const double ticks_per_metre = ticks_per_rev_ / (2.0 * std::numbers::pi * wheel_radius_);

@@ -140,6 +140,18 @@ void parse_tasks(const json& tasks, Config& config, Diagnostics& diags) {
   }
 }
 
+void parse_plugins(const json& plugins, Config& config, Diagnostics& diags) {
+  if (!plugins.is_array()) return diags.error("plugins", "expected an array of plugin paths or names, got " + kind_of(plugins));
+  for (size_t i = 0; i < plugins.size(); ++i) {
+    if (!plugins[i].is_string())
+      diags.error(indexed("plugins", i), "expected a plugin path or name, got " + kind_of(plugins[i]));
+    else if (plugins[i].get<std::string>().empty())
+      diags.error(indexed("plugins", i), "must not be empty");
+    else
+      config.plugins.push_back(plugins[i].get<std::string>());
+  }
+}
+
 void parse_connections(const json& connections, Config& config, Diagnostics& diags) {
   if (!connections.is_array())
     return diags.error("connections", "expected an array, got " + kind_of(connections));
@@ -219,9 +231,11 @@ std::optional<Config> parse_config(std::string_view text, Diagnostics& diags) {
     diags.error("(document)", describe_parse_error(text, error));
     return std::nullopt;
   }
-  ObjectReader top(config.document, "", diags, {"name", "doc", "tasks", "connections", "runtime", "logging"});
+  ObjectReader top(config.document, "", diags,
+                   {"name", "doc", "plugins", "tasks", "connections", "runtime", "logging"});
   if (!top.valid()) return std::nullopt;
   top.string("name", config.name, false);
+  if (const json* plugins = top.find("plugins")) parse_plugins(*plugins, config, diags);
   if (const json* tasks = top.find("tasks")) parse_tasks(*tasks, config, diags);
   else diags.error("tasks", "missing required key");
   if (const json* connections = top.find("connections")) parse_connections(*connections, config, diags);
@@ -244,7 +258,9 @@ std::optional<Config> load_config(const std::filesystem::path& path, Diagnostics
   }
   std::ostringstream text;
   text << in.rdbuf();
-  return parse_config(text.str(), diags);
+  auto config = parse_config(text.str(), diags);
+  if (config) config->directory = std::filesystem::absolute(path, ec).parent_path();
+  return config;
 }
 
 }  // namespace copper

@@ -8,11 +8,25 @@
 #include <map>
 #include <queue>
 
+#include "copper/plugin.hpp"
+
 namespace copper {
 
 namespace {
 
 std::string task_path(size_t index) { return fmt::format("tasks[{}]", index); }
+
+// What to do about an unknown task type: where task types come from.
+std::string unknown_type_hint() {
+  std::string loaded;
+  for (const LoadedPlugin* plugin : loaded_plugins())
+    loaded += fmt::format("{}{} ({})", loaded.empty() ? "" : ", ", plugin->name, plugin->path.string());
+  return fmt::format(
+      "plugins loaded: {}. Load the task library that defines it with --plugin PATH or \"plugins\": [...] in the "
+      "config, or, in a program of your own, link the task library whole (meson link_whole, CMake "
+      "$<LINK_LIBRARY:WHOLE_ARCHIVE,...>)",
+      loaded.empty() ? "none" : loaded);
+}
 std::string connection_path(size_t index) { return fmt::format("connections[{}]", index); }
 
 // The state of one build, so each step stays a short function.
@@ -47,8 +61,10 @@ void GraphBuilder::resolve_types(std::vector<TaskNode>& tasks) {
     node.id = task.id;
     node.type = registry_.find(task.type);
     if (node.type == nullptr) {
-      diags_.error(task_path(i) + ".type", fmt::format("unknown task type \"{}\" (known types: {})", task.type,
-                                                      fmt::join(registry_.names(), ", ")));
+      diags_.error(task_path(i) + ".type",
+                   fmt::format("unknown task type \"{}\" (known types: {}); {}", task.type,
+                               registry_.names().empty() ? std::string("none") : fmt::format("{}", fmt::join(registry_.names(), ", ")),
+                               unknown_type_hint()));
     }
     index_of_.emplace(task.id, node.index);
     fed_by_.emplace_back(node.type ? node.type->inputs.size() : 0, SIZE_MAX);

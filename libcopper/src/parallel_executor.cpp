@@ -429,6 +429,9 @@ RunReport ParallelExecutor::run(const StopConditions& stop, CommitSink* sink) {
     ParallelRun run(graph_, clock_, pool_, plan, stop, sink, feed_, keyframe_interval_);
     run.execute(options_.threads, started, report);
   }
+  // Every worker has stopped; the failing copperlist was never recycled,
+  // since nothing is admitted after a failure.
+  detail::record_failed_copperlist(pool_, sink, report);
   const uint64_t last_id = report.failure ? report.failure->cl_id : stop.first_cl + report.committed;
   detail::stop_tasks(graph_, clock_, graph_.order().size(), last_id, report);
   report.wall_time = monotonic_now() - started;

@@ -1,7 +1,8 @@
 #include "copper/registry.hpp"
 
-#include <cstdio>
-#include <cstdlib>
+#include <fmt/format.h>
+
+#include "plugin_loading.hpp"
 
 namespace copper {
 
@@ -38,13 +39,32 @@ std::vector<std::string> Registry::names() const {
   return names;
 }
 
-bool register_task_or_die(TaskType type) {
-  std::string name = type.name;
-  if (!Registry::global().add(std::move(type))) {
-    std::fprintf(stderr, "copper: task type \"%s\" is registered twice\n", name.c_str());
-    std::abort();
+void Registry::rename_origin(std::string_view from, const std::string& to) {
+  for (auto& [name, type] : types_)
+    if (type.origin == from) type.origin = to;
+  for (auto& conflict : conflicts_) {
+    if (conflict.kept_origin == from) conflict.kept_origin = to;
+    if (conflict.refused_origin == from) conflict.refused_origin = to;
   }
-  return true;
+}
+
+std::string RegistryConflict::describe() const {
+  auto origin = [](const std::string& name) {
+    return name.empty() ? std::string("the program itself") : fmt::format("plugin \"{}\"", name);
+  };
+  return fmt::format("task type \"{}\" is registered twice: by {} and by {}", type, origin(kept_origin),
+                     origin(refused_origin));
+}
+
+bool register_task(TaskType type) {
+  Registry& registry = Registry::global();
+  type.origin = detail::registering_origin();
+  const TaskType* existing = registry.find(type.name);
+  if (existing != nullptr) {
+    registry.add_conflict({type.name, existing->origin, type.origin});
+    return false;
+  }
+  return registry.add(std::move(type));
 }
 
 }  // namespace copper

@@ -56,6 +56,14 @@ Status CommitFanout::commit(const CopperList& cl) {
   return {};
 }
 
+Status CommitFanout::record_failure(const CopperList& cl, const TaskFailure& failure) {
+  for (CommitSink* sink : sinks_) {
+    Status status = sink->record_failure(cl, failure);
+    if (!status.ok()) return status;
+  }
+  return {};
+}
+
 const char* to_string(StopReason reason) {
   switch (reason) {
     case StopReason::cycle_limit: return "cycle limit reached";
@@ -146,6 +154,7 @@ RunReport SerialExecutor::run(const StopConditions& stop, CommitSink* sink) {
     }
     if (!run_cycle(calls.in_order(pool_.slot_of(id)), pool_.for_cycle(id), sink, report)) break;
   }
+  detail::record_failed_copperlist(pool_, sink, report);
   detail::stop_tasks(graph_, clock_, graph_.order().size(), id, report);
   report.wall_time = monotonic_now() - started;
   return report;

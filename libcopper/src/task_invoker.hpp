@@ -40,7 +40,7 @@ inline Status freeze_task(TaskNode& node, CopperList& cl) {
 // Sets up one call of the task: its context and its output message, reset.
 inline Context prepare_call(const TaskCall& call, const CopperList& cl) {
   if (call.output != nullptr) call.reset_output(call.output);
-  return Context{cl.id, cl.time, call.node->index, call.node->id, call.time_of_validity, call.text_log};
+  return ContextAccess::make(cl.id, cl.time, call.node->index, call.node->id, call.time_of_validity, call.text_log);
 }
 
 // [freeze], preprocess(n), process(n), postprocess(n) for one task. On

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "copper/clock.hpp"
+#include "copper/copperlist.hpp"
 #include "copper/graph.hpp"
 #include "copper/runtime.hpp"
 
@@ -21,5 +22,11 @@ bool start_tasks(Graph& graph, const Clock& clock, RunReport& report);
 // reverse, so actuators stop before the tasks feeding them; every one is
 // stopped even if another fails, and each failure lands in the report.
 void stop_tasks(Graph& graph, const Clock& clock, size_t started, uint64_t last_id, RunReport& report);
+
+// Hands the failing copperlist to the sink (CommitSink::record_failure)
+// when the run stopped on a task failing inside one; an error from the sink
+// is added to the report's stop failures. Call it once the run's workers
+// are done, before stop_tasks.
+void record_failed_copperlist(CopperListPool& pool, CommitSink* sink, RunReport& report);
 
 }  // namespace copper::detail

@@ -9,16 +9,17 @@
 #include <string_view>
 #include <vector>
 
+#include "copper/export.hpp"
 #include "copper/status.hpp"
 
 namespace copper {
 
 // Appends the encoding of `bytes` to `out`.
-void base64_append(std::string& out, std::span<const uint8_t> bytes);
-std::string base64_encode(std::span<const uint8_t> bytes);
+COPPER_API void base64_append(std::string& out, std::span<const uint8_t> bytes);
+COPPER_API std::string base64_encode(std::span<const uint8_t> bytes);
 
 // Strict: the length must be a multiple of 4, padding only at the end, no
 // whitespace; the error names the first offending position.
-Result<std::vector<uint8_t>> base64_decode(std::string_view text);
+COPPER_API Result<std::vector<uint8_t>> base64_decode(std::string_view text);
 
 }  // namespace copper

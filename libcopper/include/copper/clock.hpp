@@ -8,26 +8,28 @@
 #include <atomic>
 #include <cstdint>
 
+#include "copper/export.hpp"
+
 namespace copper {
 
 // Nanoseconds. Signed so that differences are safe.
 using Nanos = int64_t;
 
-class Clock {
+class COPPER_API Clock {
  public:
   virtual ~Clock() = default;
   virtual Nanos now() const = 0;
 };
 
 // CLOCK_MONOTONIC: unaffected by wall-clock jumps (NTP, manual changes).
-class MonotonicClock final : public Clock {
+class COPPER_API MonotonicClock final : public Clock {
  public:
   Nanos now() const override;
 };
 
 // A clock that only moves when told to. Thread-safe so a test can advance it
 // while the runtime reads it.
-class ManualClock final : public Clock {
+class COPPER_API ManualClock final : public Clock {
  public:
   explicit ManualClock(Nanos start = 0) : now_(start) {}
   Nanos now() const override { return now_.load(std::memory_order_acquire); }
@@ -40,7 +42,7 @@ class ManualClock final : public Clock {
 
 // The process-wide monotonic clock, for runtime bookkeeping (process
 // start/end stamps), never for task logic.
-Nanos monotonic_now();
+COPPER_API Nanos monotonic_now();
 
 // The same scale as monotonic_now(), read from the CPU's invariant
 // timestamp counter where Linux says it has one (constant_tsc and
@@ -49,10 +51,10 @@ Nanos monotonic_now();
 // Calibrated once against CLOCK_MONOTONIC on first use (about 10 ms); use it
 // for durations, where its calibration error (a few ppm) is negligible.
 // Falls back to monotonic_now() elsewhere.
-Nanos fast_now();
+COPPER_API Nanos fast_now();
 
 // Sleeps until an absolute CLOCK_MONOTONIC deadline; absolute deadlines keep
 // a rate-limited loop from drifting when one cycle runs late.
-void sleep_until(Nanos deadline);
+COPPER_API void sleep_until(Nanos deadline);
 
 }  // namespace copper

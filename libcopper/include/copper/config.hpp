@@ -16,9 +16,11 @@
 #include <string_view>
 #include <vector>
 
+#include "copper/export.hpp"
+
 namespace copper {
 
-struct Diagnostic {
+struct COPPER_API Diagnostic {
   enum class Severity { error, warning };
   Severity severity = Severity::error;
   std::string path;     // e.g. "connections[3].to"
@@ -28,7 +30,7 @@ struct Diagnostic {
   std::string to_string() const;
 };
 
-class Diagnostics {
+class COPPER_API Diagnostics {
  public:
   void error(std::string path, std::string message);
   void warning(std::string path, std::string message);
@@ -77,6 +79,10 @@ struct LoggingConfig {
 
 struct Config {
   std::string name;
+  // Task plugins to load before the graph is built (plugin.hpp): paths,
+  // relative to `directory`, or names looked up in the plugin search path.
+  std::vector<std::string> plugins;
+  std::filesystem::path directory;  // the config file's folder; empty when parsed from text
   std::vector<TaskConfig> tasks;
   std::vector<ConnectionConfig> connections;
   RuntimeConfig runtime;
@@ -85,9 +91,9 @@ struct Config {
 };
 
 // Returns nullopt exactly when `diags` holds an error.
-std::optional<Config> parse_config(std::string_view text, Diagnostics& diags);
-std::optional<Config> load_config(const std::filesystem::path& path, Diagnostics& diags);
+COPPER_API std::optional<Config> parse_config(std::string_view text, Diagnostics& diags);
+COPPER_API std::optional<Config> load_config(const std::filesystem::path& path, Diagnostics& diags);
 
-const char* to_string(RunMode mode);
+COPPER_API const char* to_string(RunMode mode);
 
 }  // namespace copper

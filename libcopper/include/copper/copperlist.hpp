@@ -12,6 +12,7 @@
 #include <memory>
 #include <vector>
 
+#include "copper/export.hpp"
 #include "copper/clock.hpp"
 #include "copper/graph.hpp"
 #include "copper/text_log.hpp"
@@ -30,7 +31,7 @@ struct TaskRecord {
   TaskStatus status = TaskStatus::pending;
 };
 
-class CopperList {
+class COPPER_API CopperList {
  public:
   explicit CopperList(const Graph& graph);
   ~CopperList();
@@ -85,7 +86,7 @@ class CopperList {
 };
 
 // A fixed ring of copperlists; cycle n uses entry n % capacity.
-class CopperListPool {
+class COPPER_API CopperListPool {
  public:
   CopperListPool(const Graph& graph, size_t capacity);
 

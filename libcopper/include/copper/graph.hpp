@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "copper/export.hpp"
 #include "copper/config.hpp"
 #include "copper/registry.hpp"
 
@@ -39,7 +40,7 @@ struct SlotInfo {
   const MessageType* type = nullptr;
 };
 
-class Graph {
+class COPPER_API Graph {
  public:
   // Returns nullopt exactly when `diags` holds an error; warnings (an output
   // nobody reads) may be added either way.

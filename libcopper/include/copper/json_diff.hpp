@@ -6,8 +6,11 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "copper/export.hpp"
 
 namespace copper {
 
@@ -19,9 +22,20 @@ struct JsonDifference {
   nlohmann::json right;
 };
 
+// Every difference, in the order below: the first `limit` of them, and how
+// many there are in all.
+struct JsonDifferences {
+  std::vector<JsonDifference> first;
+  size_t total = 0;
+};
+
 // Objects are compared key by key (in nlohmann's key order), arrays element
 // by element, then by length; numbers of different storage (1 and 1u)
 // compare by value. nullopt when equal.
-std::optional<JsonDifference> first_json_difference(const nlohmann::json& left, const nlohmann::json& right);
+COPPER_API std::optional<JsonDifference> first_json_difference(const nlohmann::json& left, const nlohmann::json& right);
+
+// All the places where they differ, walked in the same order; an array of
+// another length counts once, at the first index only one side has.
+COPPER_API JsonDifferences json_differences(const nlohmann::json& left, const nlohmann::json& right, size_t limit);
 
 }  // namespace copper

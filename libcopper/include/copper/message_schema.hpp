@@ -22,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "copper/export.hpp"
 #include "copper/message_traits.hpp"
 #include "copper/status.hpp"
 
@@ -69,12 +70,12 @@ nlohmann::json schema_of() {
 // XXH3_64bits (seed 0) of schema.dump(). nlohmann::json keeps object keys
 // sorted, so the dump, and the hash, do not depend on how the schema was
 // built. Two types with equal schema hashes encode alike.
-std::uint64_t schema_hash(const nlohmann::json& schema);
+COPPER_API std::uint64_t schema_hash(const nlohmann::json& schema);
 
 // Ok when `schema` is a valid struct schema (see above); otherwise the error
 // names the offending place as a JSON pointer, e.g.
 //   "invalid schema at /fields/2/type: unknown type \"f128\"".
-Status validate_schema(const nlohmann::json& schema);
+COPPER_API Status validate_schema(const nlohmann::json& schema);
 
 // Decodes one message without its C++ type. Produces exactly what to_json
 // produces for the same value, and rejects exactly the bytes decode()
@@ -82,7 +83,7 @@ Status validate_schema(const nlohmann::json& schema);
 // bad schema.
 // Compiles the schema on every call: for many messages of one type, use a
 // MessageDecoder.
-Result<nlohmann::json> decode_to_json(std::span<const std::uint8_t> bytes, const nlohmann::json& schema);
+COPPER_API Result<nlohmann::json> decode_to_json(std::span<const std::uint8_t> bytes, const nlohmann::json& schema);
 
 // How the generic decoder renders runs of bytes (std::vector<uint8_t>,
 // std::array<uint8_t, N>: images, raw frames).
@@ -100,7 +101,7 @@ struct SchemaNode;  // a validated schema, compiled (message.cpp)
 // re-validates the schema JSON on every call, which dominates when a tool
 // decodes every slot of every copperlist. Copies share the compiled form;
 // decode is const and may run on several threads at once.
-class MessageDecoder {
+class COPPER_API MessageDecoder {
  public:
   // Fails with validate_schema's error.
   static Result<MessageDecoder> compile(const nlohmann::json& schema);

@@ -16,10 +16,12 @@
 #include <type_traits>
 #include <vector>
 
+#include "copper/export.hpp"
+
 namespace copper {
 
 // Thrown by Params::get; the graph builder turns it into a config error.
-class ParamError : public std::runtime_error {
+class COPPER_API ParamError : public std::runtime_error {
  public:
   ParamError(std::string path, const std::string& problem)
       : std::runtime_error(path + ": " + problem), path_(std::move(path)) {}
@@ -29,7 +31,7 @@ class ParamError : public std::runtime_error {
   std::string path_;
 };
 
-class Params {
+class COPPER_API Params {
  public:
   // `path` names the params object in the config, e.g. "tasks[2].params".
   Params(nlohmann::json values, std::string path);
@@ -78,7 +80,7 @@ struct is_param_vector : std::false_type {};
 template <class T>
 struct is_param_vector<std::vector<T>> : std::true_type {};
 
-std::string json_kind(const nlohmann::json& value);
+COPPER_API std::string json_kind(const nlohmann::json& value);
 }  // namespace detail
 
 template <class T>

@@ -2,8 +2,14 @@
 //
 // Registration is one line beside the task:
 //   COPPER_REGISTER_TASK(rover::PoseEstimator, "rover/pose_estimator");
-// It runs during static initialisation, so a library of tasks must be
-// linked whole (meson: link_whole) for its registrations to survive.
+// It runs during static initialisation: when a plugin is loaded (plugin.hpp),
+// or, for tasks linked into a program, before main(), in which case the task
+// library must be linked whole (meson: link_whole) for its registrations to
+// survive the link.
+//
+// Two registrations of one name are a conflict, never a crash: the first
+// stays, the second is remembered (conflicts()), and the tools refuse to run
+// while there is one, naming both origins.
 #pragma once
 
 #include <concepts>
@@ -14,6 +20,7 @@
 #include <tuple>
 #include <vector>
 
+#include "copper/export.hpp"
 #include "copper/params.hpp"
 #include "copper/task.hpp"
 
@@ -33,20 +40,42 @@ struct TaskType {
   const MessageType* output = nullptr;  // null for sinks
   // Builds an instance, reading its parameters; throws ParamError.
   std::unique_ptr<TaskBase> (*create)(Params& params) = nullptr;
+  // Who registered it: the plugin's name, or empty for a type linked into
+  // the program. Set by the registry, not by describe_task.
+  std::string origin;
 };
 
-class Registry {
+// A name registered twice: the origin whose type was kept, and the one
+// refused ("" for the program itself).
+struct RegistryConflict {
+  std::string type;
+  std::string kept_origin;
+  std::string refused_origin;
+
+  // "task type "x" is registered twice: by plugin "a" and by the program itself"
+  COPPER_API std::string describe() const;
+};
+
+class COPPER_API Registry {
  public:
   // The registry COPPER_REGISTER_TASK fills.
   static Registry& global();
 
   // Returns false (and keeps the first) when the name is already taken.
-  bool add(TaskType type);
+  [[nodiscard]] bool add(TaskType type);
   const TaskType* find(std::string_view name) const;
   std::vector<std::string> names() const;
 
+  // Registrations refused because the name was taken, in the order met.
+  const std::vector<RegistryConflict>& conflicts() const { return conflicts_; }
+  void add_conflict(RegistryConflict conflict) { conflicts_.push_back(std::move(conflict)); }
+  // Gives the types and conflicts of origin `from` the origin `to` (the
+  // plugin loader names a plugin's registrations once it knows its name).
+  void rename_origin(std::string_view from, const std::string& to);
+
  private:
   std::map<std::string, TaskType, std::less<>> types_;
+  std::vector<RegistryConflict> conflicts_;
 };
 
 namespace detail {
@@ -101,9 +130,10 @@ TaskType describe_task(std::string name) {
   return type;
 }
 
-// Registers at static-initialisation time; aborts with a message on a
-// duplicate name because two tasks claiming one name is a build mistake.
-bool register_task_or_die(TaskType type);
+// What COPPER_REGISTER_TASK calls at static-initialisation time: adds the
+// type to Registry::global() with the origin being loaded (the plugin whose
+// initialisers are running, else the program), or records a conflict.
+COPPER_API bool register_task(TaskType type);
 
 }  // namespace copper
 
@@ -111,4 +141,4 @@ bool register_task_or_die(TaskType type);
 #define COPPER_DETAIL_CONCAT(a, b) COPPER_DETAIL_CONCAT2(a, b)
 #define COPPER_REGISTER_TASK(Type, Name)                                                 \
   [[maybe_unused]] static const bool COPPER_DETAIL_CONCAT(copper_registered_task_, __LINE__) = \
-      ::copper::register_task_or_die(::copper::describe_task<Type>(Name))
+      ::copper::register_task(::copper::describe_task<Type>(Name))

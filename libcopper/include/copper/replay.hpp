@@ -26,6 +26,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "copper/export.hpp"
 #include "copper/json_diff.hpp"  // first_json_difference, used with Divergence
 #include "copper/registry.hpp"
 #include "copper/runtime.hpp"
@@ -45,20 +46,28 @@ struct ReplayOptions {
 };
 
 // Where a replayed output first differs from the recorded one.
-struct Divergence {
+struct COPPER_API Divergence {
+  // How many of the message's differing fields are kept (`fields`).
+  static constexpr size_t kFieldLimit = 8;
+
   uint64_t cl_id = 0;
   std::string task_id;        // the producer of the slot
-  std::string field_path;     // e.g. "pose.x" or "ranges[12]"; empty: whole message
-  nlohmann::json recorded;
+  std::string field_path;     // the first differing field, e.g. "pose.x" or "ranges[12]"; empty: whole message
+  nlohmann::json recorded;    // its values
   nlohmann::json replayed;
+  // Every differing field of the message, up to kFieldLimit (the first is
+  // the one above), and how many differ in all.
+  std::vector<JsonDifference> fields;
+  size_t field_count = 0;
 
-  // "copperlist 41, task "pose", field pose.x: recorded 1.5, replayed 1.25"
+  // "copperlist 41, task "pose", field pose.x: recorded 1.5, replayed 1.25;
+  //  also pose.y: recorded 2, replayed 3 (and 4 more fields)"
   std::string describe() const;
 };
 
 // Per-task process time and end-to-end latency (first task start to last
 // task end) over the copperlists of one run, recorded or replayed.
-struct RunTiming {
+struct COPPER_API RunTiming {
   uint64_t copperlists = 0;
   Nanos wall_time = 0;
   std::vector<LatencyHistogram> tasks;  // by task index
@@ -67,7 +76,7 @@ struct RunTiming {
   double cls_per_second() const;
 };
 
-struct ReplayOutcome {
+struct COPPER_API ReplayOutcome {
   RunReport run;                 // the executor's report
   uint64_t replayed = 0;         // copperlists re-executed
   uint64_t compared = 0;         // of those, compared with the recording
@@ -81,16 +90,39 @@ struct ReplayOutcome {
   // exactly when their outputs are (up to XXH3 collisions).
   std::vector<uint64_t> output_hashes;
   RunTiming timing;
+  // The recording stopped on a task failing in a copperlist this replay
+  // reached: that failure, fed again from the log, and whether the replay
+  // failed the same way (task, phase, copperlist and message).
+  std::optional<TaskFailure> recorded_failure;
+  bool failure_reproduced = false;
+  // Why a recorded failure could not be fed again (a source failed: replay
+  // does not run sources); empty otherwise.
+  std::string failure_note;
 
-  bool identical() const { return run.ok() && diverged_cls == 0; }
+  // Every compared output as recorded, and the run ended as the recording
+  // did: without an error, or on the recorded failure, reproduced.
+  bool identical() const {
+    const bool ended_alike = recorded_failure ? failure_reproduced && run.stop_failures.empty() : run.ok();
+    return ended_alike && diverged_cls == 0;
+  }
 };
 
-class Replay {
+struct ReplayOpenOptions {
+  // Replay a log whose message types changed since the recording: compare
+  // only the fields both schemas share (same name, same type), and rebuild
+  // recorded sources' messages from them. Without it such a log is refused,
+  // with the difference.
+  bool allow_schema_change = false;
+};
+
+class COPPER_API Replay {
  public:
-  // Reads the log's metadata and checks that this binary can replay it:
-  // every task type known, every message schema the one recorded. The error
-  // lists every unknown task type at once.
-  static Result<Replay> open(const std::filesystem::path& log, const Registry& registry);
+  // Reads the log's metadata and checks that this program can replay it:
+  // every task type known, every message schema the one recorded (or, with
+  // allow_schema_change, one it can compare). The error lists every unknown
+  // task type at once, or says what changed in a message type.
+  static Result<Replay> open(const std::filesystem::path& log, const Registry& registry,
+                             const ReplayOpenOptions& options = {});
 
   Replay(Replay&&) noexcept;
   Replay& operator=(Replay&&) noexcept;
@@ -108,6 +140,9 @@ class Replay {
   const std::vector<std::string>& task_ids() const;
   // Damage met while reading the log (offsets and reasons), one line each.
   const std::vector<std::string>& damage() const;
+  // Message types changed since the recording, and how they are compared
+  // (allow_schema_change), one line each.
+  const std::vector<std::string>& schema_changes() const;
   // The copperlist ids present in the log: [first, last], and the first gap.
   std::optional<uint64_t> first_cl() const;
   std::optional<uint64_t> last_cl() const;

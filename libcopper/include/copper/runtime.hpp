@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "copper/export.hpp"
 #include "copper/clock.hpp"
 #include "copper/copperlist.hpp"
 #include "copper/graph.hpp"
@@ -25,7 +26,7 @@ namespace detail {
 struct TaskCall;
 }
 
-struct StopConditions {
+struct COPPER_API StopConditions {
   uint64_t cycles = 0;   // stop after this many committed cycles; 0 = no limit
   Nanos duration = 0;    // stop after this much wall time; 0 = no limit
   double rate_hz = 0;    // admit cycles on absolute deadlines; 0 = as fast as possible
@@ -34,19 +35,31 @@ struct StopConditions {
   static StopConditions from(const RuntimeConfig& runtime);
 };
 
+struct TaskFailure;
+
 // Receives completed copperlists strictly in id order. An error (a full
 // disk, say) stops the run: admission ends and the run reports it.
-class CommitSink {
+class COPPER_API CommitSink {
  public:
   virtual ~CommitSink() = default;
   virtual Status commit(const CopperList& cl) = 0;
+  // When a task fails in a copperlist (preprocess, process, postprocess),
+  // after every copperlist before it was committed: that copperlist as it
+  // stood, which is never committed. The log writer records it so a replay
+  // can reproduce the failure; other sinks ignore it.
+  virtual Status record_failure(const CopperList& cl, const TaskFailure& failure) {
+    (void)cl;
+    (void)failure;
+    return {};
+  }
 };
 
 // Forwards each commit to several sinks, in the order they were added.
-class CommitFanout final : public CommitSink {
+class COPPER_API CommitFanout final : public CommitSink {
  public:
   void add(CommitSink* sink) { sinks_.push_back(sink); }
   Status commit(const CopperList& cl) override;
+  Status record_failure(const CopperList& cl, const TaskFailure& failure) override;
 
  private:
   std::vector<CommitSink*> sinks_;
@@ -61,9 +74,9 @@ enum class StopReason {
   commit_failed,   // the commit sink returned an error
 };
 
-const char* to_string(StopReason reason);
+COPPER_API const char* to_string(StopReason reason);
 
-struct TaskFailure {
+struct COPPER_API TaskFailure {
   std::string task_id;
   uint64_t cl_id = 0;
   std::string phase;  // start, preprocess, process, postprocess, stop, commit
@@ -71,6 +84,9 @@ struct TaskFailure {
 
   // "task "pose" failed in process at copperlist 41: <message>"
   std::string describe() const;
+  // A failure inside a copperlist (preprocess, process, postprocess), as
+  // opposed to start, stop or a commit.
+  bool in_copperlist() const { return phase == "preprocess" || phase == "process" || phase == "postprocess"; }
 };
 
 struct RunReport {
@@ -86,16 +102,16 @@ struct RunReport {
 
 // SIGINT and SIGTERM set a process-wide stop flag that executors check once
 // per cycle; the current cycle finishes and is committed.
-void install_stop_signal_handlers();
-bool stop_requested();
-void request_stop();
-void clear_stop_request();
+COPPER_API void install_stop_signal_handlers();
+COPPER_API bool stop_requested();
+COPPER_API void request_stop();
+COPPER_API void clear_stop_request();
 
 // Replay's hook into admission: gives each copperlist its time (and loads
 // whatever recorded data its stand-in sources will read) instead of the
 // clock. Called once per copperlist, in id order, before any task of that
 // copperlist runs, after the copperlist was recycled.
-class AdmissionFeed {
+class COPPER_API AdmissionFeed {
  public:
   virtual ~AdmissionFeed() = default;
   // False when there is no copperlist `cl.id` to admit: admission ends
@@ -105,7 +121,7 @@ class AdmissionFeed {
 
 // What the recorder and replay drive: an executor runs the graph's tasks
 // cycle after cycle and commits every copperlist, in id order, to the sink.
-class Executor {
+class COPPER_API Executor {
  public:
   virtual ~Executor() = default;
 
@@ -127,7 +143,7 @@ class Executor {
 };
 
 // Admit cycle n, run every task in topological order, commit, recycle.
-class SerialExecutor final : public Executor {
+class COPPER_API SerialExecutor final : public Executor {
  public:
   SerialExecutor(Graph& graph, const Clock& clock);
 
@@ -145,7 +161,7 @@ class SerialExecutor final : public Executor {
   CopperListPool pool_;
 };
 
-struct ParallelOptions {
+struct COPPER_API ParallelOptions {
   uint32_t max_in_flight = 4;  // copperlists admitted and not yet committed, >= 1
   uint32_t threads = 0;        // workers; 0: one per hardware thread
 
@@ -164,7 +180,7 @@ struct ParallelOptions {
 // sleep. A failure at copperlist k stops admission: 0..k-1 are committed,
 // k and later are not, every task is stopped. The scheduling is in
 // src/parallel_executor.cpp, the per-node plan in src/parallel_plan.hpp.
-class ParallelExecutor final : public Executor {
+class COPPER_API ParallelExecutor final : public Executor {
  public:
   ParallelExecutor(Graph& graph, const Clock& clock, ParallelOptions options);
   ~ParallelExecutor() override;
@@ -181,6 +197,6 @@ class ParallelExecutor final : public Executor {
 };
 
 // The executor the runtime config asks for (mode, max_in_flight, threads).
-std::unique_ptr<Executor> make_executor(Graph& graph, const Clock& clock, const RuntimeConfig& runtime);
+COPPER_API std::unique_ptr<Executor> make_executor(Graph& graph, const Clock& clock, const RuntimeConfig& runtime);
 
 }  // namespace copper

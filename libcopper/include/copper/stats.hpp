@@ -10,11 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "copper/export.hpp"
 #include "copper/runtime.hpp"
 
 namespace copper {
 
-class LatencyHistogram {
+class COPPER_API LatencyHistogram {
  public:
   void record(int64_t value);
 
@@ -43,7 +44,7 @@ class LatencyHistogram {
 
 // A commit sink that collects each task's process() duration and each
 // copperlist's end-to-end latency (admission to last task done).
-class TimingStats final : public CommitSink {
+class COPPER_API TimingStats final : public CommitSink {
  public:
   explicit TimingStats(const Graph& graph);
   Status commit(const CopperList& cl) override;

@@ -38,6 +38,7 @@
 #include <utility>
 #include <vector>
 
+#include "copper/export.hpp"
 #include "copper/clock.hpp"
 #include "copper/message.hpp"
 #include "copper/status.hpp"
@@ -48,27 +49,60 @@ class TextLogBuffer;
 
 enum class TaskKind : uint8_t { source, task, sink };
 
-// What a task sees of the world on each call.
-struct Context {
-  uint64_t cl_id = 0;       // the copperlist being processed
-  Nanos time = 0;           // that copperlist's timestamp
-  uint32_t task_index = 0;  // position of this task in the graph
-  std::string_view task_id; // its id in the config
+namespace detail {
+struct ContextAccess;
+}
+
+// What a task sees of the world on each call. The runtime fills it; a task
+// only reads it. Its fields are private so the runtime may change how it
+// carries them without breaking a task library built against these headers.
+class Context {
+ public:
+  // A context for calling a task outside a runtime (a unit test of a task):
+  // text logging is off and set_time_of_validity goes nowhere.
+  explicit Context(uint64_t cl_id = 0, Nanos time = 0, uint32_t task_index = 0, std::string_view task_id = {})
+      : cl_id_(cl_id), time_(time), task_index_(task_index), task_id_(task_id) {}
+
+  uint64_t cl_id() const { return cl_id_; }           // the copperlist being processed
+  Nanos time() const { return time_; }                // that copperlist's timestamp
+  uint32_t task_index() const { return task_index_; } // position of this task in the graph
+  std::string_view task_id() const { return task_id_; }  // its id in the config
 
   // A source may say when its reading was valid (a hardware timestamp);
-  // by default the output is valid at `time`.
+  // by default the output is valid at `time()`.
   void set_time_of_validity(Nanos t) const {
     if (time_of_validity_ != nullptr) *time_of_validity_ = t;
   }
 
-  // Set by the runtime: where set_time_of_validity writes.
-  Nanos* time_of_validity_ = nullptr;
-  // Set by the runtime: where CU_INFO and friends write (text_log.hpp);
-  // null when text logging is off.
-  TextLogBuffer* text_log_ = nullptr;
+ private:
+  friend struct detail::ContextAccess;
+
+  uint64_t cl_id_;
+  Nanos time_;
+  uint32_t task_index_;
+  std::string_view task_id_;
+  Nanos* time_of_validity_ = nullptr;  // where set_time_of_validity writes
+  TextLogBuffer* text_log_ = nullptr;  // where CU_INFO and friends write; null: text logging off
 };
 
-class TaskBase {
+namespace detail {
+
+// The runtime's side of Context: building one with its buffers, and the
+// text-log macros' access to the buffer.
+struct ContextAccess {
+  static Context make(uint64_t cl_id, Nanos time, uint32_t task_index, std::string_view task_id,
+                      Nanos* time_of_validity, TextLogBuffer* text_log) {
+    Context ctx(cl_id, time, task_index, task_id);
+    ctx.time_of_validity_ = time_of_validity;
+    ctx.text_log_ = text_log;
+    return ctx;
+  }
+  static TextLogBuffer* text_log(const Context& ctx) { return ctx.text_log_; }
+};
+
+}  // namespace detail
+
+class COPPER_API TaskBase {
  public:
   virtual ~TaskBase() = default;
 
@@ -152,7 +186,7 @@ class Sink : public TaskBase {
   }
 };
 
-const char* to_string(TaskKind kind);
+COPPER_API const char* to_string(TaskKind kind);
 
 // freeze()/thaw() in one line each for a task whose state is one described
 // struct. thaw_state decodes into a fresh value first, so a damaged keyframe

@@ -17,6 +17,7 @@ const char* to_string(RecordType type) {
     case RecordType::index: return "index";
     case RecordType::footer: return "footer";
     case RecordType::padding: return "padding";
+    case RecordType::failure: return "failure";
   }
   return "unknown";
 }

@@ -200,6 +200,10 @@ void LogReader::Impl::read_footer() {
   if (auto view = detail::IndexView::parse(*index_payload)) index = *view;
 }
 
+std::string RecordedFailure::describe() const {
+  return fmt::format("task \"{}\" failed in {} at copperlist {}: {}", task_id, phase, cl_id, message);
+}
+
 Result<LogReader> LogReader::open(const std::filesystem::path& path) {
   if (Status s = check_file(path); !s) return s;
   auto impl = std::make_unique<Impl>();
@@ -305,6 +309,12 @@ Status LogReader::Impl::absorb(const detail::RawRecord& record, std::span<const 
     case RecordType::footer: {
       detail::Footer parsed;
       return detail::parse_footer(payload, parsed);
+    }
+    case RecordType::failure: {
+      RecordedFailure failure;
+      Status s = detail::parse_failure(payload, shape, failure);
+      if (s) report.failure = std::move(failure);
+      return s;
     }
     case RecordType::metadata:  // read at open
     case RecordType::padding: return Status();

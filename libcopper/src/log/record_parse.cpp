@@ -46,6 +46,45 @@ Status parse_cl_entry(Cursor& c, uint64_t expected_id, uint32_t task_count, uint
   return Status();
 }
 
+bool read_text(Cursor& c, uint64_t length, std::string& out) {
+  std::span<const uint8_t> bytes;
+  if (!c.take(length, bytes)) return false;
+  out.assign(bytes.begin(), bytes.end());
+  return true;
+}
+
+}  // namespace
+
+Status parse_failure(std::span<const uint8_t> payload, const std::optional<ClShape>& shape, RecordedFailure& out) {
+  if (!shape) return fail("a failure record needs the metadata's task and slot counts");
+  Cursor c(payload);
+  uint16_t phase_length = 0, task_length = 0;
+  uint32_t message_length = 0;
+  if (!c.read(phase_length) || !c.read(task_length) || !c.read(message_length) ||
+      !read_text(c, phase_length, out.phase) || !read_text(c, task_length, out.task_id) ||
+      !read_text(c, message_length, out.message))
+    return fail("failure record of {} bytes is cut short", payload.size());
+  // The entry's id is whatever it says; parse_cl_entry checks it against this.
+  uint64_t id = 0;
+  if (c.remaining() < 12) return fail("failure record has no copperlist entry");
+  id = load_le<uint64_t>(payload.data() + c.position() + 4);
+  CopperListBatch batch;
+  if (Status s = parse_cl_entry(c, id, shape->task_count, shape->slot_count, batch); !s) return s;
+  if (c.remaining() != 0) return fail("{} bytes after the failure record's copperlist", c.remaining());
+  out.cl_id = batch.cls.front().id;
+  out.time_ns = batch.cls.front().time_ns;
+  out.tasks = batch.tasks;
+  out.time_of_validity.clear();
+  out.slots.clear();
+  for (const SlotData& slot : batch.slots) {
+    out.time_of_validity.push_back(slot.time_of_validity_ns);
+    out.slots.emplace_back(slot.bytes.begin(), slot.bytes.end());
+  }
+  return Status();
+}
+
+namespace {
+
 // Spans are set only once the vectors have stopped growing.
 void link_batch(CopperListBatch& out, uint32_t task_count, uint32_t slot_count) {
   for (size_t i = 0; i < out.cls.size(); ++i) {

@@ -61,6 +61,7 @@ Status parse_string(std::span<const uint8_t> payload, StringEntry& out);
 Status parse_keyframe(std::span<const uint8_t> payload, uint64_t& cl_id, std::vector<KeyframeState>& states);
 Status parse_event(std::span<const uint8_t> payload, Event& out);
 Status parse_sync(std::span<const uint8_t> payload, SyncMark& out);
+Status parse_failure(std::span<const uint8_t> payload, const std::optional<ClShape>& shape, RecordedFailure& out);
 Status parse_json_object(std::span<const uint8_t> payload, nlohmann::json& out);
 
 struct Footer {

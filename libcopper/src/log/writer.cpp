@@ -4,6 +4,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
 #include <chrono>
 #include <fmt/format.h>
@@ -11,7 +12,9 @@
 #include <system_error>
 #include <thread>
 
+#include "copper/plugin.hpp"
 #include "copper/task.hpp"
+#include "copper/version.hpp"
 #include "page_mapping.hpp"
 #include "writer_core.hpp"
 
@@ -44,7 +47,7 @@ nlohmann::json default_build() {
 #else
   const char* build_type = "debug";
 #endif
-  return {{"copper_version", "0.1.0"}, {"compiler", __VERSION__}, {"build_type", build_type}};
+  return {{"copper_version", COPPER_VERSION_STRING}, {"compiler", __VERSION__}, {"build_type", build_type}};
 }
 
 Status validate(const WriterOptions& options) {
@@ -58,6 +61,18 @@ Status validate(const WriterOptions& options) {
   return {};
 }
 
+// The plugins that provide the graph's task types: the code that wrote
+// the log, so a replay can load it again and tell when it changed.
+nlohmann::json plugins_metadata(const Graph& graph) {
+  nlohmann::json plugins = nlohmann::json::array();
+  for (const LoadedPlugin* plugin : loaded_plugins()) {
+    const bool used = std::any_of(graph.tasks().begin(), graph.tasks().end(),
+                                  [&](const TaskNode& node) { return node.type->origin == plugin->name; });
+    if (used) plugins.push_back(plugin->to_json());
+  }
+  return plugins;
+}
+
 // What a graph contributes to the metadata (docs/log-format.md).
 nlohmann::json graph_metadata(const Graph& graph) {
   using nlohmann::json;
@@ -66,13 +81,15 @@ nlohmann::json graph_metadata(const Graph& graph) {
     json inputs = json::array();
     for (size_t i = 0; i < node.input_slots.size(); ++i)
       inputs.push_back({{"name", node.type->input_names.at(i)}, {"slot", node.input_slots[i]}});
-    tasks.push_back({{"index", node.index},
-                     {"id", node.id},
-                     {"type", node.type->name},
-                     {"kind", to_string(node.type->kind)},
-                     {"stateless", node.stateless()},
-                     {"inputs", std::move(inputs)},
-                     {"output_slot", node.output_slot == kNoSlot ? json(nullptr) : json(node.output_slot)}});
+    json task = {{"index", node.index},
+                 {"id", node.id},
+                 {"type", node.type->name},
+                 {"kind", to_string(node.type->kind)},
+                 {"stateless", node.stateless()},
+                 {"inputs", std::move(inputs)},
+                 {"output_slot", node.output_slot == kNoSlot ? json(nullptr) : json(node.output_slot)}};
+    if (!node.type->origin.empty()) task["plugin"] = node.type->origin;
+    tasks.push_back(std::move(task));
   }
   json slots = json::array();
   for (size_t i = 0; i < graph.slots().size(); ++i) {
@@ -83,10 +100,12 @@ nlohmann::json graph_metadata(const Graph& graph) {
                      {"schema", slot.type->schema},
                      {"schema_hash", fmt::format("{:016x}", slot.type->schema_hash)}});
   }
-  return {{"logging", {{"keyframe_interval", graph.config().logging.keyframe_interval}}},
-          {"config", graph.config().document},
-          {"tasks", std::move(tasks)},
-          {"slots", std::move(slots)}};
+  json metadata = {{"logging", {{"keyframe_interval", graph.config().logging.keyframe_interval}}},
+                   {"config", graph.config().document},
+                   {"tasks", std::move(tasks)},
+                   {"slots", std::move(slots)}};
+  if (json plugins = plugins_metadata(graph); !plugins.empty()) metadata["plugins"] = std::move(plugins);
+  return metadata;
 }
 
 }  // namespace
@@ -150,6 +169,9 @@ Result<std::unique_ptr<LogWriter>> LogWriter::start(const WriterOptions& options
 Status LogWriter::commit(const CopperList& cl) { return core_->commit(cl); }
 Status LogWriter::write_event(EventKind kind, uint64_t cl_id, std::string_view message) {
   return core_->write_event(kind, cl_id, message);
+}
+Status LogWriter::record_failure(const CopperList& cl, const TaskFailure& failure) {
+  return core_->write_failure(cl, failure);
 }
 Status LogWriter::write_strings(std::span<const TextString> strings) { return core_->write_strings(strings); }
 Status LogWriter::commit_recorded(const CopperListView& cl) { return core_->commit_recorded(cl); }

@@ -234,6 +234,31 @@ Status WriterCore::write_event(EventKind kind, uint64_t cl_id, std::string_view 
   return {};
 }
 
+// Record type 12 (docs/log-format.md): the failure's words, then the
+// copperlist entry as it stood. Not compressed and not batched: it is
+// written once, when the run stops.
+Status WriterCore::write_failure(const CopperList& cl, const TaskFailure& failure) {
+  if (closed_) return Status::error("log writer is closed");
+  if (Status status = check_background(); !status.ok()) return status;
+  const std::string_view phase = failure.phase, task = failure.task_id, message = failure.message;
+  const size_t words = 8 + phase.size() + task.size() + message.size();
+  const size_t entry = entry_size(cl);
+  auto at = begin_record(words + entry);
+  if (!at.ok()) return fail(at.status());
+  uint8_t* p = *at;
+  store_le<uint16_t>(p, static_cast<uint16_t>(phase.size()));
+  store_le<uint16_t>(p + 2, static_cast<uint16_t>(task.size()));
+  store_le<uint32_t>(p + 4, static_cast<uint32_t>(message.size()));
+  p += 8;
+  for (std::string_view text : {phase, task, message}) {
+    std::memcpy(p, text.data(), text.size());
+    p += text.size();
+  }
+  write_entry(cl, entry, p);
+  finish_record(RecordType::failure, 0, static_cast<uint32_t>(words + entry));
+  return append_text(cl);
+}
+
 void WriterCore::write_payload_header(uint8_t* p, uint64_t first_cl_id, uint32_t count) const {
   store_le<uint64_t>(p, first_cl_id);
   store_le<uint32_t>(p + 8, count);

@@ -29,7 +29,7 @@ inline constexpr size_t kRingSlabs = 8;
 // Two, because prefaulting a slab takes about as long as filling it.
 inline constexpr uint64_t kSpareSlabs = 2;
 inline constexpr size_t kBatches = 4;
-inline constexpr size_t kRecordTypes = 12;  // record type values 0..11
+inline constexpr size_t kRecordTypes = 13;  // record type values 0..12
 inline constexpr size_t kTaskRecord = 17;   // a copperlist entry's per-task start, end, status
 
 struct SyncMark {
@@ -88,6 +88,7 @@ class WriterCore {
   Status write_recorded_text(std::span<const TextEntry> entries);
   Status write_recorded_keyframe(const Keyframe& keyframe);
   Status write_event(EventKind kind, uint64_t cl_id, std::string_view message);
+  Status write_failure(const CopperList& cl, const TaskFailure& failure);
   Status write_strings(std::span<const TextString> strings);
   Status close(std::string_view end_reason);
   void abandon();

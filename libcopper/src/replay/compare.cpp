@@ -6,6 +6,7 @@
 
 #include "copper/message.hpp"
 #include "../xxhash_dispatch.hpp"
+#include "schema_change.hpp"
 
 namespace copper::replay {
 
@@ -23,17 +24,41 @@ Comparer::Comparer(const Graph& graph, const RecordedFrames& frames, std::vector
   outcome_.timing.tasks.resize(graph.tasks().size());
 }
 
+namespace {
+
+// A changed message type is compared through the fields both schemas
+// share, as JSON: slower than the byte check, and only for such slots.
+SlotCheck check_shared_fields(const SlotMigration& migration, const void* output, std::span<const uint8_t> recorded) {
+  const nlohmann::json replayed = migration.current_shared(output);
+  auto was = migration.recorded_shared(recorded);
+  if (was && *was == replayed) return SlotCheck{0, true};
+  const std::string text = replayed.dump();
+  return SlotCheck{detail::xxh3(text.data(), text.size()), false};
+}
+
+}  // namespace
+
 Status CheckedTask::run(const Context& ctx, const void* const* inputs, void* output) {
-  frames_.at(ctx.cl_id).outputs[slot_] = output;
+  frames_.at(ctx.cl_id()).outputs[slot_] = output;
   return task_->run(ctx, inputs, output);
 }
 
 // Matching the recording is checked without encoding (the common case);
 // only a diverging output is encoded, to hash it.
 Status CheckedTask::postprocess(const Context& ctx) {
-  RecordedFrame& frame = frames_.at(ctx.cl_id);
+  RecordedFrame& frame = frames_.at(ctx.cl_id());
   const void* output = frame.outputs[slot_];
   SlotCheck& check = frame.checks[slot_];
+  if (frame.tasks[ctx.task_index()].status != static_cast<uint8_t>(TaskStatus::ok)) {
+    // Not finished in the recording (the copperlist it failed on): nothing
+    // recorded to compare with.
+    check = SlotCheck{0, true};
+    return task_->postprocess(ctx);
+  }
+  if (const SlotMigration* migration = frames_.migration(slot_)) {
+    check = check_shared_fields(*migration, output, frame.recorded[slot_]);
+    return task_->postprocess(ctx);
+  }
   check = SlotCheck{0, type_.matches_encoding(output, frame.recorded[slot_])};
   if (!check.matches) {
     std::vector<uint8_t>& encoding = frame.encodings[slot_];
@@ -90,15 +115,21 @@ void Comparer::describe_first(const CopperList& cl, uint32_t slot) {
   Divergence divergence;
   divergence.cl_id = cl.id;
   divergence.task_id = graph_.tasks()[graph_.slots()[slot].producer].id;
-  const nlohmann::json replayed = cl.message_type(slot).to_json(cl.message(slot));
-  auto recorded = decode_to_json(frames_.at(cl.id).recorded[slot], schemas_[slot]);
+  const SlotMigration* migration = frames_.migration(slot);
+  const nlohmann::json replayed = migration ? migration->current_shared(cl.message(slot))
+                                            : cl.message_type(slot).to_json(cl.message(slot));
+  auto recorded = migration ? migration->recorded_shared(frames_.at(cl.id).recorded[slot])
+                            : decode_to_json(frames_.at(cl.id).recorded[slot], schemas_[slot]);
   if (!recorded) {
     divergence.recorded = fmt::format("(undecodable: {})", recorded.error_message());
     divergence.replayed = replayed;
-  } else if (auto difference = first_json_difference(*recorded, replayed)) {
-    divergence.field_path = difference->path;
-    divergence.recorded = difference->left;
-    divergence.replayed = difference->right;
+  } else if (JsonDifferences differences = json_differences(*recorded, replayed, Divergence::kFieldLimit);
+             !differences.first.empty()) {
+    divergence.field_path = differences.first.front().path;
+    divergence.recorded = differences.first.front().left;
+    divergence.replayed = differences.first.front().right;
+    divergence.fields = std::move(differences.first);
+    divergence.field_count = differences.total;
   } else {
     // Equal values, different bytes: e.g. -0.0 against 0.0, or NaN payloads.
     divergence.recorded = *recorded;

@@ -40,17 +40,23 @@ struct RecordedFrame {
   std::vector<std::vector<uint8_t>> encodings;     // by slot: a diverging output's encoding
 };
 
+class SlotMigration;  // schema_change.hpp
+
 // One frame per copperlist that can be in flight. Copperlist n's frame is
 // written when n is admitted, then each slot's check by its producer, and
 // read by its commit, all before n + capacity is admitted: no lock needed.
 class RecordedFrames {
  public:
-  RecordedFrames(size_t capacity, size_t slots, size_t tasks);
+  // `migrations`, by slot: how to read a slot whose message type changed
+  // since the recording (--allow-schema-change); null for the others.
+  RecordedFrames(size_t capacity, size_t slots, size_t tasks, std::vector<const SlotMigration*> migrations);
   RecordedFrame& at(uint64_t id) { return frames_[id % frames_.size()]; }
   const RecordedFrame& at(uint64_t id) const { return frames_[id % frames_.size()]; }
+  const SlotMigration* migration(uint32_t slot) const { return migrations_[slot]; }
 
  private:
   std::vector<RecordedFrame> frames_;
+  std::vector<const SlotMigration*> migrations_;
 };
 
 // Admits copperlists from the log, in order: gives each its recorded time
@@ -58,8 +64,11 @@ class RecordedFrames {
 // of the log, or at the first copperlist id the log does not hold (damage).
 class LogFeed final : public AdmissionFeed {
  public:
-  // `reader` must outlive the feed and the frames it fills.
-  LogFeed(log::LogReader& reader, uint64_t first, std::optional<uint64_t> to, RecordedFrames& frames);
+  // `reader` must outlive the feed and the frames it fills, and so must
+  // `failure`: the copperlist the recording failed on, admitted after the
+  // last committed one when it comes next (null: none).
+  LogFeed(log::LogReader& reader, uint64_t first, std::optional<uint64_t> to, RecordedFrames& frames,
+          const log::RecordedFailure* failure = nullptr);
   bool admit(CopperList& cl) override;
 
   // Why admission ended, when it ended on the log rather than on `to`.
@@ -67,8 +76,12 @@ class LogFeed final : public AdmissionFeed {
 
  private:
   std::string after_last_admitted() const;
+  bool admit_failure(CopperList& cl);
+  void fill_frame(CopperList& cl, const log::CopperListView& recorded, bool mapped);
 
   log::CopperListCursor cursor_;
+  const log::RecordedFailure* failure_;
+  std::vector<log::SlotData> failure_slots_;  // views of failure_'s bytes
   std::optional<uint64_t> to_;
   RecordedFrames& frames_;
   std::string ended_because_;

@@ -6,6 +6,7 @@
 #include "copper/log/reader.hpp"
 #include "copper/log/writer.hpp"
 #include "recorded.hpp"
+#include "schema_change.hpp"
 
 namespace copper {
 
@@ -26,8 +27,14 @@ std::string join(const std::vector<std::string>& items) {
 
 std::string Divergence::describe() const {
   const std::string field = field_path.empty() ? "the whole message" : "field " + field_path;
-  return fmt::format("copperlist {}, task \"{}\", {}: recorded {}, replayed {}", cl_id, task_id, field, recorded.dump(),
-                     replayed.dump());
+  std::string text = fmt::format("copperlist {}, task \"{}\", {}: recorded {}, replayed {}", cl_id, task_id, field,
+                                 recorded.dump(), replayed.dump());
+  for (size_t i = 1; i < fields.size(); ++i)
+    text += fmt::format("{} {}: recorded {}, replayed {}", i == 1 ? "; also" : ";", fields[i].path,
+                        fields[i].left.dump(), fields[i].right.dump());
+  if (field_count > fields.size())
+    text += fmt::format(" (and {} more field{})", field_count - fields.size(), field_count - fields.size() > 1 ? "s" : "");
+  return text;
 }
 
 double RunTiming::cls_per_second() const {
@@ -45,17 +52,26 @@ struct Replay::Impl {
   std::vector<nlohmann::json> slot_schemas;
   std::vector<std::string> task_ids;
   std::vector<std::string> damage;
+  ReplayOpenOptions open_options;
+  std::vector<std::optional<replay::SlotMigration>> migrations;  // by slot: set when its type changed
+  std::vector<std::string> schema_changes;
   std::optional<uint64_t> first_cl, last_cl, first_missing;
+  std::optional<log::RecordedFailure> failure;  // the copperlist the recording failed on
   uint64_t keyframe_interval = 0;
   bool closed = false;  // the log ends with its footer
   RunTiming recorded;
 
   Status load(log::LogReader& reader, const Registry& known);
-  Status check_slots(const Graph& graph, const nlohmann::json& recorded_slots) const;
+  Status check_slots(const Graph& graph, const nlohmann::json& recorded_slots);
+  Status accept_schema_change(size_t slot, const nlohmann::json& recorded_schema, const MessageType& type,
+                              const std::string& producer);
+  std::vector<const replay::SlotMigration*> migration_table() const;
   void survey(log::LogReader& reader);
   Status check_range(const ReplayOptions& options) const;
   std::string cut_short_note() const;
   Result<std::optional<uint64_t>> thaw_from_keyframe(Graph& graph, uint64_t from);
+  const log::RecordedFailure* failure_to_feed(const Graph& graph, ReplayOutcome& outcome) const;
+  void judge_failure(ReplayOutcome& outcome, std::optional<uint64_t> to) const;
 };
 
 // The config as it ran, the task types this binary must know, and the
@@ -73,8 +89,9 @@ Status Replay::Impl::load(log::LogReader& reader, const Registry& known) {
     if (known.find(task.type) == nullptr && std::find(unknown.begin(), unknown.end(), task.type) == unknown.end())
       unknown.push_back(task.type);
   if (!unknown.empty())
-    return fail("{}: this binary does not know the task type{} {} (--list-types shows the ones it knows)", path.string(),
-                unknown.size() > 1 ? "s" : "", join(unknown));
+    return fail("{}: this program does not know the task type{} {} (--list-types shows the ones it knows; load the "
+                "task library that defines them with --plugin PATH)",
+                path.string(), unknown.size() > 1 ? "s" : "", join(unknown));
   registry = replay::with_recorded_sources(known);
   diags = Diagnostics();
   auto graph = Graph::build(config, registry, diags);
@@ -84,7 +101,7 @@ Status Replay::Impl::load(log::LogReader& reader, const Registry& known) {
   return check_slots(*graph, metadata["slots"]);
 }
 
-Status Replay::Impl::check_slots(const Graph& graph, const nlohmann::json& recorded_slots) const {
+Status Replay::Impl::check_slots(const Graph& graph, const nlohmann::json& recorded_slots) {
   if (!recorded_slots.is_array() || recorded_slots.size() != graph.slots().size())
     return fail("{}: the log has {} message slots, the rebuilt graph {}", path.string(),
                 recorded_slots.is_array() ? recorded_slots.size() : 0, graph.slots().size());
@@ -96,11 +113,38 @@ Status Replay::Impl::check_slots(const Graph& graph, const nlohmann::json& recor
     if (was.value("producer", "") != producer || was.value("type", "") != slot.type->name)
       return fail("{}: slot {} was {} of \"{}\" when recorded, here {} of \"{}\"", path.string(), i,
                   was.value("type", "?"), was.value("producer", "?"), slot.type->name, producer);
-    if (was.value("schema_hash", "") != hash)
-      return fail("{}: message type {} (output of \"{}\") has changed since the recording: its schema differs",
-                  path.string(), slot.type->name, producer);
+    if (was.value("schema_hash", "") != hash) {
+      Status accepted = accept_schema_change(i, was.value("schema", nlohmann::json()), *slot.type, producer);
+      if (!accepted.ok()) return accepted;
+    }
   }
   return {};
+}
+
+// A slot whose message type changed: refused, saying how, unless asked to
+// compare the fields both schemas share.
+Status Replay::Impl::accept_schema_change(size_t slot, const nlohmann::json& recorded_schema, const MessageType& type,
+                                          const std::string& producer) {
+  const replay::SchemaDifference difference = replay::diff_schemas(recorded_schema, type.schema);
+  if (!open_options.allow_schema_change)
+    return fail("{}: message type {} (output of \"{}\") has changed since the recording: {}; replay with "
+                "--allow-schema-change to compare the fields both versions share",
+                path.string(), type.name, producer, difference.describe());
+  auto migration = replay::SlotMigration::make(recorded_schema, type);
+  if (!migration) return fail("{}: the recorded schema of slot {} is unusable: {}", path.string(), slot, migration.error_message());
+  migrations.resize(slot + 1);
+  migrations[slot] = std::move(*migration);
+  schema_changes.push_back(fmt::format("message type {} (output of \"{}\") changed since the recording: {}; comparing "
+                                       "the {} field{} both versions share",
+                                       type.name, producer, difference.describe(), difference.shared,
+                                       difference.shared == 1 ? "" : "s"));
+  return {};
+}
+
+std::vector<const replay::SlotMigration*> Replay::Impl::migration_table() const {
+  std::vector<const replay::SlotMigration*> table;
+  for (const auto& migration : migrations) table.push_back(migration ? &*migration : nullptr);
+  return table;
 }
 
 // Damage, the range of ids, the first gap, and the recording's timing.
@@ -110,6 +154,7 @@ void Replay::Impl::survey(log::LogReader& reader) {
     damage.push_back(fmt::format("offset {}, {} bytes: {}", d.offset, d.length, d.reason));
   first_cl = check.first_cl_id;
   last_cl = check.last_cl_id;
+  failure = check.failure;
   if (!check.missing_cls.empty()) first_missing = check.missing_cls.front().first;
   recorded.tasks.resize(task_ids.size());
   Nanos first_start = INT64_MAX, last_end = INT64_MIN;
@@ -132,11 +177,13 @@ void Replay::Impl::survey(log::LogReader& reader) {
     recorded.wall_time = last_end - first_start;
 }
 
-Result<Replay> Replay::open(const std::filesystem::path& log, const Registry& registry) {
+Result<Replay> Replay::open(const std::filesystem::path& log, const Registry& registry,
+                            const ReplayOpenOptions& options) {
   auto reader = log::LogReader::open(log);
   if (!reader) return reader.status();
   auto impl = std::make_unique<Impl>();
   impl->path = log;
+  impl->open_options = options;
   if (Status status = impl->load(*reader, registry); !status.ok()) return status;
   for (const auto& slot : reader->metadata()["slots"]) impl->slot_schemas.push_back(slot.value("schema", nlohmann::json()));
   impl->survey(*reader);
@@ -152,6 +199,7 @@ Replay::~Replay() = default;
 const RunTiming& Replay::recorded_timing() const { return impl_->recorded; }
 const std::vector<std::string>& Replay::task_ids() const { return impl_->task_ids; }
 const std::vector<std::string>& Replay::damage() const { return impl_->damage; }
+const std::vector<std::string>& Replay::schema_changes() const { return impl_->schema_changes; }
 std::optional<uint64_t> Replay::first_cl() const { return impl_->first_cl; }
 std::optional<uint64_t> Replay::last_cl() const { return impl_->last_cl; }
 std::optional<uint64_t> Replay::first_missing_cl() const { return impl_->first_missing; }
@@ -180,6 +228,32 @@ std::string Replay::Impl::cut_short_note() const {
                        "before closing it), so the recording may have gone on past it",
                        *last_cl);
   return "";
+}
+
+// The copperlist the recording failed on, to admit after the last
+// committed one; null when there is none, or when a source failed (replay
+// does not run sources, so that failure cannot happen again: said in the
+// outcome's failure_note).
+const log::RecordedFailure* Replay::Impl::failure_to_feed(const Graph& graph, ReplayOutcome& outcome) const {
+  if (!failure) return nullptr;
+  const TaskNode* failed = graph.find(failure->task_id);
+  if (failed != nullptr && failed->type->kind == TaskKind::source) {
+    outcome.failure_note = fmt::format("the recording stopped because a source failed ({}); a replay feeds recorded "
+                                       "source outputs and cannot run it again",
+                                       failure->describe());
+    return nullptr;
+  }
+  return &*failure;
+}
+
+// Whether the replay, asked to go as far as the copperlist the recording
+// failed on, failed there the same way.
+void Replay::Impl::judge_failure(ReplayOutcome& outcome, std::optional<uint64_t> to) const {
+  if (!failure || !outcome.failure_note.empty() || (to && *to < failure->cl_id)) return;
+  const auto& failed = outcome.run.failure;
+  outcome.recorded_failure = TaskFailure{failure->task_id, failure->cl_id, failure->phase, failure->message};
+  outcome.failure_reproduced = failed && failed->task_id == failure->task_id && failed->cl_id == failure->cl_id &&
+                               failed->phase == failure->phase && failed->message == failure->message;
 }
 
 // Puts every stateful task in its state before the nearest keyframe at or
@@ -229,10 +303,10 @@ Result<ReplayOutcome> Replay::run(const ReplayOptions& options) {
     if (*started) first = **started;
   }
   const size_t in_flight = options.mode == RunMode::parallel ? std::max<uint32_t>(options.parallel.max_in_flight, 1) : 1;
-  replay::RecordedFrames frames(in_flight, graph->slots().size(), graph->tasks().size());
+  replay::RecordedFrames frames(in_flight, graph->slots().size(), graph->tasks().size(), impl.migration_table());
   replay::bind_to_frames(*graph, frames);
 
-  replay::LogFeed feed(*impl.mapped_log, first, options.to, frames);
+  replay::LogFeed feed(*impl.mapped_log, first, options.to, frames, impl.failure_to_feed(*graph, outcome));
   replay::Comparer comparer(*graph, frames, impl.slot_schemas, options.from.value_or(0), outcome);
   CommitFanout sinks;
   sinks.add(&comparer);
@@ -260,6 +334,7 @@ Result<ReplayOutcome> Replay::run(const ReplayOptions& options) {
   stop.first_cl = first;
   outcome.run = executor->run(stop, &sinks);
   outcome.timing.wall_time = outcome.run.wall_time;
+  impl.judge_failure(outcome, options.to);
   // Running out of an undamaged log at its last copperlist is the normal
   // end, not news; in a damaged one the recording may have gone on past it.
   const bool at_last = outcome.replayed > 0 && impl.last_cl && !impl.first_missing &&

@@ -14,9 +14,9 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 
+#include "copper/export.hpp"
 #include "copper/status.hpp"
 
 namespace copper::log {
@@ -24,7 +24,7 @@ namespace copper::log {
 // A read-write view of [offset, offset + size) of the file; unmapped when
 // destroyed. Data written through it reaches the page cache at once, so it
 // survives a crash of the process.
-class Mapping {
+class COPPER_API Mapping {
  public:
   virtual ~Mapping() = default;
   uint8_t* data() const { return data_; }
@@ -45,7 +45,7 @@ class Mapping {
 // cost), 4 KiB pages elsewhere.
 enum class PageSize { normal, huge };
 
-class LogFile {
+class COPPER_API LogFile {
  public:
   virtual ~LogFile() = default;
 
@@ -74,48 +74,13 @@ enum class OpenMode {
 
 // The real POSIX file. create_new refuses an existing file with
 // "<path> exists; use --force to overwrite it".
-Result<std::unique_ptr<LogFile>> open_log_file(const std::filesystem::path& path, OpenMode mode);
+COPPER_API Result<std::unique_ptr<LogFile>> open_log_file(const std::filesystem::path& path, OpenMode mode);
 
 // Opens the file the writer logs into; tests substitute a factory that wraps
-// the real file in a FaultyLogFile.
+// the real file in one that fails on demand.
 using LogFileFactory = std::function<Result<std::unique_ptr<LogFile>>(const std::filesystem::path&, OpenMode)>;
 
-// Wraps a LogFile and fails chosen calls: fail(op, nth, err) makes the nth
-// call (1-based, counted from when the wrapper was made) of `op` and every
-// later one fail with errno `err`, as the real file would report it.
-// Thread-safe: the writer calls it from several threads.
-class FaultyLogFile final : public LogFile {
- public:
-  enum class Op { reserve, map, flush, datasync, start_writeback, truncate, count_ };
-
-  explicit FaultyLogFile(std::unique_ptr<LogFile> inner) : inner_(std::move(inner)) {}
-
-  void fail(Op op, uint64_t nth, int err);
-  uint64_t calls(Op op) const;
-
-  const std::filesystem::path& path() const override { return inner_->path(); }
-  Status reserve(uint64_t new_size) override;
-  Result<std::unique_ptr<Mapping>> map(uint64_t offset, uint64_t length, PageSize pages) override;
-  Status flush(const Mapping& mapping, uint64_t offset, uint64_t length) override;
-  Status datasync() override;
-  Status start_writeback(uint64_t offset, uint64_t length) override;
-  Status truncate(uint64_t size) override;
-
- private:
-  struct Fault {
-    uint64_t calls = 0;
-    uint64_t nth = 0;  // 0: never fail
-    int err = 0;
-  };
-  // Counts the call; a non-ok Status when it must fail.
-  Status tick(Op op, const std::string& what);
-
-  std::unique_ptr<LogFile> inner_;
-  mutable std::mutex mutex_;
-  Fault faults_[static_cast<size_t>(Op::count_)];
-};
-
 // "<what>: <strerror(err)>"
-Status errno_status(const std::string& what, int err);
+COPPER_API Status errno_status(const std::string& what, int err);
 
 }  // namespace copper::log

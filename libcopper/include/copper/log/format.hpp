@@ -9,6 +9,8 @@
 #include <span>
 #include <string_view>
 
+#include "copper/export.hpp"
+
 namespace copper::log {
 
 inline constexpr uint32_t kFormatVersion = 1;
@@ -35,6 +37,7 @@ enum class RecordType : uint16_t {
   index = 9,
   footer = 10,
   padding = 11,
+  failure = 12,
 };
 
 enum class EventKind : uint16_t { start = 1, stop = 2, error = 3, signal = 4 };
@@ -43,12 +46,12 @@ enum class TextLevel : uint8_t { trace = 0, debug = 1, info = 2, warn = 3, error
 
 enum class ArgTag : uint8_t { boolean = 1, i64 = 2, u64 = 3, f64 = 4, string = 5, character = 6, f32 = 7 };
 
-const char* to_string(RecordType type);
-const char* to_string(EventKind kind);
-const char* to_string(TextLevel level);
+COPPER_API const char* to_string(RecordType type);
+COPPER_API const char* to_string(EventKind kind);
+COPPER_API const char* to_string(TextLevel level);
 // A copperlist entry's task status byte: "not_run", "ok", "failed", or
 // "unknown" for a value this reader does not know.
-const char* task_status_name(uint8_t status);
+COPPER_API const char* task_status_name(uint8_t status);
 
 // Field offsets inside the file header.
 namespace header {
@@ -81,7 +84,7 @@ inline void store_le(uint8_t* p, T value) {
 
 // The record checksum: XXH3-64 of the payload seeded with XXH3-64 of the
 // first 16 header bytes, so header and payload need not be contiguous.
-uint64_t record_checksum(const uint8_t* header16, std::span<const uint8_t> payload);
-uint64_t header_checksum(const uint8_t* file_header);
+COPPER_API uint64_t record_checksum(const uint8_t* header16, std::span<const uint8_t> payload);
+COPPER_API uint64_t header_checksum(const uint8_t* file_header);
 
 }  // namespace copper::log

@@ -8,11 +8,12 @@
 #include <string>
 #include <string_view>
 
+#include "copper/export.hpp"
 #include "copper/status.hpp"
 
 namespace copper::log {
 
-struct FsyncPolicy {
+struct COPPER_API FsyncPolicy {
   enum class Kind { none, bytes, interval, commit };
 
   Kind kind = Kind::bytes;
@@ -30,7 +31,7 @@ struct FsyncPolicy {
   std::string to_string() const;
 };
 
-struct Compression {
+struct COPPER_API Compression {
   enum class Kind { none, zstd };
   static constexpr int kDefaultLevel = 3;
 

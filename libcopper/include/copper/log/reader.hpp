@@ -34,6 +34,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "copper/export.hpp"
 #include "copper/log/format.hpp"
 #include "copper/message_schema.hpp"
 #include "copper/status.hpp"
@@ -120,6 +121,25 @@ struct SyncMark {
   int64_t time_ns = 0;
 };
 
+// The copperlist a run stopped on because a task failed in it (record type
+// 12): never committed, kept with the error so a replay can reproduce the
+// failure. Its message bytes are copied: the reader's scratch space moves.
+// Slots whose producer did not finish (status other than 1) hold whatever
+// the slot held, not a message of this copperlist.
+struct RecordedFailure {
+  std::string task_id;
+  std::string phase;    // preprocess, process or postprocess
+  std::string message;  // the error
+  uint64_t cl_id = 0;
+  int64_t time_ns = 0;
+  std::vector<TaskTiming> tasks;            // by task index
+  std::vector<int64_t> time_of_validity;    // by slot
+  std::vector<std::vector<uint8_t>> slots;  // by slot: message bytes
+
+  // "task "x" failed in process at copperlist 41: <message>"
+  COPPER_API std::string describe() const;
+};
+
 // A verified record; its payload is decompressed.
 struct RecordView {
   uint16_t type = 0;  // a RecordType, or a newer type this reader does not know
@@ -144,6 +164,7 @@ struct CheckReport {
   std::vector<StringEntry> strings;
   std::vector<Event> events;
   std::vector<SyncMark> sync_marks;  // the last one is the durable watermark
+  std::optional<RecordedFailure> failure;  // the last failure record, if any
 
   bool clean() const { return damage.empty(); }
 };
@@ -152,7 +173,7 @@ struct CheckReport {
 // take one copperlist at a time when they are ready for it (replay admits
 // copperlists this way). Same salvage rules as for_each_copperlist. Must not
 // outlive its reader.
-class CopperListCursor {
+class COPPER_API CopperListCursor {
  public:
   CopperListCursor(CopperListCursor&&) noexcept;
   CopperListCursor& operator=(CopperListCursor&&) noexcept;
@@ -173,7 +194,7 @@ class CopperListCursor {
   std::unique_ptr<State> state_;
 };
 
-class LogReader {
+class COPPER_API LogReader {
  public:
   // Errors are one line naming the file: missing, a directory, empty, shorter
   // than the header, not a copper log, written by a newer copper. Damage

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "copper/export.hpp"
 #include "copper/log/format.hpp"
 #include "copper/status.hpp"
 #include "copper/text_log.hpp"
@@ -33,21 +34,21 @@ struct TextEntryView {
 // after its u32 entry_count) into views. The bytes must hold exactly
 // expected_count entries; the arguments are not decoded here (format_text
 // does), only their total length is checked.
-Result<std::vector<TextEntryView>> parse_text_entries(std::span<const uint8_t> bytes,
+COPPER_API Result<std::vector<TextEntryView>> parse_text_entries(std::span<const uint8_t> bytes,
                                                       uint32_t expected_count);
 
 // A whole text record payload: u32 entry_count, then the entries.
-Result<std::vector<TextEntryView>> parse_text_payload(std::span<const uint8_t> payload);
+COPPER_API Result<std::vector<TextEntryView>> parse_text_payload(std::span<const uint8_t> payload);
 
 // Formats `format` (fmt syntax) with the arg_count arguments encoded in
 // `args`, which must be consumed exactly. Float arguments are formatted as
 // float, so the text equals what fmt::format would have produced live.
-Result<std::string> format_text(std::string_view format, uint8_t arg_count, std::span<const uint8_t> args);
+COPPER_API Result<std::string> format_text(std::string_view format, uint8_t arg_count, std::span<const uint8_t> args);
 
 // Record type 4 (string): its payload size, its encoding into `out` (which
 // has string_record_size() bytes), and its decoding (views into `payload`).
-size_t string_record_size(const ::copper::TextString& s);
-void encode_string_record(const ::copper::TextString& s, uint8_t* out);
-Result<::copper::TextString> parse_string_record(std::span<const uint8_t> payload);
+COPPER_API size_t string_record_size(const ::copper::TextString& s);
+COPPER_API void encode_string_record(const ::copper::TextString& s, uint8_t* out);
+COPPER_API Result<::copper::TextString> parse_string_record(std::span<const uint8_t> payload);
 
 }  // namespace copper::log

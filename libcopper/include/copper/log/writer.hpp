@@ -23,6 +23,7 @@
 #include <span>
 #include <string_view>
 
+#include "copper/export.hpp"
 #include "copper/graph.hpp"
 #include "copper/log/file.hpp"
 #include "copper/log/format.hpp"
@@ -32,7 +33,7 @@
 
 namespace copper::log {
 
-struct WriterOptions {
+struct COPPER_API WriterOptions {
   std::filesystem::path path;
   bool overwrite = false;
   FsyncPolicy fsync;
@@ -70,7 +71,7 @@ struct CopperListView;
 struct TextEntry;
 struct Keyframe;
 
-class LogWriter final : public CommitSink {
+class COPPER_API LogWriter final : public CommitSink {
  public:
   // Creates the file (refusing an existing one unless overwrite), writes the
   // header, the metadata record and a start event, starts the helpers.
@@ -89,6 +90,11 @@ class LogWriter final : public CommitSink {
   // The hot path; copperlists must arrive in id order.
   Status commit(const CopperList& cl) override;
   Status write_event(EventKind kind, uint64_t cl_id, std::string_view message);
+  // The copperlist a task failed on, which is not committed: its entry as
+  // it stood (sources' outputs, the tasks that ran) and the error, in a
+  // failure record, with its text-log entries; so a replay can feed it
+  // again and reproduce the failure.
+  Status record_failure(const CopperList& cl, const TaskFailure& failure) override;
   // Appends string records. Commit already writes every entry of the
   // process-wide table (text_log.hpp) before the first text record naming
   // it; this is for strings from elsewhere (tests, tools).
