@@ -23,47 +23,32 @@
 #include <memory>
 #include <sstream>
 
+#include "caterpillar_tasks.hpp"
 #include "copper/log/writer.hpp"
+#include "copper/plugin.hpp"
 #include "copper/registry.hpp"
 #include "copper/runtime.hpp"
 
 namespace {
 
-struct Payload {
-  uint64_t seq = 0;
-  std::array<uint32_t, 6> values{};
-};
-BOOST_DESCRIBE_STRUCT(Payload, (), (seq, values))
-
-class Head : public copper::Source<Payload> {
- public:
-  copper::Status process(const copper::Context& ctx, Payload& out) override {
-    out.seq = ctx.cl_id();
-    for (size_t i = 0; i < out.values.size(); ++i) out.values[i] = static_cast<uint32_t>(ctx.cl_id() + i);
-    return {};
-  }
-};
-COPPER_REGISTER_TASK(Head, "bench/head");
-
-class Segment : public copper::Task<Payload, Payload> {
- public:
-  copper::Status process(const copper::Context&, const Payload& in, Payload& out) override {
-    out.seq = in.seq;
-    for (size_t i = 0; i < out.values.size(); ++i) out.values[i] = in.values[i] * 3 + 1;
-    return {};
-  }
-};
-COPPER_REGISTER_TASK(Segment, "bench/segment");
-
 constexpr int kChain = 8;
+#ifdef COPPER_BENCH_STATIC
+constexpr const char* kLibrary = "static";
+#else
+constexpr const char* kLibrary = "shared";
+#endif
 constexpr uint64_t kCycles = 1'000'000;
 constexpr int kRepeats = 5;
 
-std::string caterpillar_config() {
-  std::string tasks = R"({"id": "head", "type": "bench/head"})";
+using caterpillar_tasks::Payload;
+
+// `prefix`: "bench/" for the tasks linked into this program, "benchplugin/"
+// for the same code loaded from a plugin.
+std::string caterpillar_config(const std::string& prefix = "bench/") {
+  std::string tasks = fmt::format(R"({{"id": "head", "type": "{}head"}})", prefix);
   std::string connections;
   for (int i = 0; i < kChain; ++i) {
-    tasks += fmt::format(R"(, {{"id": "s{}", "type": "bench/segment"}})", i);
+    tasks += fmt::format(R"(, {{"id": "s{}", "type": "{}segment"}})", i, prefix);
     connections += fmt::format(R"({}{{"from": "{}", "to": "s{}"}})", i ? ", " : "", i ? fmt::format("s{}", i - 1) : "head", i);
   }
   return fmt::format(R"({{"tasks": [{}], "connections": [{}]}})", tasks, connections);
@@ -213,8 +198,8 @@ void caterpillar(copper::Graph& graph, bool logged, const std::string& only) {
     stamped = std::min(stamped, stamped_loop_ns(graph, logged));
     for (size_t m = 0; m < modes.size(); ++m) best[m] = std::min(best[m], executor_ns(graph, modes[m], logged, kCycles));
   }
-  fmt::print("caterpillar: source + {} tasks, {} cycles, best of {}, {}\n", kChain, kCycles, kRepeats,
-             logged ? "logged (policy none)" : "no log");
+  fmt::print("caterpillar: source + {} tasks, {} cycles, best of {}, {}, {} libcopper\n", kChain, kCycles, kRepeats,
+             logged ? "logged (policy none)" : "no log", kLibrary);
   fmt::print("  {:<28} {:>8.1f} ns/CL\n", "bare loop (floor)", floor);
   fmt::print("  {:<28} {:>8.1f} ns/CL  {:.2f}x floor: the design's minimum\n",
              logged ? "+ stamps + XXH3" : "+ stamps", stamped, stamped / floor);
@@ -223,12 +208,47 @@ void caterpillar(copper::Graph& graph, bool logged, const std::string& only) {
   fmt::print("  {:<28} {:>8.1f} ns/CL  {:.3f}x serial (target <= 1.10x)\n", name(Mode::parallel1), best[1],
              best[1] / best[0]);
   fmt::print("  {:<28} {:>8.1f} ns/CL  {:.3f}x serial\n", name(Mode::parallel8), best[2], best[2] / best[0]);
-  fmt::print("RESULT bench=runtime.caterpillar log={} floor_ns={:.1f} stamped_floor_ns={:.1f} serial_ns={:.1f} "
+  fmt::print("RESULT bench=runtime.caterpillar lib={} log={} floor_ns={:.1f} stamped_floor_ns={:.1f} serial_ns={:.1f} "
              "parallel1_ns={:.1f} parallel8_ns={:.1f} serial_over_floor={:.3f} serial_over_stamped={:.3f} "
              "parallel1_over_serial={:.3f} parallel8_over_serial={:.3f}\n",
-             logged ? "none" : "off", floor, stamped, best[0], best[1], best[2], best[0] / floor, best[0] / stamped,
+             kLibrary, logged ? "none" : "off", floor, stamped, best[0], best[1], best[2], best[0] / floor, best[0] / stamped,
              best[1] / best[0], best[2] / best[0]);
 }
+
+#ifndef COPPER_BENCH_STATIC
+// The plugin boundary: the caterpillar's tasks linked into this program
+// against the very same code loaded from a plugin (caterpillar_plugin.so),
+// run alternately in one process. Task calls are virtual either way and
+// the per-cycle path never crosses into the plugin but to call them, so the
+// ratio should be 1 within noise.
+void plugin_boundary() {
+  auto loaded = copper::load_plugin(COPPER_CATERPILLAR_PLUGIN);
+  if (!loaded) {
+    fmt::print(stderr, "{}\n", loaded.error_message());
+    std::exit(1);
+  }
+  auto linked = build(caterpillar_config("bench/"));
+  auto plugged = build(caterpillar_config("benchplugin/"));
+  if (!linked || !plugged) std::exit(1);
+  const std::array<Mode, 2> modes{Mode::serial, Mode::parallel1};
+  std::array<double, 2> best_linked{1e18, 1e18}, best_plugged{1e18, 1e18};
+  for (int r = 0; r < kRepeats; ++r) {
+    for (size_t m = 0; m < modes.size(); ++m) {
+      best_linked[m] = std::min(best_linked[m], executor_ns(*linked, modes[m], false, kCycles));
+      best_plugged[m] = std::min(best_plugged[m], executor_ns(*plugged, modes[m], false, kCycles));
+    }
+  }
+  fmt::print("plugin boundary: caterpillar tasks linked in vs loaded from {}, best of {}, no log\n",
+             (*loaded)->path.filename().string(), kRepeats);
+  for (size_t m = 0; m < modes.size(); ++m)
+    fmt::print("  {:<28} linked {:>7.1f} ns/CL, plugin {:>7.1f} ns/CL  {:.3f}x (target within 3%)\n", name(modes[m]),
+               best_linked[m], best_plugged[m], best_plugged[m] / best_linked[m]);
+  fmt::print("RESULT bench=runtime.plugin linked_serial_ns={:.1f} plugin_serial_ns={:.1f} serial_ratio={:.3f} "
+             "linked_parallel1_ns={:.1f} plugin_parallel1_ns={:.1f} parallel1_ratio={:.3f}\n",
+             best_linked[0], best_plugged[0], best_plugged[0] / best_linked[0], best_linked[1], best_plugged[1],
+             best_plugged[1] / best_linked[1]);
+}
+#endif
 
 std::string read_rover_config() {
   std::ifstream in(COPPER_SOURCE_DIR "/examples/rover.json");
@@ -261,8 +281,9 @@ void rover() {
 
 }  // namespace
 
-// bench_runtime [caterpillar [serial|parallel1|parallel8 [logged]] | rover]:
-// both parts unless one is named; one executor alone when named.
+// bench_runtime [caterpillar [serial|parallel1|parallel8 [logged]] | plugin | rover]:
+// every part unless one is named; one executor alone when named.
+// bench_runtime_static is the same against a static libcopper (no plugin part).
 int main(int argc, char** argv) {
   const std::string only = argc > 1 ? argv[1] : "";
   const std::string executor = argc > 2 ? argv[2] : "";
@@ -273,6 +294,9 @@ int main(int argc, char** argv) {
     if (executor.empty() || !logged_only) caterpillar(*graph, false, executor);
     if (executor.empty() || logged_only) caterpillar(*graph, true, executor);
   }
+#ifndef COPPER_BENCH_STATIC
+  if (only.empty() || only == "plugin") plugin_boundary();
+#endif
   if (only.empty() || only == "rover") rover();
   return 0;
 }

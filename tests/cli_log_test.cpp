@@ -212,6 +212,6 @@ TEST_CASE("cli.log.every_corpus_file_through_every_subcommand") {
       ++runs;
     }
   }
-  CHECK(runs == 13 * 15);
+  CHECK(runs == 14 * 15);
   std::filesystem::remove(out);
 }

@@ -114,10 +114,23 @@ json account(LogReader& reader) {
           {"unwritten_tail_bytes", report.unwritten_tail_bytes}};
 }
 
+// The failure record, when the file has one: its words, and which tasks ran.
+json failure_json(const copper::log::RecordedFailure& failure) {
+  json statuses = json::array();
+  for (const auto& task : failure.tasks) statuses.push_back(copper::log::task_status_name(task.status));
+  return {{"task", failure.task_id},
+          {"phase", failure.phase},
+          {"cl_id", failure.cl_id},
+          {"message", failure.message},
+          {"task_statuses", statuses}};
+}
+
 json observe(const std::filesystem::path& path) {
   auto reader = LogReader::open(path);
   if (!reader) return {{"open_error", std::string(reader.error_message())}};
-  return account(*reader);
+  json observed = account(*reader);
+  if (const auto& failure = reader->check().failure) observed["failure"] = failure_json(*failure);
+  return observed;
 }
 
 bool contains(const json& text, const json& part) {

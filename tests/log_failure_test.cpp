@@ -104,3 +104,31 @@ TEST_CASE("log.failure.replay_reproduces_the_recorded_failure") {
   CHECK_FALSE(outcome->recorded_failure);
   CHECK(outcome->identical());
 }
+
+TEST_CASE("log.failure.recover_keeps_the_failure_record") {
+  const copper_test::ScratchDir dir("log_failure_recover");
+  record_failing(dir / "run.copper", copper::RunMode::serial);
+  auto original = copper::log::LogReader::open(dir / "run.copper");
+  REQUIRE(original.ok());
+  auto options = copper::log::WriterOptions();
+  options.path = dir / "copy.copper";
+  options.fsync = copper::log::FsyncPolicy::none();
+  auto writer = copper::log::LogWriter::create_from_metadata(options, original->metadata());
+  REQUIRE(writer.ok());
+  original->for_each_copperlist([&](const copper::log::CopperListView& cl) {
+    REQUIRE((*writer)->commit_recorded(cl).ok());
+    return true;
+  });
+  REQUIRE((*writer)->write_recorded_failure(*original->check().failure).ok());
+  REQUIRE((*writer)->close("recovered").ok());
+  auto copy = copper::log::LogReader::open(dir / "copy.copper");
+  REQUIRE(copy.ok());
+  REQUIRE(copy->check().failure);
+  const auto& was = *original->check().failure;
+  const auto& now = *copy->check().failure;
+  CHECK(now.describe() == was.describe());
+  CHECK(now.time_ns == was.time_ns);
+  CHECK(now.slots == was.slots);
+  CHECK(now.tasks.size() == was.tasks.size());
+  for (size_t t = 0; t < now.tasks.size(); ++t) CHECK(now.tasks[t].status == was.tasks[t].status);
+}

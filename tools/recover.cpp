@@ -184,6 +184,10 @@ Result<RecoverResult> rewrite(log::LogReader& reader, log::LogWriter& writer) {
   if (status) status = rewriter.keyframes_up_to(UINT64_MAX);
   if (status) status = rewriter.text_up_to(UINT64_MAX);
   if (!status) return status;
+  // The copperlist a task failed in, so the recovered log still replays
+  // that failure.
+  if (report.failure)
+    if (Status s = writer.write_recorded_failure(*report.failure); !s) return s;
   copy_events(writer, report);
   return rewriter.result;
 }

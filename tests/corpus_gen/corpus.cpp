@@ -14,6 +14,7 @@
 #include "copper/log/writer.hpp"
 #include "copper/runtime.hpp"
 #include "fixtures/graph_helpers.hpp"
+#include "fixtures/test_tasks.hpp"
 #include "normalize.hpp"
 
 namespace corpus {
@@ -28,6 +29,7 @@ std::string corpus_graph() {
 
 constexpr uint64_t kCleanCls = 200;
 constexpr uint64_t kUnclosedCls = 150;
+constexpr uint64_t kFailsAt = 120;  // the failed run: chat fails in copperlist 120
 constexpr int64_t kClockStart = 1'000'000'000;  // the first copperlist's time
 constexpr uint32_t kGarbageSeed = 20240601;
 
@@ -45,7 +47,7 @@ class Ticker final : public copper::CommitSink {
   copper::ManualClock& clock_;
 };
 
-enum class Ending { close, abandon };
+enum class Ending { close, abandon, failure };
 
 // Records `cycles` copperlists of corpus_graph() through the real writer and returns
 // the file as the writer left it.
@@ -72,12 +74,22 @@ Bytes record(const std::filesystem::path& path, lg::Compression compression, uin
   executor.set_keyframe_interval(built.graph->config().logging.keyframe_interval);
   copper::StopConditions stop;
   stop.cycles = cycles;
+  if (ending == Ending::failure) testing_tasks::chatty_fails_at() = kFailsAt;
   const copper::RunReport report = executor.run(stop, &sinks);
-  require(report.ok() && report.committed == cycles, "the corpus run failed");
-  if (ending == Ending::close) {
+  testing_tasks::chatty_fails_at() = UINT64_MAX;
+  if (ending == Ending::failure) {
+    require(report.failure && report.committed == kFailsAt, "the corpus's failed run did not fail as planned");
+    // As copper-record ends a failed run: the error event, then a clean close.
+    require((*writer)->write_event(lg::EventKind::error, report.failure->cl_id, report.failure->describe()).ok(),
+            "writing the error event");
+    const copper::Status closed = (*writer)->close(copper::to_string(report.reason));
+    require(closed.ok(), std::string(closed.message()));
+  } else if (ending == Ending::close) {
+    require(report.ok() && report.committed == cycles, "the corpus run failed");
     const copper::Status closed = (*writer)->close("cycle limit reached");
     require(closed.ok(), std::string(closed.message()));
   } else {
+    require(report.ok() && report.committed == cycles, "the corpus run failed");
     (*writer)->abandon();
   }
   writer->reset();
@@ -199,6 +211,9 @@ std::vector<CorpusFile> make_corpus(const std::filesystem::path& scratch) {
   files.push_back({"unclosed.copper",
                    normalize(record(scratch, lg::Compression::none(), kUnclosedCls, Ending::abandon), false),
                    fmt::format("{} copperlists, abandoned", kUnclosedCls)});
+  files.push_back({"failed.copper",
+                   normalize(record(scratch, lg::Compression::none(), kCleanCls, Ending::failure), false),
+                   fmt::format("task failed at copperlist {}, closed", kFailsAt)});
   const std::vector<Rec> records = parse_records(clean);
   add_cut_variants(clean, records, files);
   add_flipped_variants(clean, records, files);

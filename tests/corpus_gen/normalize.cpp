@@ -56,6 +56,25 @@ void patch_copperlists(Rec& rec) {
   require(at == p.size(), "copperlists payload has trailing bytes");
 }
 
+// The failing copperlist of a failure record: task stamps as for the
+// copperlists, for the tasks that ran (a task that never ran keeps zeros).
+void patch_failure(Rec& rec, uint32_t tasks) {
+  Bytes& p = rec.payload;
+  require(p.size() >= 8, "short failure payload");
+  const size_t words = 8 + lg::load_le<uint16_t>(p.data()) + size_t{lg::load_le<uint16_t>(p.data() + 2)} +
+                       lg::load_le<uint32_t>(p.data() + 4);
+  require(p.size() >= words + 20 + tasks * 17u, "short failure entry");
+  uint8_t* entry = p.data() + words + 4;
+  const int64_t time = lg::load_le<int64_t>(entry + 8);
+  for (uint32_t t = 0; t < tasks; ++t) {
+    uint8_t* task = entry + 16 + t * 17u;
+    if (task[16] == 0) continue;
+    const int64_t start = time + 1000 * static_cast<int64_t>(t);
+    lg::store_le<int64_t>(task, start);
+    lg::store_le<int64_t>(task + 8, start + 500);
+  }
+}
+
 void patch_string(Rec& rec) {
   const Bytes& p = rec.payload;
   require(p.size() >= 15, "short string payload");
@@ -186,10 +205,12 @@ class Emitter {
   std::map<std::string, uint64_t> bytes_;
 };
 
-// Fixed-value patches that do not depend on where records land.
-void patch_in_place(Rec& rec) {
+// Fixed-value patches that do not depend on where records land. `tasks`:
+// the graph's task count, from the metadata.
+void patch_in_place(Rec& rec, uint32_t tasks) {
   switch (static_cast<lg::RecordType>(rec.type)) {
     case lg::RecordType::metadata: patch_metadata(rec); break;
+    case lg::RecordType::failure: patch_failure(rec, tasks); break;
     case lg::RecordType::copperlists: patch_copperlists(rec); break;
     case lg::RecordType::string: patch_string(rec); break;
     case lg::RecordType::event: patch_event(rec); break;
@@ -304,7 +325,8 @@ Bytes normalize(std::span<const uint8_t> file, bool zstd) {
   const uint64_t flags = lg::load_le<uint64_t>(file.data() + lg::header::kFlags);
   std::vector<Rec> records = parse_records(file);
   require(!records.empty() && is(records.front(), lg::RecordType::metadata), "the log does not start with metadata");
-  for (Rec& rec : records) patch_in_place(rec);
+  const auto tasks = static_cast<uint32_t>(parse_json(records.front())["tasks"].size());
+  for (Rec& rec : records) patch_in_place(rec, tasks);
   if (zstd) records = canonical_batch_order(std::move(records));
   Relayout relayout(flags);
   for (const Rec& rec : records) relayout.emit(rec);

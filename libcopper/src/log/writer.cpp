@@ -179,6 +179,9 @@ Status LogWriter::write_recorded_text(std::span<const TextEntry> entries) {
   return core_->write_recorded_text(entries);
 }
 Status LogWriter::write_recorded_keyframe(const Keyframe& keyframe) { return core_->write_recorded_keyframe(keyframe); }
+Status LogWriter::write_recorded_failure(const RecordedFailure& failure) {
+  return core_->write_recorded_failure(failure);
+}
 Status LogWriter::close(std::string_view end_reason) { return core_->close(end_reason); }
 void LogWriter::abandon() { core_->abandon(); }
 uint64_t LogWriter::committed_cls() const { return core_->committed_cls(); }

@@ -237,10 +237,11 @@ Status WriterCore::write_event(EventKind kind, uint64_t cl_id, std::string_view 
 // Record type 12 (docs/log-format.md): the failure's words, then the
 // copperlist entry as it stood. Not compressed and not batched: it is
 // written once, when the run stops.
-Status WriterCore::write_failure(const CopperList& cl, const TaskFailure& failure) {
+template <class Entry>
+Status WriterCore::append_failure(std::string_view phase, std::string_view task, std::string_view message,
+                                  const Entry& cl) {
   if (closed_) return Status::error("log writer is closed");
   if (Status status = check_background(); !status.ok()) return status;
-  const std::string_view phase = failure.phase, task = failure.task_id, message = failure.message;
   const size_t words = 8 + phase.size() + task.size() + message.size();
   const size_t entry = entry_size(cl);
   auto at = begin_record(words + entry);
@@ -256,7 +257,15 @@ Status WriterCore::write_failure(const CopperList& cl, const TaskFailure& failur
   }
   write_entry(cl, entry, p);
   finish_record(RecordType::failure, 0, static_cast<uint32_t>(words + entry));
-  return append_text(cl);
+  return {};
+}
+
+template Status WriterCore::append_failure<CopperListView>(std::string_view, std::string_view, std::string_view,
+                                                           const CopperListView&);
+
+Status WriterCore::write_failure(const CopperList& cl, const TaskFailure& failure) {
+  Status status = append_failure(failure.phase, failure.task_id, failure.message, cl);
+  return status.ok() ? append_text(cl) : status;
 }
 
 void WriterCore::write_payload_header(uint8_t* p, uint64_t first_cl_id, uint32_t count) const {

@@ -89,6 +89,7 @@ class WriterCore {
   Status write_recorded_keyframe(const Keyframe& keyframe);
   Status write_event(EventKind kind, uint64_t cl_id, std::string_view message);
   Status write_failure(const CopperList& cl, const TaskFailure& failure);
+  Status write_recorded_failure(const RecordedFailure& failure);
   Status write_strings(std::span<const TextString> strings);
   Status close(std::string_view end_reason);
   void abandon();
@@ -126,6 +127,8 @@ class WriterCore {
   Status append_new_strings();
   Status append_string(uint32_t id, uint8_t level, uint32_t line, std::string_view file, std::string_view format);
   Status append_sync_marks();
+  template <class Entry>
+  Status append_failure(std::string_view phase, std::string_view task, std::string_view message, const Entry& cl);
   // A copperlist entry is sized, then written where it goes: straight into
   // the mapping for a plain log, into the batch for a zstd one. entry_size
   // notes each slot's size in slot_sizes_ for the write_entry that follows,

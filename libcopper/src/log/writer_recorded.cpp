@@ -53,6 +53,17 @@ Status WriterCore::commit_recorded(const CopperListView& cl) {
   return {};
 }
 
+Status WriterCore::write_recorded_failure(const RecordedFailure& failure) {
+  std::vector<SlotData> slots;
+  for (size_t slot = 0; slot < failure.slots.size(); ++slot)
+    slots.push_back({failure.time_of_validity[slot], failure.slots[slot]});
+  if (failure.tasks.size() != task_count_ || slots.size() != slot_count_)
+    return Status::error(fmt::format("the failed copperlist {} has {} tasks and {} slots, the log {} and {}",
+                                     failure.cl_id, failure.tasks.size(), slots.size(), task_count_, slot_count_));
+  const CopperListView view{failure.cl_id, failure.time_ns, failure.tasks, slots};
+  return append_failure(failure.phase, failure.task_id, failure.message, view);
+}
+
 Status WriterCore::write_recorded_text(std::span<const TextEntry> entries) {
   if (closed_) return Status::error("log writer is closed");
   if (entries.empty()) return {};

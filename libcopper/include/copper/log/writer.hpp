@@ -70,6 +70,7 @@ class WriterCore;
 struct CopperListView;
 struct TextEntry;
 struct Keyframe;
+struct RecordedFailure;
 
 class COPPER_API LogWriter final : public CommitSink {
  public:
@@ -107,6 +108,7 @@ class COPPER_API LogWriter final : public CommitSink {
   Status commit_recorded(const CopperListView& cl);
   Status write_recorded_text(std::span<const TextEntry> entries);
   Status write_recorded_keyframe(const Keyframe& keyframe);
+  Status write_recorded_failure(const RecordedFailure& failure);
 
   // Drains batches, syncs, writes stop event, summary, index and footer,
   // trims the file and sets the clean flag. Idempotent: later calls return
