@@ -1,7 +1,6 @@
 #include "copper/graph.hpp"
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <charconv>
@@ -9,6 +8,7 @@
 #include <queue>
 
 #include "copper/plugin.hpp"
+#include "text_join.hpp"
 
 namespace copper {
 
@@ -63,7 +63,7 @@ void GraphBuilder::resolve_types(std::vector<TaskNode>& tasks) {
     if (node.type == nullptr) {
       diags_.error(task_path(i) + ".type",
                    fmt::format("unknown task type \"{}\" (known types: {}); {}", task.type,
-                               registry_.names().empty() ? std::string("none") : fmt::format("{}", fmt::join(registry_.names(), ", ")),
+                               registry_.names().empty() ? std::string("none") : detail::join(registry_.names(), ", "),
                                unknown_type_hint()));
     }
     index_of_.emplace(task.id, node.index);
@@ -83,7 +83,7 @@ std::optional<size_t> GraphBuilder::choose_input(size_t conn_index, const TaskNo
     auto [end, ec] = std::from_chars(conn.input.data(), conn.input.data() + conn.input.size(), numeric);
     if (ec == std::errc() && end == conn.input.data() + conn.input.size() && numeric < names.size()) return numeric;
     diags_.error(where + ".input", fmt::format("task \"{}\" ({}) has no input \"{}\" (inputs: {})", to.id,
-                                               to.type->name, conn.input, fmt::join(names, ", ")));
+                                               to.type->name, conn.input, detail::join(names, ", ")));
     return std::nullopt;
   }
   std::vector<size_t> candidates;
@@ -99,7 +99,7 @@ std::optional<size_t> GraphBuilder::choose_input(size_t conn_index, const TaskNo
   std::vector<std::string> accepted;
   for (size_t i = 0; i < names.size(); ++i) accepted.push_back(names[i] + ": " + to.type->inputs[i]->name);
   diags_.error(where, fmt::format("type mismatch: \"{}\" outputs {} but no free input of \"{}\" takes it ({})",
-                                  from.id, from.type->output->name, to.id, fmt::join(accepted, ", ")));
+                                  from.id, from.type->output->name, to.id, detail::join(accepted, ", ")));
   return std::nullopt;
 }
 
@@ -204,7 +204,7 @@ void GraphBuilder::report_cycle(const std::vector<TaskNode>& tasks, const std::v
   std::vector<std::string> ids;
   for (size_t i = walk.size(); i-- > static_cast<size_t>(seen_at[current]);) ids.push_back(tasks[walk[i]].id);
   ids.push_back(tasks[current].id);
-  diags_.error("connections", fmt::format("cycle in the graph: {}", fmt::join(ids, " -> ")));
+  diags_.error("connections", fmt::format("cycle in the graph: {}", detail::join(ids, " -> ")));
 }
 
 void GraphBuilder::construct(std::vector<TaskNode>& tasks) {

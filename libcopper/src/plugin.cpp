@@ -5,7 +5,6 @@
 #include <link.h>
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -16,6 +15,7 @@
 
 #include "copper/registry.hpp"
 #include "plugin_loading.hpp"
+#include "text_join.hpp"
 #include "xxhash_dispatch.hpp"
 
 namespace copper {
@@ -55,7 +55,7 @@ Result<std::filesystem::path> find_by_name(std::string_view name) {
     tried.push_back(dir.string());
   }
   return fail("plugin \"{}\": not found as {}.so or lib{}.so in {} (set COPPER_PLUGIN_PATH, or give its path)", name,
-              name, name, tried.empty() ? std::string("no folder") : fmt::format("{}", fmt::join(tried, ", ")));
+              name, name, tried.empty() ? std::string("no folder") : detail::join(tried, ", "));
 }
 
 Result<std::filesystem::path> resolve(std::string_view spec, const std::filesystem::path& relative_to) {

@@ -5,6 +5,7 @@
 #include "compare.hpp"
 #include "copper/log/reader.hpp"
 #include "copper/log/writer.hpp"
+#include "../text_join.hpp"
 #include "recorded.hpp"
 #include "schema_change.hpp"
 
@@ -15,12 +16,6 @@ namespace {
 template <class... Args>
 Status fail(fmt::format_string<Args...> format, Args&&... args) {
   return Status::error(fmt::format(format, std::forward<Args>(args)...));
-}
-
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
-  return out;
 }
 
 }  // namespace
@@ -91,7 +86,7 @@ Status Replay::Impl::load(log::LogReader& reader, const Registry& known) {
   if (!unknown.empty())
     return fail("{}: this program does not know the task type{} {} (--list-types shows the ones it knows; load the "
                 "task library that defines them with --plugin PATH)",
-                path.string(), unknown.size() > 1 ? "s" : "", join(unknown));
+                path.string(), unknown.size() > 1 ? "s" : "", detail::join(unknown, ", "));
   registry = replay::with_recorded_sources(known);
   diags = Diagnostics();
   auto graph = Graph::build(config, registry, diags);

@@ -1,5 +1,7 @@
 #include "schema_change.hpp"
 
+#include "../text_join.hpp"
+
 #include <fmt/format.h>
 
 namespace copper::replay {
@@ -55,7 +57,7 @@ std::string SchemaDifference::describe() const {
   for (const auto& f : removed) parts.push_back("field " + f.substr(0, f.find(' ')) + " removed" + f.substr(f.find(' ')));
   for (const auto& f : retyped) parts.push_back("field " + f.substr(0, f.find(' ')) + " retyped" + f.substr(f.find(' ')));
   if (parts.empty()) return "the fields are the same, but their order or the type's name differs";
-  return fmt::format("{}", fmt::join(parts, "; "));
+  return detail::join(parts, "; ");
 }
 
 SchemaDifference diff_schemas(const nlohmann::json& recorded, const nlohmann::json& current) {
