@@ -6,8 +6,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -149,4 +151,79 @@ TEST_CASE("runtime.parallel.failure.start_failure_runs_nothing") {
   CHECK(report.committed == 0);
   const auto calls = testing_tasks::CallLog::instance().take();
   CHECK(calls == std::vector<std::string>{"p:start:0"});
+}
+
+namespace {
+
+// Regression: a feed that threw on a parallel worker was std::terminate; a
+// sink that threw in the serial executor skipped stop() of every task.
+class ThrowingFeed final : public copper::AdmissionFeed {
+ public:
+  bool admit(copper::CopperList& cl) override {
+    if (cl.id == 6) throw std::runtime_error("recorded input unreadable");
+    return true;
+  }
+};
+
+class ThrowingSink final : public copper::CommitSink {
+ public:
+  copper::Status commit(const copper::CopperList& cl) override {
+    if (cl.id == 4) throw std::runtime_error("sink exploded");
+    return {};
+  }
+};
+
+constexpr std::string_view kProbeChain = R"({"tasks": [
+    {"id": "src", "type": "test/counter", "params": {"step": 1}},
+    {"id": "p", "type": "test/probe"},
+    {"id": "out", "type": "test/collect"}],
+  "connections": [{"from": "src", "to": "p"}, {"from": "p", "to": "out"}]})";
+
+std::unique_ptr<copper::Executor> executor_for(bool parallel_mode, copper::Graph& graph, const copper::Clock& clock) {
+  if (parallel_mode) return std::make_unique<ParallelExecutor>(graph, clock, parallel(4, 2));
+  return std::make_unique<copper::SerialExecutor>(graph, clock);
+}
+
+}  // namespace
+
+TEST_CASE("runtime.failure.throwing_feed_ends_admission_in_both_executors") {
+  for (const bool parallel_mode : {false, true}) {
+    INFO("parallel " << parallel_mode);
+    copper::Graph graph = require_graph(kProbeChain);
+    copper::ManualClock clock;
+    ThrowingFeed feed;
+    StreamCapture capture;
+    auto executor = executor_for(parallel_mode, graph, clock);
+    executor->set_admission_feed(&feed);
+    testing_tasks::CallLog::instance().take();
+    const auto report = executor->run(cycles(100), &capture);
+    REQUIRE(report.failure);
+    CHECK(report.failure->phase == "admit");
+    CHECK(report.failure->cl_id == 6);
+    CHECK(report.failure->describe() == "admitting copperlist 6 failed: threw: recorded input unreadable");
+    CHECK(report.reason == StopReason::input_ended);
+    CHECK(report.committed == 6);
+    CHECK(capture.stream.size() == 6);
+    const auto calls = testing_tasks::CallLog::instance().take();
+    CHECK(std::count(calls.begin(), calls.end(), "p:stop:6") == 1);
+  }
+}
+
+TEST_CASE("runtime.failure.throwing_sink_still_stops_every_task_in_both_executors") {
+  for (const bool parallel_mode : {false, true}) {
+    INFO("parallel " << parallel_mode);
+    copper::Graph graph = require_graph(kProbeChain);
+    copper::ManualClock clock;
+    ThrowingSink sink;
+    testing_tasks::CallLog::instance().take();
+    const auto report = executor_for(parallel_mode, graph, clock)->run(cycles(100), &sink);
+    REQUIRE(report.failure);
+    CHECK(report.failure->phase == "commit");
+    CHECK(report.failure->cl_id == 4);
+    CHECK(report.failure->message == "threw: sink exploded");
+    CHECK(report.reason == StopReason::commit_failed);
+    CHECK(report.committed == 4);
+    const auto calls = testing_tasks::CallLog::instance().take();
+    CHECK(std::count_if(calls.begin(), calls.end(), [](const std::string& c) { return c.starts_with("p:stop:"); }) == 1);
+  }
 }

@@ -78,6 +78,7 @@ const char* to_string(StopReason reason) {
 
 std::string TaskFailure::describe() const {
   if (phase == "commit") return fmt::format("commit of copperlist {} failed: {}", cl_id, message);
+  if (phase == "admit") return fmt::format("admitting copperlist {} failed: {}", cl_id, message);
   return fmt::format("task \"{}\" failed in {} at copperlist {}: {}", task_id, phase, cl_id, message);
 }
 
@@ -85,13 +86,14 @@ SerialExecutor::SerialExecutor(Graph& graph, const Clock& clock)
     : graph_(graph), clock_(clock), pool_(graph, kSerialPoolSize) {}
 
 // Recycles the copperlist for cycle `id`; false when the feed has no such
-// copperlist. The admission stamp is read last, after the feed's work: it
-// is also the start of the first task's span (run_cycle).
-bool SerialExecutor::admit(uint64_t id) {
+// copperlist, or fails (the report says which). The admission stamp is read
+// last, after the feed's work: it is also the start of the first task's
+// span (run_cycle).
+bool SerialExecutor::admit(uint64_t id, RunReport& report) {
   CopperList& cl = pool_.for_cycle(id);
   cl.recycle(id, clock_.now());
   cl.set_keyframe(keyframe_interval_ != 0 && id % keyframe_interval_ == 0);
-  if (feed_ != nullptr && !feed_->admit(cl)) return false;
+  if (feed_ != nullptr && !detail::admit_from_feed(*feed_, cl, report)) return false;
   cl.admitted = fast_now();
   return true;
 }
@@ -106,7 +108,7 @@ bool SerialExecutor::run_cycle(std::span<detail::TaskCall* const> calls, CopperL
   const detail::CallsOutcome outcome = detail::run_calls(calls, cl, stamp);
   if (outcome.failed != nullptr) return fail(*outcome.failed->node, cl.id, outcome.phase, outcome.status, report);
   if (sink != nullptr) {
-    Status status = sink->commit(cl);
+    Status status = detail::guarded([&] { return sink->commit(cl); });
     if (!status.ok()) {
       report.failure = TaskFailure{"", cl.id, "commit", std::string(status.message())};
       report.reason = StopReason::commit_failed;
@@ -148,10 +150,7 @@ RunReport SerialExecutor::run(const StopConditions& stop, CommitSink* sink) {
       report.reason = StopReason::stop_requested;
       break;
     }
-    if (!admit(id)) {
-      report.reason = StopReason::input_ended;
-      break;
-    }
+    if (!admit(id, report)) break;
     if (!run_cycle(calls.in_order(pool_.slot_of(id)), pool_.for_cycle(id), sink, report)) break;
   }
   detail::record_failed_copperlist(pool_, sink, report);

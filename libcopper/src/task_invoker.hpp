@@ -9,6 +9,7 @@
 
 #include "copper/copperlist.hpp"
 #include "copper/graph.hpp"
+#include "copper/runtime.hpp"
 #include "task_calls.hpp"
 
 namespace copper::detail {
@@ -24,6 +25,23 @@ Status guarded(Call&& call) {
   } catch (...) {
     return Status::error("threw a non-standard exception");
   }
+}
+
+// Asks the admission feed for copperlist `cl`, guarded: a feed that throws
+// ends admission like one that runs out, with the error in the report
+// (phase "admit"). False when there is nothing to admit.
+inline bool admit_from_feed(AdmissionFeed& feed, CopperList& cl, RunReport& report) {
+  bool admitted = false;
+  const Status status = guarded([&] {
+    admitted = feed.admit(cl);
+    return Status();
+  });
+  if (!status.ok()) {
+    report.failure = TaskFailure{"", cl.id, "admit", std::string(status.message())};
+    admitted = false;
+  }
+  if (!admitted) report.reason = StopReason::input_ended;
+  return admitted;
 }
 
 // On a keyframe copperlist, the task's state just before it processes the

@@ -79,7 +79,7 @@ COPPER_API const char* to_string(StopReason reason);
 struct COPPER_API TaskFailure {
   std::string task_id;
   uint64_t cl_id = 0;
-  std::string phase;  // start, preprocess, process, postprocess, stop, commit
+  std::string phase;  // start, preprocess, process, postprocess, stop, commit, admit (the feed failed)
   std::string message;
 
   // "task "pose" failed in process at copperlist 41: <message>"
@@ -150,7 +150,7 @@ class COPPER_API SerialExecutor final : public Executor {
   RunReport run(const StopConditions& stop, CommitSink* sink = nullptr) override;
 
  private:
-  bool admit(uint64_t id);
+  bool admit(uint64_t id, RunReport& report);
   // `calls`: the copperlist's task calls (src/task_calls.hpp) in the graph's order.
   bool run_cycle(std::span<detail::TaskCall* const> calls, CopperList& cl, CommitSink* sink,
                  RunReport& report);
