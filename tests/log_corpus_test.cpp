@@ -117,7 +117,7 @@ json account(LogReader& reader) {
 // The failure record, when the file has one: its words, and which tasks ran.
 json failure_json(const copper::log::RecordedFailure& failure) {
   json statuses = json::array();
-  for (const auto& task : failure.tasks) statuses.push_back(copper::log::task_status_name(task.status));
+  for (const auto& task : failure.tasks) statuses.push_back(copper::to_string(task.status));
   return {{"task", failure.task_id},
           {"phase", failure.phase},
           {"cl_id", failure.cl_id},

@@ -70,9 +70,9 @@ TEST_CASE("log.failure.the_failing_copperlist_is_recorded_with_its_error") {
     CHECK(failure.cl_id == 7);
     CHECK(failure.describe() == report.failure->describe());
     REQUIRE(failure.tasks.size() == 3);
-    CHECK(failure.tasks[0].status == 1);  // the counter ran
-    CHECK(failure.tasks[1].status == 2);  // fail_at failed
-    CHECK(failure.tasks[2].status == 0);  // collect never ran
+    CHECK(failure.tasks[0].status == copper::TaskStatus::ok);       // the counter ran
+    CHECK(failure.tasks[1].status == copper::TaskStatus::failed);   // fail_at failed
+    CHECK(failure.tasks[2].status == copper::TaskStatus::not_run);  // collect never ran
     REQUIRE(failure.slots.size() == 2);
     testing_tasks::Number counted;
     REQUIRE(copper::decode(failure.slots[0], counted).ok());
@@ -131,4 +131,15 @@ TEST_CASE("log.failure.recover_keeps_the_failure_record") {
   CHECK(now.slots == was.slots);
   CHECK(now.tasks.size() == was.tasks.size());
   for (size_t t = 0; t < now.tasks.size(); ++t) CHECK(now.tasks[t].status == was.tasks[t].status);
+}
+
+TEST_CASE("log.failure.slots_of_tasks_that_did_not_finish_are_empty") {
+  const copper_test::ScratchDir dir("log_failure_slots");
+  record_failing(dir / "run.copper", copper::RunMode::serial);
+  auto reader = copper::log::LogReader::open(dir / "run.copper");
+  REQUIRE(reader.ok());
+  const auto& failure = *reader->check().failure;
+  REQUIRE(failure.slots.size() == 2);
+  CHECK_FALSE(failure.slots[0].empty());  // the counter's, which ran
+  CHECK(failure.slots[1].empty());        // fail_at's: it failed, its output is not a message of copperlist 7
 }

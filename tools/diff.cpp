@@ -144,22 +144,20 @@ class Differ {
       const size_t k = static_cast<size_t>(j - sel_b_.task_ids.begin());
       if (j == sel_b_.task_ids.end() || k >= y.tasks.size() || x.tasks[i].status == y.tasks[k].status) continue;
       differs = true;
-      note({x.id, sel_a_.task_ids[i], "status", task_status_name(x.tasks[i].status),
-            task_status_name(y.tasks[k].status)});
+      note({x.id, sel_a_.task_ids[i], "status", to_string(x.tasks[i].status),
+            to_string(y.tasks[k].status)});
     }
     return differs;
   }
 
   static void add_timing(TaskTimings& timings, const Selection& selection, const log::CopperListView& cl) {
-    int64_t first = INT64_MAX, last = INT64_MIN;
-    for (size_t i = 0; i < cl.tasks.size() && i < selection.task_ids.size(); ++i) {
-      const log::TaskTiming& t = cl.tasks[i];
-      if (t.status != 1) continue;
-      timings.tasks[selection.task_ids[i]].record(t.end_ns - t.start_ns);
-      first = std::min(first, t.start_ns);
-      last = std::max(last, t.end_ns);
-    }
-    if (first <= last) timings.end_to_end.record(last - first);
+    fold_spans(
+        std::min(cl.tasks.size(), selection.task_ids.size()),
+        [&](size_t i) {
+          const log::TaskTiming& t = cl.tasks[i];
+          return TaskSpan{t.start_ns, t.end_ns, t.status == TaskStatus::ok};
+        },
+        [&](size_t i, Nanos duration) { timings.tasks[selection.task_ids[i]].record(duration); }, timings.end_to_end);
   }
 
   log::LogReader& a_;

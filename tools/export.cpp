@@ -33,7 +33,7 @@ json CopperListJson::operator()(const log::CopperListView& cl) {
     if (task >= cl.tasks.size()) continue;
     const log::TaskTiming& t = cl.tasks[task];
     tasks[selection_.task_ids[task]] = {
-        {"start_ns", t.start_ns}, {"end_ns", t.end_ns}, {"status", task_status_name(t.status)}};
+        {"start_ns", t.start_ns}, {"end_ns", t.end_ns}, {"status", to_string(t.status)}};
   }
   out["tasks"] = std::move(tasks);
   return out;

@@ -35,6 +35,5 @@ Result<Selection> select(const log::LogReader& reader, const std::vector<std::st
 // {"time_of_validity_ns", "error", "size"} when it does not decode.
 nlohmann::json slot_json(const SelectedSlot& slot, const log::SlotData& data, BytesAs bytes_as, bool& decode_error);
 
-using log::task_status_name;
 
 }  // namespace copper::logtool

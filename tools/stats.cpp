@@ -23,16 +23,16 @@ void add(LogStats& stats, const log::CopperListView& cl) {
   ++stats.copperlists;
   if (!stats.first_time_ns) stats.first_time_ns = cl.time_ns;
   stats.last_time_ns = cl.time_ns;
-  int64_t first = INT64_MAX, last = INT64_MIN;
-  for (size_t t = 0; t < cl.tasks.size() && t < stats.process.size(); ++t) {
-    const log::TaskTiming& timing = cl.tasks[t];
-    if (timing.status == 2) ++stats.failed[t];
-    if (timing.status != 1) continue;
-    stats.process[t].record(timing.end_ns - timing.start_ns);
-    first = std::min(first, timing.start_ns);
-    last = std::max(last, timing.end_ns);
-  }
-  if (first <= last) stats.end_to_end.record(last - first);
+  const size_t tasks = std::min(cl.tasks.size(), stats.process.size());
+  for (size_t t = 0; t < tasks; ++t)
+    if (cl.tasks[t].status == TaskStatus::failed) ++stats.failed[t];
+  fold_spans(
+      tasks,
+      [&](size_t t) {
+        const log::TaskTiming& timing = cl.tasks[t];
+        return TaskSpan{timing.start_ns, timing.end_ns, timing.status == TaskStatus::ok};
+      },
+      [&](size_t t, Nanos duration) { stats.process[t].record(duration); }, stats.end_to_end);
   for (size_t s = 0; s < cl.slots.size() && s < stats.slots.size(); ++s) {
     SlotSizes& slot = stats.slots[s];
     const uint64_t size = cl.slots[s].bytes.size();

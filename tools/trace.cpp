@@ -34,7 +34,7 @@ std::string micros(int64_t ns) {
 struct Span {
   size_t task;
   int64_t start, end;
-  uint8_t status;
+  TaskStatus status;
   size_t lane = 0;
 };
 
@@ -47,7 +47,7 @@ class TraceWriter {
   void copperlist(const log::CopperListView& cl) {
     spans_.clear();
     for (size_t t = 0; t < cl.tasks.size() && t < tasks_.size(); ++t)
-      if (cl.tasks[t].status != 0)
+      if (cl.tasks[t].status != TaskStatus::not_run)
         spans_.push_back(
             {t, cl.tasks[t].start_ns, std::max(cl.tasks[t].start_ns, cl.tasks[t].end_ns), cl.tasks[t].status});
     if (spans_.empty()) return;
@@ -97,7 +97,7 @@ class TraceWriter {
     event(fmt::format(
         R"({{"name":{},"cat":"task","ph":"X","pid":{},"tid":{},"ts":{},"dur":{},"args":{{"cl":{},"status":"{}"}}}})",
         json_string(tasks_[span.task]), kPid, tid(span.task, span.lane), micros(span.start - *origin_),
-        micros(span.end - span.start), cl_id, task_status_name(span.status)));
+        micros(span.end - span.start), cl_id, to_string(span.status)));
     ++counts.spans;
   }
 

@@ -5,6 +5,15 @@
 
 namespace copper {
 
+const char* to_string(TaskStatus status) {
+  switch (status) {
+    case TaskStatus::not_run: return "not_run";
+    case TaskStatus::ok: return "ok";
+    case TaskStatus::failed: return "failed";
+  }
+  return "unknown";
+}
+
 CopperList::CopperList(const Graph& graph)
     : time_of_validity_(graph.slots().size(), 0),
       records_(graph.tasks().size()),

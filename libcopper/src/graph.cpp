@@ -8,7 +8,7 @@
 #include <queue>
 
 #include "copper/plugin.hpp"
-#include "text_join.hpp"
+#include "text_util.hpp"
 
 namespace copper {
 

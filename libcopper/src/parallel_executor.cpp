@@ -75,8 +75,7 @@ class ParallelRun {
  public:
   ParallelRun(Graph& graph, const Clock& clock, CopperListPool& pool, const detail::ParallelPlan& plan,
               const StopConditions& stop, CommitSink* sink, AdmissionFeed* feed, uint64_t keyframe_interval)
-      : graph_(graph),
-        clock_(clock),
+      : clock_(clock),
         pool_(pool),
         plan_(plan),
         commit_node_(plan.commit_node()),
@@ -381,7 +380,6 @@ class ParallelRun {
     report.failure = failure_;
   }
 
-  Graph& graph_;
   const Clock& clock_;
   CopperListPool& pool_;
   const detail::ParallelPlan& plan_;

@@ -23,8 +23,6 @@ Params::Params(nlohmann::json values, std::string path) : values_(std::move(valu
   if (!values_.is_object()) throw ParamError(path_, "expected an object, got " + detail::json_kind(values_));
 }
 
-bool Params::has(std::string_view name) const { return values_.contains(name); }
-
 const nlohmann::json* Params::lookup(std::string_view name) {
   read_.emplace(name);
   auto it = values_.find(name);

@@ -15,7 +15,7 @@
 
 #include "copper/registry.hpp"
 #include "plugin_loading.hpp"
-#include "text_join.hpp"
+#include "text_util.hpp"
 #include "xxhash_dispatch.hpp"
 
 namespace copper {
@@ -26,10 +26,7 @@ std::mutex g_load_mutex;  // one plugin loads at a time
 std::string g_registering_origin;
 std::vector<std::unique_ptr<LoadedPlugin>> g_loaded;
 
-template <class... Args>
-Status fail(fmt::format_string<Args...> format, Args&&... args) {
-  return Status::error(fmt::format(format, std::forward<Args>(args)...));
-}
+using detail::fail;
 
 bool is_path(std::string_view spec) {
   return spec.find('/') != std::string_view::npos || spec.ends_with(".so");

@@ -20,9 +20,9 @@ extern "C" void on_stop_signal(int) { g_stop_requested.store(true, std::memory_o
 
 constexpr Nanos kNanosPerSecond = 1'000'000'000;
 
-// Serial runs need one copperlist; two let a commit sink look at the
-// previous cycle while the next one is filled, should one ever need to.
-constexpr size_t kSerialPoolSize = 2;
+// A serial run fills one copperlist at a time and commits it before the
+// next is admitted: one copperlist is all it needs.
+constexpr size_t kSerialPoolSize = 1;
 
 }  // namespace
 

@@ -50,14 +50,13 @@ int64_t LatencyHistogram::percentile(double q) const {
 TimingStats::TimingStats(const Graph& graph) : graph_(graph), per_task_(graph.tasks().size()) {}
 
 Status TimingStats::commit(const CopperList& cl) {
-  Nanos last_end = cl.admitted;
-  for (size_t i = 0; i < per_task_.size(); ++i) {
-    const TaskRecord& record = cl.record(static_cast<uint32_t>(i));
-    if (record.status != TaskStatus::ok) continue;
-    per_task_[i].record(record.end - record.start);
-    last_end = std::max(last_end, record.end);
-  }
-  end_to_end_.record(last_end - cl.admitted);
+  fold_spans(
+      per_task_.size(),
+      [&](size_t task) {
+        const TaskRecord& record = cl.record(static_cast<uint32_t>(task));
+        return TaskSpan{record.start, record.end, record.status == TaskStatus::ok};
+      },
+      [&](size_t task, Nanos duration) { per_task_[task].record(duration); }, end_to_end_);
   return {};
 }
 

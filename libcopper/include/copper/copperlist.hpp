@@ -15,20 +15,15 @@
 #include "copper/export.hpp"
 #include "copper/clock.hpp"
 #include "copper/graph.hpp"
+#include "copper/task_status.hpp"
 #include "copper/text_log.hpp"
 
 namespace copper {
 
-enum class TaskStatus : uint8_t {
-  pending = 0,  // not run (yet) in this copperlist
-  ok = 1,
-  failed = 2,
-};
-
 struct TaskRecord {
   Nanos start = 0;  // process() entry, monotonic ns
   Nanos end = 0;    // process() exit, monotonic ns
-  TaskStatus status = TaskStatus::pending;
+  TaskStatus status = TaskStatus::not_run;
 };
 
 class COPPER_API CopperList {

@@ -38,8 +38,6 @@ class COPPER_API Params {
   // A task built outside any config (tests, benchmarks).
   Params() : Params(nlohmann::json::object(), "params") {}
 
-  bool has(std::string_view name) const;
-
   // A required parameter.
   template <class T>
   T get(std::string_view name) {

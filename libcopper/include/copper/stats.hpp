@@ -42,8 +42,35 @@ class COPPER_API LatencyHistogram {
   int64_t sum_ = 0;
 };
 
+// One task's span in one copperlist: process() start and end, and whether
+// it ran to the end (status ok).
+struct TaskSpan {
+  Nanos start = 0;
+  Nanos end = 0;
+  bool ran = false;
+};
+
+// Folds one copperlist's spans (tasks 0..tasks-1, `span_of(task)`) into
+// timing figures: each task that ran gives `record_task(task, end - start)`,
+// and the copperlist's end-to-end latency, from the first start to the last
+// end over those tasks, goes into `end_to_end`. copper's one definition of
+// end-to-end latency: the recorder's table, replay, copper-log stats and
+// diff all fold through here, so their figures compare.
+template <class SpanOf, class RecordTask>
+void fold_spans(size_t tasks, SpanOf span_of, RecordTask record_task, LatencyHistogram& end_to_end) {
+  Nanos first = INT64_MAX, last = INT64_MIN;
+  for (size_t task = 0; task < tasks; ++task) {
+    const TaskSpan span = span_of(task);
+    if (!span.ran) continue;
+    record_task(task, span.end - span.start);
+    first = span.start < first ? span.start : first;
+    last = span.end > last ? span.end : last;
+  }
+  if (first <= last) end_to_end.record(last - first);
+}
+
 // A commit sink that collects each task's process() duration and each
-// copperlist's end-to-end latency (admission to last task done).
+// copperlist's end-to-end latency (fold_spans).
 class COPPER_API TimingStats final : public CommitSink {
  public:
   explicit TimingStats(const Graph& graph);

@@ -43,14 +43,6 @@ const char* to_string(TextLevel level) {
   return "unknown";
 }
 
-const char* task_status_name(uint8_t status) {
-  switch (status) {
-    case 0: return "not_run";
-    case 1: return "ok";
-    case 2: return "failed";
-  }
-  return "unknown";
-}
 
 // Two one-shot hashes instead of one streaming hash: the checksum field
 // sits between the header and the payload, and one-shot XXH3 is much

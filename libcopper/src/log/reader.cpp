@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "copper/message_schema.hpp"
+#include "../text_util.hpp"
 #include "page_mapping.hpp"
 #include "record_parse.hpp"
 #include "record_scanner.hpp"
@@ -18,21 +19,13 @@ namespace bip = boost::interprocess;
 
 namespace {
 
-template <class... Args>
-Status fail(fmt::format_string<Args...> format, Args&&... args) {
-  return Status::error(fmt::format(format, std::forward<Args>(args)...));
-}
+using ::copper::detail::fail;
 
 bool valid_slab_size(uint64_t size) { return size >= kMinSlabSize && std::has_single_bit(size); }
 
 // Stands in for the slab size while it is unknown: only the file bounds a record.
 constexpr uint64_t kUnboundedSlab = uint64_t{1} << 62;
 
-std::string hex(std::span<const uint8_t> bytes) {
-  std::string out;
-  for (uint8_t b : bytes) out += fmt::format("{:02x}", b);
-  return out;
-}
 
 Status check_file(const std::filesystem::path& path) {
   std::error_code ec;
@@ -68,7 +61,7 @@ Result<LogHeader> parse_header(std::span<const uint8_t> bytes, const std::string
     return fail("{}: header size {}, format version {} has {}", name, header_size, kFormatVersion, kFileHeaderSize);
   h.clean_close = (load_le<uint64_t>(p + header::kFlags) & kFlagCleanClose) != 0;
   std::copy_n(p + header::kRunId, h.run_id.size(), h.run_id.begin());
-  h.run_id_hex = hex(h.run_id);
+  h.run_id_hex = ::copper::detail::hex(h.run_id);
   h.created_unix_ns = load_le<int64_t>(p + header::kCreated);
   h.slab_size = load_le<uint64_t>(p + header::kSlabSize);
   return h;
@@ -478,7 +471,7 @@ nlohmann::json LogReader::copperlist_to_json(const CopperListView& cl) const {
   for (size_t i = 0; i < cl.tasks.size(); ++i) {
     const auto& t = cl.tasks[i];
     const std::string id = i < impl_->task_ids.size() ? impl_->task_ids[i] : std::to_string(i);
-    tasks.push_back({{"id", id}, {"start_ns", t.start_ns}, {"end_ns", t.end_ns}, {"status", task_status_name(t.status)}});
+    tasks.push_back({{"id", id}, {"start_ns", t.start_ns}, {"end_ns", t.end_ns}, {"status", to_string(t.status)}});
   }
   nlohmann::json slots = nlohmann::json::object();
   for (size_t i = 0; i < cl.slots.size(); ++i) {

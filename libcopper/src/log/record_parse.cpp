@@ -1,21 +1,19 @@
 #include "record_parse.hpp"
 
+#include "../text_util.hpp"
+
 #include <fmt/format.h>
 
 namespace copper::log::detail {
 namespace {
 
-template <class... Args>
-Status fail(fmt::format_string<Args...> format, Args&&... args) {
-  return Status::error(fmt::format(format, std::forward<Args>(args)...));
-}
+using ::copper::detail::fail;
 
 constexpr uint64_t kTaskTimingSize = 17;  // i64 start, i64 end, u8 status
 constexpr uint64_t kSlotHeaderSize = 12;  // i64 time of validity, u32 length
 constexpr uint64_t kClEntryMinSize = 20;  // u32 entry_length, u64 id, i64 time
 constexpr uint64_t kTextEntryMinSize = 20;
 constexpr uint64_t kKeyframeStateMinSize = 8;
-constexpr uint8_t kMaxTaskStatus = 2;
 constexpr uint8_t kMaxTextLevel = static_cast<uint8_t>(TextLevel::error);
 
 Status parse_cl_entry(Cursor& c, uint64_t expected_id, uint32_t task_count, uint32_t slot_count, CopperListBatch& out) {
@@ -31,7 +29,8 @@ Status parse_cl_entry(Cursor& c, uint64_t expected_id, uint32_t task_count, uint
     TaskTiming timing;
     if (!e.read(timing.start_ns) || !e.read(timing.end_ns) || !e.read(timing.status))
       return fail("copperlist {}: task {} cut short", cl.id, t);
-    if (timing.status > kMaxTaskStatus) return fail("copperlist {}: task {} has status {}", cl.id, t, timing.status);
+    if (static_cast<uint8_t>(timing.status) > kMaxTaskStatus)
+      return fail("copperlist {}: task {} has status {}", cl.id, t, static_cast<unsigned>(timing.status));
     out.tasks.push_back(timing);
   }
   for (uint32_t s = 0; s < slot_count; ++s) {

@@ -15,23 +15,13 @@
 #include "copper/plugin.hpp"
 #include "copper/task.hpp"
 #include "copper/version.hpp"
+#include "../text_util.hpp"
 #include "page_mapping.hpp"
 #include "writer_core.hpp"
 
 namespace copper::log {
 
 namespace {
-
-int64_t wall_now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string hex(std::span<const uint8_t> bytes) {
-  std::string out;
-  for (uint8_t b : bytes) out += fmt::format("{:02x}", b);
-  return out;
-}
 
 nlohmann::json default_host() {
   std::array<char, 256> name{};
@@ -266,11 +256,26 @@ Status WriterCore::open(nlohmann::json metadata) {
   if (!status.ok()) return status;
   slab_base_ = ring(0)->data();
   status = write_file_header();
+  learn_slot_producers(metadata);
   complete_metadata(metadata);
   if (status.ok()) status = write_json(RecordType::metadata, metadata);
   if (!status.ok()) return status;
   start_threads();
   return write_event(EventKind::start, 0, "recording started");
+}
+
+// Which task produces each slot (metadata "slots"[i].producer, a task id,
+// against "tasks"), for the failure record: a slot whose producer did not
+// finish holds no message of the failed copperlist.
+void WriterCore::learn_slot_producers(const nlohmann::json& metadata) {
+  slot_producer_.assign(slot_count_, kNoTask);
+  const auto& tasks = metadata.value("tasks", nlohmann::json::array());
+  const auto& slots = metadata.value("slots", nlohmann::json::array());
+  for (size_t slot = 0; slot < slots.size() && slot < slot_producer_.size(); ++slot) {
+    const std::string producer = slots[slot].value("producer", "");
+    for (size_t task = 0; task < tasks.size(); ++task)
+      if (tasks[task].value("id", "") == producer) slot_producer_[slot] = static_cast<uint32_t>(task);
+  }
 }
 
 Status WriterCore::write_file_header() {
@@ -293,7 +298,7 @@ Status WriterCore::write_file_header() {
 // is kept: a recovered log still says where it was recorded.
 void WriterCore::complete_metadata(nlohmann::json& metadata) const {
   metadata["format_version"] = kFormatVersion;
-  metadata["run_id"] = hex(run_id_);
+  metadata["run_id"] = ::copper::detail::hex(run_id_);
   metadata["created_unix_ns"] = created_ns_;
   metadata["slab_size"] = slab_size_;
   if (!options_.host_info.is_null() || !metadata.contains("host"))
@@ -424,7 +429,7 @@ Status WriterCore::set_clean_flag() {
 Status WriterCore::drain_batches() {
   Status status;
   if (!zstd_) return status;
-  if (filling_ != nullptr) status = submit_batch();
+  if (filling_ != nullptr) submit_batch();
   while (batches_out_ > 0) {
     const uint32_t seen = compressed_events_.load(std::memory_order_acquire);
     Status drained = drain_compressed();

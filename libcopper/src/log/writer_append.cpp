@@ -13,11 +13,6 @@ namespace copper::log::detail {
 
 namespace {
 
-int64_t wall_now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 constexpr size_t kPayloadHeader = 24;  // copperlists payload: first id, count, slots, tasks, reserved
 
 }  // namespace
@@ -237,9 +232,8 @@ Status WriterCore::write_event(EventKind kind, uint64_t cl_id, std::string_view 
 // Record type 12 (docs/log-format.md): the failure's words, then the
 // copperlist entry as it stood. Not compressed and not batched: it is
 // written once, when the run stops.
-template <class Entry>
 Status WriterCore::append_failure(std::string_view phase, std::string_view task, std::string_view message,
-                                  const Entry& cl) {
+                                  const CopperListView& cl) {
   if (closed_) return Status::error("log writer is closed");
   if (Status status = check_background(); !status.ok()) return status;
   const size_t words = 8 + phase.size() + task.size() + message.size();
@@ -260,11 +254,23 @@ Status WriterCore::append_failure(std::string_view phase, std::string_view task,
   return {};
 }
 
-template Status WriterCore::append_failure<CopperListView>(std::string_view, std::string_view, std::string_view,
-                                                           const CopperListView&);
-
+// The failed copperlist as a view: every task's record, and the messages
+// of the slots whose producer finished; the others are left empty, since
+// what they hold is an older copperlist's message or a partial one. Once
+// per run, off the commit path: it may allocate.
 Status WriterCore::write_failure(const CopperList& cl, const TaskFailure& failure) {
-  Status status = append_failure(failure.phase, failure.task_id, failure.message, cl);
+  std::vector<TaskTiming> tasks;
+  for (uint32_t t = 0; t < task_count_; ++t) tasks.push_back({cl.record(t).start, cl.record(t).end, cl.record(t).status});
+  std::vector<std::vector<uint8_t>> messages(slot_count_);
+  std::vector<SlotData> slots;
+  for (uint32_t slot = 0; slot < slot_count_; ++slot) {
+    const uint32_t producer = slot_producer_[slot];
+    if (producer < task_count_ && tasks[producer].status == TaskStatus::ok)
+      cl.message_type(slot).encode(cl.message(slot), messages[slot]);
+    slots.push_back({cl.time_of_validity(slot), messages[slot]});
+  }
+  const CopperListView view{cl.id, cl.time, tasks, slots};
+  Status status = append_failure(failure.phase, failure.task_id, failure.message, view);
   return status.ok() ? append_text(cl) : status;
 }
 
@@ -369,12 +375,11 @@ Result<Batch*> WriterCore::free_batch() {
   return batch;
 }
 
-Status WriterCore::submit_batch() {
+void WriterCore::submit_batch() {
   to_compress_.push(filling_);  // never full: it has room for every batch
   ++batches_out_;
   filling_ = nullptr;
   compress_wake_.release();
-  return {};
 }
 
 
@@ -394,8 +399,7 @@ Status WriterCore::commit_entry(const Entry& cl) {
   if (!status.ok()) return status;
   // Ids inside a record are consecutive: a recorded copperlist after a gap
   // starts a new batch.
-  if (filling_ != nullptr && cl.id != filling_->first_cl_id + filling_->cl_count) status = submit_batch();
-  if (!status.ok()) return status;
+  if (filling_ != nullptr && cl.id != filling_->first_cl_id + filling_->cl_count) submit_batch();
   if (filling_ == nullptr) {
     auto batch = free_batch();
     if (!batch.ok()) return batch.status();
@@ -409,7 +413,7 @@ Status WriterCore::commit_entry(const Entry& cl) {
   }
   encode_entry(cl, filling_->raw);
   store_le<uint32_t>(filling_->raw.data() + 8, ++filling_->cl_count);
-  if (filling_->cl_count >= options_.batch_cls || filling_->raw.size() >= options_.batch_bytes) return submit_batch();
+  if (filling_->cl_count >= options_.batch_cls || filling_->raw.size() >= options_.batch_bytes) submit_batch();
   return {};
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <boost/lockfree/spsc_queue.hpp>
 #include <cstdint>
 #include <memory>
@@ -21,6 +22,13 @@
 #include "copper/log/writer.hpp"
 
 namespace copper::log::detail {
+
+// Wall-clock nanoseconds since the Unix epoch, for the records people read
+// (creation, events, sync marks), never for intervals.
+inline int64_t wall_now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 // Slabs mapped at once: the current one, the spare, and those the flusher
 // has not synced yet. When all are taken the slab thread asks the flusher
@@ -102,6 +110,7 @@ class WriterCore {
  private:
   // --- writer.cpp
   Status write_file_header();
+  void learn_slot_producers(const nlohmann::json& metadata);
   void complete_metadata(nlohmann::json& metadata) const;
   Status write_json(RecordType type, const nlohmann::json& value);
   Status write_summary(std::string_view end_reason, uint64_t& offset);
@@ -127,8 +136,8 @@ class WriterCore {
   Status append_new_strings();
   Status append_string(uint32_t id, uint8_t level, uint32_t line, std::string_view file, std::string_view format);
   Status append_sync_marks();
-  template <class Entry>
-  Status append_failure(std::string_view phase, std::string_view task, std::string_view message, const Entry& cl);
+  Status append_failure(std::string_view phase, std::string_view task, std::string_view message,
+                        const CopperListView& cl);
   // A copperlist entry is sized, then written where it goes: straight into
   // the mapping for a plain log, into the batch for a zstd one. entry_size
   // notes each slot's size in slot_sizes_ for the write_entry that follows,
@@ -155,7 +164,7 @@ class WriterCore {
   // Frames the copperlists record begin_record() placed and indexes it.
   void finish_copperlists(uint16_t flags, uint64_t first, uint32_t count, uint32_t length, uint64_t raw_bytes);
   Status drain_compressed();
-  Status submit_batch();
+  void submit_batch();
   Result<Batch*> free_batch();
   void wake_flusher_after_append();
 
@@ -181,6 +190,7 @@ class WriterCore {
   const PageSize slab_pages_;
   const uint32_t task_count_;
   const uint32_t slot_count_;
+  std::vector<uint32_t> slot_producer_;  // by slot: its producer's task index (kNoTask: unknown)
   const bool zstd_;
   std::array<uint8_t, 16> run_id_{};
   int64_t created_ns_ = 0;

@@ -27,7 +27,7 @@ void WriterCore::write_entry(const CopperListView& cl, size_t size, uint8_t* p) 
   for (const TaskTiming& task : cl.tasks) {
     store_le<int64_t>(p, task.start_ns);
     store_le<int64_t>(p + 8, task.end_ns);
-    p[16] = task.status;
+    p[16] = static_cast<uint8_t>(task.status);
     p += kTaskRecord;
   }
   for (const SlotData& slot : cl.slots) {

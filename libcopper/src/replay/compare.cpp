@@ -49,7 +49,7 @@ Status CheckedTask::postprocess(const Context& ctx) {
   RecordedFrame& frame = frames_.at(ctx.cl_id());
   const void* output = frame.outputs[slot_];
   SlotCheck& check = frame.checks[slot_];
-  if (frame.tasks[ctx.task_index()].status != static_cast<uint8_t>(TaskStatus::ok)) {
+  if (frame.tasks[ctx.task_index()].status != TaskStatus::ok) {
     // Not finished in the recording (the copperlist it failed on): nothing
     // recorded to compare with.
     check = SlotCheck{0, true};
@@ -103,11 +103,10 @@ Status Comparer::commit(const CopperList& cl) {
     for (size_t task = 0; task < task_diverged_.size(); ++task)
       if (task_diverged_[task]) ++outcome_.diverged_per_task[graph_.tasks()[task].id];
   }
-  spans_.resize(cl.task_count());
-  for (uint32_t task = 0; task < cl.task_count(); ++task) spans_[task] = cl.record(task);
-  add_timing(
-      outcome_.timing, spans_, [](const TaskRecord& r) { return r.start; }, [](const TaskRecord& r) { return r.end; },
-      [](const TaskRecord& r) { return r.status == TaskStatus::ok; });
+  add_timing(outcome_.timing, cl.task_count(), [&](size_t task) {
+    const TaskRecord& record = cl.record(static_cast<uint32_t>(task));
+    return TaskSpan{record.start, record.end, record.status == TaskStatus::ok};
+  });
   return {};
 }
 

@@ -16,26 +16,21 @@
 
 namespace copper::replay {
 
-// Adds one copperlist's task spans to a RunTiming (first start to last end
-// is its end-to-end latency). Tasks that did not run are left out.
-template <class Spans, class StartOf, class EndOf, class RanOf>
-void add_timing(RunTiming& timing, const Spans& spans, StartOf start_of, EndOf end_of, RanOf ran) {
-  Nanos first = INT64_MAX, last = INT64_MIN;
-  for (size_t task = 0; task < spans.size() && task < timing.tasks.size(); ++task) {
-    if (!ran(spans[task])) continue;
-    timing.tasks[task].record(end_of(spans[task]) - start_of(spans[task]));
-    first = std::min(first, start_of(spans[task]));
-    last = std::max(last, end_of(spans[task]));
-  }
-  if (first <= last) timing.end_to_end.record(last - first);
+// Adds one copperlist's task spans (`span_of(task)`, stats.hpp's
+// fold_spans) to a RunTiming.
+template <class SpanOf>
+void add_timing(RunTiming& timing, size_t tasks, SpanOf span_of) {
+  fold_spans(
+      std::min(tasks, timing.tasks.size()), span_of,
+      [&](size_t task, Nanos duration) { timing.tasks[task].record(duration); }, timing.end_to_end);
   ++timing.copperlists;
 }
 
 // Wraps a re-executed task that has an output: after each process() it
-// encodes the output and checks it against the recorded bytes, on the
-// worker that ran the task (postprocess is not part of the timed span), so
-// parallel replay spreads that work instead of piling it on the commit.
-// Everything else is forwarded.
+// checks the output against the recorded bytes (without encoding it, unless
+// it differs), on the worker that ran the task (postprocess is not part of
+// the timed span), so parallel replay spreads that work instead of piling
+// it on the commit. Everything else is forwarded.
 class CheckedTask final : public TaskBase {
  public:
   CheckedTask(std::unique_ptr<TaskBase> task, RecordedFrames& frames, uint32_t slot, const MessageType& type)
@@ -79,7 +74,6 @@ class Comparer final : public CommitSink {
   uint64_t compare_from_;
   ReplayOutcome& outcome_;
   std::vector<bool> task_diverged_;  // this copperlist, by task
-  std::vector<TaskRecord> spans_;
 };
 
 }  // namespace copper::replay

@@ -5,20 +5,13 @@
 #include "compare.hpp"
 #include "copper/log/reader.hpp"
 #include "copper/log/writer.hpp"
-#include "../text_join.hpp"
+#include "../text_util.hpp"
 #include "recorded.hpp"
 #include "schema_change.hpp"
 
 namespace copper {
 
-namespace {
-
-template <class... Args>
-Status fail(fmt::format_string<Args...> format, Args&&... args) {
-  return Status::error(fmt::format(format, std::forward<Args>(args)...));
-}
-
-}  // namespace
+using detail::fail;
 
 std::string Divergence::describe() const {
   const std::string field = field_path.empty() ? "the whole message" : "field " + field_path;
@@ -154,11 +147,12 @@ void Replay::Impl::survey(log::LogReader& reader) {
   recorded.tasks.resize(task_ids.size());
   Nanos first_start = INT64_MAX, last_end = INT64_MIN;
   reader.for_each_copperlist([&](const log::CopperListView& cl) {
-    replay::add_timing(
-        recorded, cl.tasks, [](const log::TaskTiming& t) { return t.start_ns; },
-        [](const log::TaskTiming& t) { return t.end_ns; }, [](const log::TaskTiming& t) { return t.status == 1; });
+    replay::add_timing(recorded, cl.tasks.size(), [&](size_t task) {
+      const log::TaskTiming& t = cl.tasks[task];
+      return TaskSpan{t.start_ns, t.end_ns, t.status == TaskStatus::ok};
+    });
     for (const log::TaskTiming& t : cl.tasks) {
-      if (t.status != 1) continue;
+      if (t.status != TaskStatus::ok) continue;
       first_start = std::min(first_start, t.start_ns);
       last_end = std::max(last_end, t.end_ns);
     }

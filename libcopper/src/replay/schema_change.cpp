@@ -1,6 +1,6 @@
 #include "schema_change.hpp"
 
-#include "../text_join.hpp"
+#include "../text_util.hpp"
 
 #include <fmt/format.h>
 

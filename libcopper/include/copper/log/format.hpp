@@ -49,9 +49,6 @@ enum class ArgTag : uint8_t { boolean = 1, i64 = 2, u64 = 3, f64 = 4, string = 5
 COPPER_API const char* to_string(RecordType type);
 COPPER_API const char* to_string(EventKind kind);
 COPPER_API const char* to_string(TextLevel level);
-// A copperlist entry's task status byte: "not_run", "ok", "failed", or
-// "unknown" for a value this reader does not know.
-COPPER_API const char* task_status_name(uint8_t status);
 
 // Field offsets inside the file header.
 namespace header {

@@ -38,6 +38,7 @@
 #include "copper/log/format.hpp"
 #include "copper/message_schema.hpp"
 #include "copper/status.hpp"
+#include "copper/task_status.hpp"
 
 namespace copper::log {
 
@@ -66,7 +67,7 @@ struct LogHeader {
 struct TaskTiming {
   int64_t start_ns = 0;
   int64_t end_ns = 0;
-  uint8_t status = 0;  // 0 not run, 1 ok, 2 failed
+  TaskStatus status = TaskStatus::not_run;  // checked to be one copper writes
 };
 
 struct SlotData {
@@ -124,8 +125,7 @@ struct SyncMark {
 // The copperlist a run stopped on because a task failed in it (record type
 // 12): never committed, kept with the error so a replay can reproduce the
 // failure. Its message bytes are copied: the reader's scratch space moves.
-// Slots whose producer did not finish (status other than 1) hold whatever
-// the slot held, not a message of this copperlist.
+// Slots whose producer did not finish (status other than 1) are empty.
 struct RecordedFailure {
   std::string task_id;
   std::string phase;    // preprocess, process or postprocess
