@@ -2,10 +2,12 @@
 // compare every output with the recording, and print the verdict and the
 // timings side by side.
 //
-// Exit codes: 0 every replayed output is identical to the recording; 1 an
-// output diverged, a task failed during replay, or the serial and parallel
-// replays differ; 2 the replay could not run (bad log, unknown task type,
-// bad arguments, a task without thaw under --from).
+// Exit codes: 0 every replayed output is identical to the recording (and a
+// recorded failure was reproduced); 1 an output diverged, the replay failed
+// otherwise than the recording, or the serial and parallel replays differ;
+// 2 the replay could not run (bad log, a plugin missing or refused, unknown
+// task type, changed schema, bad arguments, a task without thaw under
+// --from). replay/README.md has the details.
 #include "copper/tools.hpp"
 
 #include <CLI/CLI.hpp>
@@ -165,10 +167,8 @@ int replay_main(int argc, char** argv) {
   if (!copper::cli::check_program_registrations()) return kExitError;
   if (options.plugins.list_types) {
     // With a log, the plugins it would load, so the list is what it can use.
-    if (!options.log.empty() && !copper::replay_cli::load_plugins_for(read_metadata(options.log), options.plugins.plugins))
-      return kExitError;
-    if (options.log.empty() && !copper::cli::load_plugins(options.plugins.plugins, std::filesystem::current_path()))
-      return kExitError;
+    const nlohmann::json metadata = options.log.empty() ? nlohmann::json() : read_metadata(options.log);
+    if (!copper::replay_cli::load_plugins_for(metadata, options.plugins.plugins)) return kExitError;
     fmt::print("{}", copper::cli::task_types_table(copper::Registry::global()));
     return 0;
   }

@@ -262,13 +262,11 @@ class ParallelRun {
     CopperList& cl = pool_.for_cycle(cl_id);
     cl.recycle(cl_id, clock_.now());
     cl.set_keyframe(keyframe_interval_ != 0 && cl_id % keyframe_interval_ == 0);
-    if (feed_ != nullptr) {
-      RunReport fed;
-      if (!detail::admit_from_feed(*feed_, cl, fed)) {
-        if (fed.failure) fail(std::move(*fed.failure), StopReason::input_ended);
-        close(StopReason::input_ended);
-        return false;
-      }
+    std::optional<TaskFailure> feed_failure;
+    if (feed_ != nullptr && !detail::admit_from_feed(*feed_, cl, feed_failure)) {
+      if (feed_failure) fail(std::move(*feed_failure), StopReason::input_ended);
+      close(StopReason::input_ended);
+      return false;
     }
     cl.admitted = fast_now();
     // seq_cst only against a commit chain running beside the admitting thread.

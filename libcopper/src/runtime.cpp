@@ -93,7 +93,10 @@ bool SerialExecutor::admit(uint64_t id, RunReport& report) {
   CopperList& cl = pool_.for_cycle(id);
   cl.recycle(id, clock_.now());
   cl.set_keyframe(keyframe_interval_ != 0 && id % keyframe_interval_ == 0);
-  if (feed_ != nullptr && !detail::admit_from_feed(*feed_, cl, report)) return false;
+  if (feed_ != nullptr && !detail::admit_from_feed(*feed_, cl, report.failure)) {
+    report.reason = StopReason::input_ended;
+    return false;
+  }
   cl.admitted = fast_now();
   return true;
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <exception>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -28,20 +29,17 @@ Status guarded(Call&& call) {
 }
 
 // Asks the admission feed for copperlist `cl`, guarded: a feed that throws
-// ends admission like one that runs out, with the error in the report
-// (phase "admit"). False when there is nothing to admit.
-inline bool admit_from_feed(AdmissionFeed& feed, CopperList& cl, RunReport& report) {
+// ends admission like one that runs out, and `failure` says why (phase
+// "admit"). False when there is nothing to admit.
+inline bool admit_from_feed(AdmissionFeed& feed, CopperList& cl, std::optional<TaskFailure>& failure) {
   bool admitted = false;
   const Status status = guarded([&] {
     admitted = feed.admit(cl);
     return Status();
   });
-  if (!status.ok()) {
-    report.failure = TaskFailure{"", cl.id, "admit", std::string(status.message())};
-    admitted = false;
-  }
-  if (!admitted) report.reason = StopReason::input_ended;
-  return admitted;
+  if (status.ok()) return admitted;
+  failure = TaskFailure{"", cl.id, "admit", std::string(status.message())};
+  return false;
 }
 
 // On a keyframe copperlist, the task's state just before it processes the
