@@ -20,6 +20,7 @@
 
 #include "copper/log/reader.hpp"
 #include "copper/log/text_format.hpp"
+#include "log/layout.hpp"
 #include "copper/message.hpp"
 #include "corpus_gen/corpus.hpp"
 #include "fixtures/test_tasks.hpp"

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "copper/log/reader.hpp"
+#include "log/layout.hpp"
 #include "fixtures/log_reader_helpers.hpp"
 
 namespace {

@@ -48,8 +48,8 @@ copper::log::WriterOptions options_for(const std::filesystem::path& path, bool z
 // Copies everything through the recorded path, in the order the writer wants.
 void copy(LogReader& from, LogWriter& to) {
   std::vector<copper::log::TextString> strings;
-  for (const auto& s : from.check().strings)
-    strings.push_back({s.id, static_cast<uint8_t>(s.level), s.line, s.file, s.format});
+  const auto report = from.check();
+  for (const auto& s : report.strings) strings.push_back(s.view());
   REQUIRE(to.write_strings(strings).ok());
   from.for_each_keyframe([&](const copper::log::Keyframe& k) { return to.write_recorded_keyframe(k).ok(); });
   from.for_each_copperlist([&](const copper::log::CopperListView& cl) { return to.commit_recorded(cl).ok(); });

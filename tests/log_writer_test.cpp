@@ -12,6 +12,7 @@
 #include "copper/log/file.hpp"
 #include "log/faulty_file.hpp"
 #include "copper/log/format.hpp"
+#include "log/layout.hpp"
 #include "copper/log/writer.hpp"
 #include "copper/runtime.hpp"
 #include "fixtures/log_writer_helpers.hpp"
@@ -313,7 +314,7 @@ TEST_CASE("log.writer.text_entries_and_strings_keep_the_spec_layout") {
   ScratchDir dir;
   auto graph = require_graph(kSumGraph);
   auto writer = require_writer(small_options(dir / "run.copper"), graph);
-  const lg::TextString format{7, 2, 42, "rover.cpp", "x={}"};
+  const lg::TextString format{7, lg::TextLevel::info, 42, "rover.cpp", "x={}"};
   REQUIRE(writer->write_strings({&format, 1}).ok());
   copper::CopperList cl(graph);
   std::vector<uint8_t> expected;

@@ -7,6 +7,8 @@
 #include <chrono>
 #include <map>
 
+#include "log/layout.hpp"
+
 namespace copper::logtool {
 namespace {
 

@@ -156,8 +156,7 @@ json recovered_metadata(log::LogReader& reader, const Health& health) {
 
 Status write_strings_and_events(log::LogWriter& writer, const log::CheckReport& report) {
   std::vector<log::TextString> strings;
-  for (const auto& s : report.strings)
-    strings.push_back({s.id, static_cast<uint8_t>(s.level), s.line, s.file, s.format});
+  for (const auto& s : report.strings) strings.push_back(s.view());
   return writer.write_strings(strings);
 }
 

@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <tuple>
 
+#include "log/layout.hpp"
+
 namespace copper {
 namespace {
 
@@ -39,8 +41,8 @@ Location locate(size_t id) {
 class StringTable {
  public:
   uint32_t add(log::TextLevel level, std::string_view file, uint32_t line, std::string_view format) {
-    // The string record stores the file length in a u16.
-    if (file.size() > 0xFFFF) file = file.substr(file.size() - 0xFFFF);
+    // The string record stores the file length in a u16: keep its end.
+    if (file.size() > log::StringHeader::kMaxFileLength) file = file.substr(file.size() - log::StringHeader::kMaxFileLength);
     Key key{uint8_t(level), std::string(file), line, std::string(format)};
 
     std::lock_guard lock(mutex_);
@@ -98,5 +100,48 @@ uint32_t register_text_string(log::TextLevel level, std::string_view file, uint3
 size_t text_string_count() { return table().count(); }
 
 const TextString& text_string(size_t id) { return table().get(id); }
+
+namespace {
+
+size_t wire_size(const detail::TextArg& arg) {
+  const size_t value = log::text_arg_value_size(static_cast<uint8_t>(arg.tag));
+  return 1 + value + (arg.tag == log::ArgTag::string ? arg.string.size : 0);
+}
+
+uint8_t* put_arg(uint8_t* p, const detail::TextArg& arg) {
+  using log::ArgTag;
+  *p++ = static_cast<uint8_t>(arg.tag);
+  switch (arg.tag) {
+    case ArgTag::boolean: *p = arg.boolean ? 1 : 0; return p + 1;
+    case ArgTag::character: std::memcpy(p, &arg.character, 1); return p + 1;
+    case ArgTag::i64: log::store_le<int64_t>(p, arg.i64); return p + 8;
+    case ArgTag::u64: log::store_le<uint64_t>(p, arg.u64); return p + 8;
+    case ArgTag::f64: log::store_le<double>(p, arg.f64); return p + 8;
+    case ArgTag::f32: log::store_le<float>(p, arg.f32); return p + 4;
+    case ArgTag::string:
+      log::store_le<uint32_t>(p, static_cast<uint32_t>(arg.string.size));
+      return log::put_bytes(p + 4, std::string_view(arg.string.data, arg.string.size));
+  }
+  return p;
+}
+
+}  // namespace
+
+void detail::append_text_entry(TextLogBuffer& buffer, const Context& ctx, uint32_t string_id, log::TextLevel level,
+                               const TextArg* args, size_t arg_count) {
+  size_t args_length = 0;
+  for (size_t i = 0; i < arg_count; ++i) args_length += wire_size(args[i]);
+  if (args_length > log::TextEntryHeader::kMaxArgsLength) {
+    buffer.count_drop();
+    return;
+  }
+  uint8_t* p = buffer.reserve(log::TextEntryHeader::kSize + args_length);
+  if (p == nullptr) return;
+  log::TextEntryHeader{ctx.cl_id(), ctx.task_index(), string_id, static_cast<uint8_t>(level),
+                       static_cast<uint8_t>(arg_count), static_cast<uint16_t>(args_length)}
+      .encode(p);
+  p += log::TextEntryHeader::kSize;
+  for (size_t i = 0; i < arg_count; ++i) p = put_arg(p, args[i]);
+}
 
 }  // namespace copper

@@ -1,5 +1,7 @@
 #include "corpus.hpp"
 
+#include "log/layout.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <map>

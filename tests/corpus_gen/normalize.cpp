@@ -1,5 +1,7 @@
 #include "normalize.hpp"
 
+#include "log/layout.hpp"
+
 #include <cstring>
 #include <deque>
 #include <map>

@@ -1,5 +1,7 @@
 #include "records.hpp"
 
+#include "log/layout.hpp"
+
 #include <zstd.h>
 
 #include <algorithm>

@@ -94,14 +94,9 @@ class COPPER_API TextLogBuffer {
   uint32_t dropped_ = 0;
 };
 
-// One entry of the string table; the views stay valid for the whole process.
-struct TextString {
-  uint32_t id = 0;
-  log::TextLevel level = log::TextLevel::info;
-  uint32_t line = 0;
-  std::string_view file;    // at most 65535 bytes (the string record's u16)
-  std::string_view format;
-};
+// One entry of the string table (log/format.hpp); the views of the
+// process-wide table stay valid for the whole process.
+using TextString = log::TextString;
 
 // Returns the id of (level, file, line, format), adding it if it is new;
 // registering identical content twice returns the same id, so a call site

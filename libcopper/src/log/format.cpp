@@ -1,6 +1,7 @@
 #include "copper/log/format.hpp"
 
 #include "../xxhash_dispatch.hpp"
+#include "layout.hpp"
 
 namespace copper::log {
 
@@ -48,7 +49,7 @@ const char* to_string(TextLevel level) {
 // sits between the header and the payload, and one-shot XXH3 is much
 // faster than the streaming API on the small records of the hot path.
 uint64_t record_checksum(const uint8_t* header16, std::span<const uint8_t> payload) {
-  return detail::xxh3(payload.data(), payload.size(), detail::xxh3(header16, 16));
+  return detail::xxh3(payload.data(), payload.size(), detail::xxh3(header16, RecordHeader::kChecked));
 }
 
 uint64_t header_checksum(const uint8_t* file_header) { return detail::xxh3(file_header, header::kChecksum); }

@@ -90,7 +90,7 @@ struct LogReader::Impl {
   std::vector<std::string> slot_keys;
   std::vector<Result<MessageDecoder>> slot_decoders;  // compiled once: decoding is per message
 
-  std::optional<detail::Footer> footer;
+  std::optional<Footer> footer;
   nlohmann::json summary;
   std::optional<detail::IndexView> index;
   std::vector<uint8_t> index_storage;  // a decompressed index lives here
@@ -173,11 +173,11 @@ void LogReader::Impl::learn_metadata() {
 
 // A clean close ends the file with the footer, so it is found without a scan.
 void LogReader::Impl::read_footer() {
-  const uint64_t footprint = record_footprint(detail::kFooterPayloadSize);
+  const uint64_t footprint = record_footprint(Footer::kSize);
   if (bytes.size() < kFileHeaderSize + footprint) return;
   const uint64_t offset = bytes.size() - footprint;
   auto payload = payload_at(offset, RecordType::footer);
-  detail::Footer parsed;
+  Footer parsed;
   if (!payload || !detail::parse_footer(*payload, parsed) || parsed.data_end != offset) return;
   footer = parsed;
   auto summary_payload = payload_at(parsed.summary_offset, RecordType::summary);
@@ -300,7 +300,7 @@ Status LogReader::Impl::absorb(const detail::RawRecord& record, std::span<const 
     }
     case RecordType::index: return detail::IndexView::parse(payload).status();
     case RecordType::footer: {
-      detail::Footer parsed;
+      Footer parsed;
       return detail::parse_footer(payload, parsed);
     }
     case RecordType::failure: {
@@ -337,7 +337,7 @@ void LogReader::Impl::check_end(CheckReport& report) const {
         Damage{bytes.size(), 0, "the log was closed cleanly but its footer is missing: the file was cut"});
   if (footer && footer->cl_count != report.cl_count)
     report.damage.push_back(
-        Damage{footer->data_end, record_footprint(detail::kFooterPayloadSize),
+        Damage{footer->data_end, record_footprint(Footer::kSize),
                fmt::format("the footer counts {} copperlists, the file holds {}", footer->cl_count, report.cl_count)});
 }
 

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "copper/log/reader.hpp"
+#include "layout.hpp"
 
 namespace copper::log::detail {
 
@@ -31,6 +32,14 @@ class Cursor {
     if (remaining() < n) return false;
     out = bytes_.subspan(pos_, n);
     pos_ += n;
+    return true;
+  }
+  // A fixed-size part of layout.hpp, decoded in place.
+  template <class Head>
+  bool read_head(Head& head) {
+    if (remaining() < Head::kSize) return false;
+    head = Head::decode(bytes_.data() + pos_);
+    pos_ += Head::kSize;
     return true;
   }
   uint64_t remaining() const { return bytes_.size() - pos_; }
@@ -64,25 +73,13 @@ Status parse_sync(std::span<const uint8_t> payload, SyncMark& out);
 Status parse_failure(std::span<const uint8_t> payload, const std::optional<ClShape>& shape, RecordedFailure& out);
 Status parse_json_object(std::span<const uint8_t> payload, nlohmann::json& out);
 
-struct Footer {
-  uint64_t summary_offset = 0;
-  uint64_t index_offset = 0;
-  uint64_t cl_count = 0;
-  uint64_t data_end = 0;
-};
-inline constexpr uint64_t kFooterPayloadSize = 32;
 Status parse_footer(std::span<const uint8_t> payload, Footer& out);
 
 // The index payload, checked for size; entries are read in place.
-struct IndexEntry {
-  uint64_t first_cl_id = 0;
-  uint32_t cl_count = 0;
-  uint64_t offset = 0;
-};
 class IndexView {
  public:
   static Result<IndexView> parse(std::span<const uint8_t> payload);
-  uint64_t size() const { return entries_.size() / kEntrySize; }
+  uint64_t size() const { return entries_.size() / IndexEntry::kSize; }
   IndexEntry entry(uint64_t i) const;
   // The last entry starting at or before id, when the entries are in id
   // order. The index may be sparse (a writer thins it to fit one record),
@@ -90,7 +87,6 @@ class IndexView {
   std::optional<IndexEntry> seek_point(uint64_t id) const;
 
  private:
-  static constexpr uint64_t kEntrySize = 24;
   std::span<const uint8_t> entries_;
 };
 

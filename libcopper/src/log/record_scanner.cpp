@@ -12,13 +12,14 @@ const char* verify_record(std::span<const uint8_t> file, uint64_t offset, uint64
   const uint64_t size = file.size();
   if (offset > size || size - offset < kRecordHeaderSize) return "record header cut short by the end of the file";
   const uint8_t* h = file.data() + offset;
-  if (load_le<uint32_t>(h) != kRecordSync) return "no record here (bad sync word)";
-  const uint64_t length = load_le<uint32_t>(h + 8);
+  const RecordHeader header = RecordHeader::decode(h);
+  if (header.sync != kRecordSync) return "no record here (bad sync word)";
+  const uint64_t length = header.length;
   if (record_footprint(length) > slab_size - offset % slab_size) return "record length crosses a slab boundary";
   if (length > size - offset - kRecordHeaderSize) return "record cut short by the end of the file";
   const std::span<const uint8_t> stored(h + kRecordHeaderSize, length);
-  if (record_checksum(h, stored) != load_le<uint64_t>(h + 16)) return "checksum mismatch";
-  out = RawRecord{load_le<uint16_t>(h + 4), load_le<uint16_t>(h + 6), offset, record_footprint(length), stored};
+  if (record_checksum(h, stored) != header.checksum) return "checksum mismatch";
+  out = RawRecord{header.type, header.flags, offset, record_footprint(length), stored};
   return nullptr;
 }
 

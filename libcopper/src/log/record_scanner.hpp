@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "copper/log/reader.hpp"
+#include "layout.hpp"
 
 namespace copper::log::detail {
 

@@ -229,6 +229,7 @@ WriterCore::WriterCore(const WriterOptions& options, uint32_t task_count, uint32
       zstd_(options.compression.kind == Compression::Kind::zstd),
       slot_sizes_(slot_count),
       index_(index_capacity(options.slab_size)) {
+  keyframe_states_.reserve(task_count);
   if (!zstd_) return;
   free_batches_.reserve(kBatches);
   for (size_t i = 0; i < kBatches; ++i) {
@@ -367,33 +368,20 @@ Status WriterCore::write_summary(std::string_view end_reason, uint64_t& offset) 
 
 Status WriterCore::write_index(uint64_t& offset) {
   const auto& entries = index_.entries();
-  const uint64_t length = 8 + entries.size() * 24;
+  const uint64_t length = index_record_size(entries.size());
   auto at = begin_record(length);
   if (!at.ok()) return at.status();
   offset = pos_;
-  uint8_t* p = *at;
-  store_le<uint32_t>(p, static_cast<uint32_t>(entries.size()));
-  store_le<uint32_t>(p + 4, 0);
-  p += 8;
-  for (const IndexEntry& e : entries) {
-    store_le<uint64_t>(p, e.first_cl_id);
-    store_le<uint32_t>(p + 8, e.cl_count);
-    store_le<uint32_t>(p + 12, 0);
-    store_le<uint64_t>(p + 16, e.offset);
-    p += 24;
-  }
+  encode_index_record(*at, entries);
   finish_record(RecordType::index, 0, static_cast<uint32_t>(length));
   return {};
 }
 
 Status WriterCore::write_footer(uint64_t summary_offset, uint64_t index_offset) {
-  auto at = begin_record(32);
+  auto at = begin_record(Footer::kSize);
   if (!at.ok()) return at.status();
-  store_le<uint64_t>(*at, summary_offset);
-  store_le<uint64_t>(*at + 8, index_offset);
-  store_le<uint64_t>(*at + 16, appended_cls_.load(std::memory_order_relaxed));
-  store_le<uint64_t>(*at + 24, pos_);
-  finish_record(RecordType::footer, 0, 32);
+  Footer{summary_offset, index_offset, appended_cls_.load(std::memory_order_relaxed), pos_}.encode(*at);
+  finish_record(RecordType::footer, 0, Footer::kSize);
   return {};
 }
 
@@ -412,7 +400,7 @@ Status WriterCore::final_sync() {
   retire_below_.store(std::max(retire_below_.load(std::memory_order_relaxed), end), std::memory_order_release);
   slab_wake_.release();  // it may be waiting for those slabs to be retirable
   durable_cls_.store(cls, std::memory_order_release);
-  (void)marks_.push({end, cls, wall_now_ns()});
+  (void)marks_.push(SyncMark{end, cls, wall_now_ns()});
   return append_sync_marks();
 }
 

@@ -11,12 +11,6 @@
 
 namespace copper::log::detail {
 
-namespace {
-
-constexpr size_t kPayloadHeader = 24;  // copperlists payload: first id, count, slots, tasks, reserved
-
-}  // namespace
-
 Status WriterCore::fail(Status status) {
   if (failure_.ok()) failure_ = status;
   return status;
@@ -44,13 +38,9 @@ Result<uint8_t*> WriterCore::begin_record(uint64_t length) {
 
 void WriterCore::finish_record(RecordType type, uint16_t flags, uint32_t length) {
   uint8_t* header = slab_base_ + (pos_ - slab_index_ * slab_size_);
-  store_le<uint32_t>(header, kRecordSync);
-  store_le<uint16_t>(header + 4, static_cast<uint16_t>(type));
-  store_le<uint16_t>(header + 6, flags);
-  store_le<uint32_t>(header + 8, length);
-  store_le<uint32_t>(header + 12, 0);
+  RecordHeader{kRecordSync, static_cast<uint16_t>(type), flags, length, 0}.encode(header);
   std::memset(header + kRecordHeaderSize + length, 0, align8(length) - length);
-  store_le<uint64_t>(header + 16, record_checksum(header, {header + kRecordHeaderSize, length}));
+  RecordHeader::put_checksum(header, record_checksum(header, {header + kRecordHeaderSize, length}));
   pos_ += record_footprint(length);
   const auto slot = static_cast<size_t>(type);
   ++record_counts_[slot];
@@ -113,35 +103,34 @@ Status WriterCore::append_sync_marks() {
   bool any = false;
   while (marks_.pop(mark)) any = true;
   if (!any) return {};
-  std::array<uint8_t, 24> payload{};
-  store_le<uint64_t>(payload.data(), mark.offset);
-  store_le<uint64_t>(payload.data() + 8, mark.cls);
-  store_le<int64_t>(payload.data() + 16, mark.time_ns);
+  std::array<uint8_t, SyncLayout::kSize> payload{};
+  SyncLayout::encode(payload.data(), mark);
   return append(RecordType::sync, 0, payload);
 }
 
+// The frozen states of a keyframe copperlist; keyframe_states_ has room
+// for every task, so this does not allocate.
 Status WriterCore::append_keyframe(const CopperList& cl) {
-  uint64_t length = 12;
-  uint32_t count = 0;
+  keyframe_states_.clear();
   for (uint32_t t = 0; t < task_count_; ++t) {
     const auto& state = cl.frozen_state(t);
-    if (state.empty()) continue;
-    length += 8 + state.size();
-    ++count;
+    if (!state.empty()) keyframe_states_.push_back({t, state});
   }
+  return append_keyframe(cl.id, keyframe_states_);
+}
+
+// Record type 5, for live and recorded keyframes alike.
+Status WriterCore::append_keyframe(uint64_t cl_id, std::span<const KeyframeState> states) {
+  uint64_t length = KeyframeHeader::kSize;
+  for (const KeyframeState& state : states) length += KeyframeStateHeader::kSize + state.state.size();
   auto at = begin_record(length);
   if (!at.ok()) return at.status();
   uint8_t* p = *at;
-  store_le<uint64_t>(p, cl.id);
-  store_le<uint32_t>(p + 8, count);
-  p += 12;
-  for (uint32_t t = 0; t < task_count_; ++t) {
-    const auto& state = cl.frozen_state(t);
-    if (state.empty()) continue;
-    store_le<uint32_t>(p, t);
-    store_le<uint32_t>(p + 4, static_cast<uint32_t>(state.size()));
-    std::memcpy(p + 8, state.data(), state.size());
-    p += 8 + state.size();
+  KeyframeHeader{cl_id, static_cast<uint32_t>(states.size())}.encode(p);
+  p += KeyframeHeader::kSize;
+  for (const KeyframeState& state : states) {
+    KeyframeStateHeader{state.task_index, static_cast<uint32_t>(state.state.size())}.encode(p);
+    p = put_bytes(p + KeyframeStateHeader::kSize, state.state);
   }
   finish_record(RecordType::keyframe, 0, static_cast<uint32_t>(length));
   ++keyframes_;
@@ -160,35 +149,22 @@ Status WriterCore::append_text(const CopperList& cl) {
   if (entries == 0) return {};
   Status strings = append_new_strings();
   if (!strings.ok()) return strings;
-  auto at = begin_record(4 + bytes);
+  auto at = begin_record(kTextCountSize + bytes);
   if (!at.ok()) return at.status();
   uint8_t* p = *at;
   store_le<uint32_t>(p, entries);
-  p += 4;
-  for (uint32_t t = 0; t < task_count_; ++t) {
-    auto chunk = cl.text_log(t).bytes();
-    if (!chunk.empty()) std::memcpy(p, chunk.data(), chunk.size());
-    p += chunk.size();
-  }
-  finish_record(RecordType::text, 0, static_cast<uint32_t>(4 + bytes));
+  p += kTextCountSize;
+  for (uint32_t t = 0; t < task_count_; ++t) p = put_bytes(p, cl.text_log(t).bytes());
+  finish_record(RecordType::text, 0, static_cast<uint32_t>(kTextCountSize + bytes));
   text_entries_ += entries;
   return {};
 }
 
-Status WriterCore::append_string(uint32_t id, uint8_t level, uint32_t line, std::string_view file,
-                                 std::string_view format) {
-  const uint64_t length = 4 + 1 + 4 + 2 + file.size() + 4 + format.size();
+Status WriterCore::append_string(const TextString& s) {
+  const uint64_t length = string_record_size(s.file, s.format);
   auto at = begin_record(length);
   if (!at.ok()) return at.status();
-  uint8_t* p = *at;
-  store_le<uint32_t>(p, id);
-  p[4] = level;
-  store_le<uint32_t>(p + 5, line);
-  store_le<uint16_t>(p + 9, static_cast<uint16_t>(file.size()));
-  std::memcpy(p + 11, file.data(), file.size());
-  p += 11 + file.size();
-  store_le<uint32_t>(p, static_cast<uint32_t>(format.size()));
-  std::memcpy(p + 4, format.data(), format.size());
+  encode_string_record(*at, s.id, s.level, s.line, s.file, s.format);
   finish_record(RecordType::string, 0, static_cast<uint32_t>(length));
   return {};
 }
@@ -199,8 +175,7 @@ Status WriterCore::append_string(uint32_t id, uint8_t level, uint32_t line, std:
 Status WriterCore::append_new_strings() {
   const size_t count = copper::text_string_count();
   for (; table_strings_written_ < count; ++table_strings_written_) {
-    const copper::TextString& s = copper::text_string(table_strings_written_);
-    Status status = append_string(s.id, static_cast<uint8_t>(s.level), s.line, s.file, s.format);
+    Status status = append_string(copper::text_string(table_strings_written_));
     if (!status.ok()) return status;
   }
   return {};
@@ -208,7 +183,7 @@ Status WriterCore::append_new_strings() {
 
 Status WriterCore::write_strings(std::span<const TextString> strings) {
   for (const TextString& s : strings) {
-    Status status = append_string(s.id, s.level, s.line, s.file, s.format);
+    Status status = append_string(s);
     if (!status.ok()) return status;
   }
   return {};
@@ -216,16 +191,12 @@ Status WriterCore::write_strings(std::span<const TextString> strings) {
 
 Status WriterCore::write_event(EventKind kind, uint64_t cl_id, std::string_view message) {
   if (closed_) return Status::error("log writer is closed");
-  auto at = begin_record(24 + message.size());
+  const uint64_t length = EventHeader::kSize + message.size();
+  auto at = begin_record(length);
   if (!at.ok()) return at.status();
-  uint8_t* p = *at;
-  store_le<uint16_t>(p, static_cast<uint16_t>(kind));
-  store_le<uint16_t>(p + 2, 0);
-  store_le<uint32_t>(p + 4, static_cast<uint32_t>(message.size()));
-  store_le<uint64_t>(p + 8, cl_id);
-  store_le<int64_t>(p + 16, wall_now_ns());
-  std::memcpy(p + 24, message.data(), message.size());
-  finish_record(RecordType::event, 0, static_cast<uint32_t>(24 + message.size()));
+  EventHeader{static_cast<uint16_t>(kind), static_cast<uint32_t>(message.size()), cl_id, wall_now_ns()}.encode(*at);
+  put_bytes(*at + EventHeader::kSize, message);
+  finish_record(RecordType::event, 0, static_cast<uint32_t>(length));
   return {};
 }
 
@@ -236,19 +207,16 @@ Status WriterCore::append_failure(std::string_view phase, std::string_view task,
                                   const CopperListView& cl) {
   if (closed_) return Status::error("log writer is closed");
   if (Status status = check_background(); !status.ok()) return status;
-  const size_t words = 8 + phase.size() + task.size() + message.size();
+  const size_t words = FailureHeader::kSize + phase.size() + task.size() + message.size();
   const size_t entry = entry_size(cl);
   auto at = begin_record(words + entry);
   if (!at.ok()) return fail(at.status());
   uint8_t* p = *at;
-  store_le<uint16_t>(p, static_cast<uint16_t>(phase.size()));
-  store_le<uint16_t>(p + 2, static_cast<uint16_t>(task.size()));
-  store_le<uint32_t>(p + 4, static_cast<uint32_t>(message.size()));
-  p += 8;
-  for (std::string_view text : {phase, task, message}) {
-    std::memcpy(p, text.data(), text.size());
-    p += text.size();
-  }
+  FailureHeader{static_cast<uint16_t>(phase.size()), static_cast<uint16_t>(task.size()),
+                static_cast<uint32_t>(message.size())}
+      .encode(p);
+  p += FailureHeader::kSize;
+  for (std::string_view text : {phase, task, message}) p = put_bytes(p, text);
   write_entry(cl, entry, p);
   finish_record(RecordType::failure, 0, static_cast<uint32_t>(words + entry));
   return {};
@@ -275,22 +243,16 @@ Status WriterCore::write_failure(const CopperList& cl, const TaskFailure& failur
 }
 
 void WriterCore::write_payload_header(uint8_t* p, uint64_t first_cl_id, uint32_t count) const {
-  store_le<uint64_t>(p, first_cl_id);
-  store_le<uint32_t>(p + 8, count);
-  store_le<uint32_t>(p + 12, slot_count_);
-  store_le<uint32_t>(p + 16, task_count_);
-  store_le<uint32_t>(p + 20, 0);
+  CopperlistsHeader{first_cl_id, count, slot_count_, task_count_}.encode(p);
 }
 
 uint8_t* WriterCore::write_entry_head(uint8_t* p, size_t size, uint64_t id, int64_t time) {
-  store_le<uint32_t>(p, static_cast<uint32_t>(size - 4));
-  store_le<uint64_t>(p + 4, id);
-  store_le<int64_t>(p + 12, time);
-  return p + 20;
+  EntryHeader{static_cast<uint32_t>(size - EntryHeader::kLengthField), id, time}.encode(p);
+  return p + EntryHeader::kSize;
 }
 
 size_t WriterCore::entry_size(const CopperList& cl) {
-  size_t size = 20 + task_count_ * kTaskRecord + slot_count_ * 12;
+  size_t size = entry_fixed_size(task_count_, slot_count_);
   for (uint32_t slot = 0; slot < slot_count_; ++slot) {
     const size_t bytes = cl.message_type(slot).encoded_size(cl.message(slot));
     slot_sizes_[slot] = static_cast<uint32_t>(bytes);
@@ -301,17 +263,14 @@ size_t WriterCore::entry_size(const CopperList& cl) {
 
 void WriterCore::write_entry(const CopperList& cl, size_t size, uint8_t* p) const {
   p = write_entry_head(p, size, cl.id, cl.time);
-  for (uint32_t t = 0; t < task_count_; ++t, p += kTaskRecord) {
+  for (uint32_t t = 0; t < task_count_; ++t, p += TaskTimingLayout::kSize) {
     const TaskRecord& record = cl.record(t);
-    store_le<int64_t>(p, record.start);
-    store_le<int64_t>(p + 8, record.end);
-    p[16] = static_cast<uint8_t>(record.status);
+    TaskTimingLayout::encode(p, record.start, record.end, record.status);
   }
   for (uint32_t slot = 0; slot < slot_count_; ++slot) {
-    store_le<int64_t>(p, cl.time_of_validity(slot));
-    store_le<uint32_t>(p + 8, slot_sizes_[slot]);
-    cl.message_type(slot).encode_into(cl.message(slot), p + 12);
-    p += 12 + slot_sizes_[slot];
+    SlotHeader{cl.time_of_validity(slot), slot_sizes_[slot]}.encode(p);
+    cl.message_type(slot).encode_into(cl.message(slot), p + SlotHeader::kSize);
+    p += SlotHeader::kSize + slot_sizes_[slot];
   }
 }
 
@@ -387,11 +346,11 @@ template <class Entry>
 Status WriterCore::commit_entry(const Entry& cl) {
   if (!zstd_) {
     const size_t size = entry_size(cl);
-    const size_t length = kPayloadHeader + size;
+    const size_t length = CopperlistsHeader::kSize + size;
     auto at = begin_record(length);
     if (!at.ok()) return at.status();
     write_payload_header(*at, cl.id, 1);
-    write_entry(cl, size, *at + kPayloadHeader);
+    write_entry(cl, size, *at + CopperlistsHeader::kSize);
     finish_copperlists(0, cl.id, 1, static_cast<uint32_t>(length), length);
     return {};
   }
@@ -404,7 +363,7 @@ Status WriterCore::commit_entry(const Entry& cl) {
     auto batch = free_batch();
     if (!batch.ok()) return batch.status();
     filling_ = *batch;
-    filling_->raw.resize(kPayloadHeader);
+    filling_->raw.resize(CopperlistsHeader::kSize);
     write_payload_header(filling_->raw.data(), cl.id, 0);
     filling_->first_cl_id = cl.id;
     filling_->cl_count = 0;
@@ -412,7 +371,7 @@ Status WriterCore::commit_entry(const Entry& cl) {
     filling_->error = Status();
   }
   encode_entry(cl, filling_->raw);
-  store_le<uint32_t>(filling_->raw.data() + 8, ++filling_->cl_count);
+  CopperlistsHeader::put_cl_count(filling_->raw.data(), ++filling_->cl_count);
   if (filling_->cl_count >= options_.batch_cls || filling_->raw.size() >= options_.batch_bytes) submit_batch();
   return {};
 }

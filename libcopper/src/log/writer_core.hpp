@@ -20,6 +20,7 @@
 #include "copper/log/format.hpp"
 #include "copper/log/reader.hpp"
 #include "copper/log/writer.hpp"
+#include "layout.hpp"
 
 namespace copper::log::detail {
 
@@ -38,13 +39,6 @@ inline constexpr size_t kRingSlabs = 8;
 inline constexpr uint64_t kSpareSlabs = 2;
 inline constexpr size_t kBatches = 4;
 inline constexpr size_t kRecordTypes = 13;  // record type values 0..12
-inline constexpr size_t kTaskRecord = 17;   // a copperlist entry's per-task start, end, status
-
-struct SyncMark {
-  uint64_t offset = 0;
-  uint64_t cls = 0;
-  int64_t time_ns = 0;
-};
 
 // A batch of copperlists for the compressor: raw holds a whole copperlists
 // payload; packed its zstd frame (or nothing if compression did not help).
@@ -55,12 +49,6 @@ struct Batch {
   uint32_t cl_count = 0;
   bool use_packed = false;
   Status error;
-};
-
-struct IndexEntry {
-  uint64_t first_cl_id = 0;
-  uint32_t cl_count = 0;
-  uint64_t offset = 0;
 };
 
 // Each copperlists record gets an entry until the array is full; then every
@@ -132,9 +120,10 @@ class WriterCore {
   Status check_background();
   Status fail(Status status);
   Status append_keyframe(const CopperList& cl);
+  Status append_keyframe(uint64_t cl_id, std::span<const KeyframeState> states);
   Status append_text(const CopperList& cl);
   Status append_new_strings();
-  Status append_string(uint32_t id, uint8_t level, uint32_t line, std::string_view file, std::string_view format);
+  Status append_string(const TextString& s);
   Status append_sync_marks();
   Status append_failure(std::string_view phase, std::string_view task, std::string_view message,
                         const CopperListView& cl);
@@ -202,6 +191,7 @@ class WriterCore {
   uint64_t pending_length_ = 0;   // payload length of the record being built
   uint64_t last_wake_pos_ = 0;
   std::vector<uint32_t> slot_sizes_;  // by slot: encoded sizes of the entry being written
+  std::vector<KeyframeState> keyframe_states_;  // room for every task: a keyframe's states
   Batch* filling_ = nullptr;
   std::vector<Batch*> free_batches_;
   std::vector<std::unique_ptr<Batch>> batches_;

@@ -10,14 +10,8 @@
 
 namespace copper::log::detail {
 
-namespace {
-
-constexpr size_t kTextEntryHead = copper::detail::kTextEntryHeaderSize;
-
-}  // namespace
-
 size_t WriterCore::entry_size(const CopperListView& cl) {
-  size_t size = 20 + cl.tasks.size() * kTaskRecord + cl.slots.size() * 12;
+  size_t size = entry_fixed_size(cl.tasks.size(), cl.slots.size());
   for (const SlotData& slot : cl.slots) size += slot.bytes.size();
   return size;
 }
@@ -25,16 +19,12 @@ size_t WriterCore::entry_size(const CopperListView& cl) {
 void WriterCore::write_entry(const CopperListView& cl, size_t size, uint8_t* p) const {
   p = write_entry_head(p, size, cl.id, cl.time_ns);
   for (const TaskTiming& task : cl.tasks) {
-    store_le<int64_t>(p, task.start_ns);
-    store_le<int64_t>(p + 8, task.end_ns);
-    p[16] = static_cast<uint8_t>(task.status);
-    p += kTaskRecord;
+    TaskTimingLayout::encode(p, task.start_ns, task.end_ns, task.status);
+    p += TaskTimingLayout::kSize;
   }
   for (const SlotData& slot : cl.slots) {
-    store_le<int64_t>(p, slot.time_of_validity_ns);
-    store_le<uint32_t>(p + 8, static_cast<uint32_t>(slot.bytes.size()));
-    if (!slot.bytes.empty()) std::memcpy(p + 12, slot.bytes.data(), slot.bytes.size());
-    p += 12 + slot.bytes.size();
+    SlotHeader{slot.time_of_validity_ns, static_cast<uint32_t>(slot.bytes.size())}.encode(p);
+    p = put_bytes(p + SlotHeader::kSize, slot.bytes);
   }
 }
 
@@ -67,22 +57,18 @@ Status WriterCore::write_recorded_failure(const RecordedFailure& failure) {
 Status WriterCore::write_recorded_text(std::span<const TextEntry> entries) {
   if (closed_) return Status::error("log writer is closed");
   if (entries.empty()) return {};
-  uint64_t length = 4;
-  for (const TextEntry& entry : entries) length += kTextEntryHead + entry.args.size();
+  uint64_t length = kTextCountSize;
+  for (const TextEntry& entry : entries) length += TextEntryHeader::kSize + entry.args.size();
   auto at = begin_record(length);
   if (!at.ok()) return at.status();
   uint8_t* p = *at;
   store_le<uint32_t>(p, static_cast<uint32_t>(entries.size()));
-  p += 4;
+  p += kTextCountSize;
   for (const TextEntry& entry : entries) {
-    store_le<uint64_t>(p, entry.cl_id);
-    store_le<uint32_t>(p + 8, entry.task_index);
-    store_le<uint32_t>(p + 12, entry.string_id);
-    p[16] = static_cast<uint8_t>(entry.level);
-    p[17] = entry.arg_count;
-    store_le<uint16_t>(p + 18, static_cast<uint16_t>(entry.args.size()));
-    if (!entry.args.empty()) std::memcpy(p + kTextEntryHead, entry.args.data(), entry.args.size());
-    p += kTextEntryHead + entry.args.size();
+    TextEntryHeader{entry.cl_id, entry.task_index, entry.string_id, static_cast<uint8_t>(entry.level),
+                    entry.arg_count, static_cast<uint16_t>(entry.args.size())}
+        .encode(p);
+    p = put_bytes(p + TextEntryHeader::kSize, entry.args);
   }
   finish_record(RecordType::text, 0, static_cast<uint32_t>(length));
   text_entries_ += entries.size();
@@ -91,23 +77,7 @@ Status WriterCore::write_recorded_text(std::span<const TextEntry> entries) {
 
 Status WriterCore::write_recorded_keyframe(const Keyframe& keyframe) {
   if (closed_) return Status::error("log writer is closed");
-  uint64_t length = 12;
-  for (const KeyframeState& state : keyframe.states) length += 8 + state.state.size();
-  auto at = begin_record(length);
-  if (!at.ok()) return at.status();
-  uint8_t* p = *at;
-  store_le<uint64_t>(p, keyframe.cl_id);
-  store_le<uint32_t>(p + 8, static_cast<uint32_t>(keyframe.states.size()));
-  p += 12;
-  for (const KeyframeState& state : keyframe.states) {
-    store_le<uint32_t>(p, state.task_index);
-    store_le<uint32_t>(p + 4, static_cast<uint32_t>(state.state.size()));
-    if (!state.state.empty()) std::memcpy(p + 8, state.state.data(), state.state.size());
-    p += 8 + state.state.size();
-  }
-  finish_record(RecordType::keyframe, 0, static_cast<uint32_t>(length));
-  ++keyframes_;
-  return {};
+  return append_keyframe(keyframe.cl_id, keyframe.states);
 }
 
 }  // namespace copper::log::detail

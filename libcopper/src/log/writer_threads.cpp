@@ -175,9 +175,7 @@ void WriterCore::flusher_loop() {
     }
     durable_cls_.store(cls, std::memory_order_release);
     retire_below_.store(end, std::memory_order_release);
-    (void)marks_.push({end, cls, std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                     std::chrono::system_clock::now().time_since_epoch())
-                                     .count()});
+    (void)marks_.push(SyncMark{end, cls, wall_now_ns()});
     slab_wake_.release();
   }
 }

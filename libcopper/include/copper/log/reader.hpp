@@ -91,12 +91,15 @@ struct TextEntry {
   std::span<const uint8_t> args;  // tagged values, checked to be well formed
 };
 
+// A string record's content, owned: a CheckReport outlives its reader.
 struct StringEntry {
   uint32_t id = 0;
   TextLevel level = TextLevel::info;
   uint32_t line = 0;
   std::string file;
   std::string format;
+
+  TextString view() const { return {id, level, line, file, format}; }
 };
 
 struct KeyframeState {

@@ -53,15 +53,6 @@ struct COPPER_API WriterOptions {
   static Result<WriterOptions> from(const LoggingConfig& logging);
 };
 
-// One entry of the text-log string table, as a string record stores it.
-struct TextString {
-  uint32_t id = 0;
-  uint8_t level = 0;
-  uint32_t line = 0;
-  std::string_view file;
-  std::string_view format;
-};
-
 namespace detail {
 class WriterCore;
 }
