@@ -61,6 +61,14 @@ std::vector<copper::TaskBase*> tasks_in_order(copper::Graph& graph) {
 }
 
 // The floor: the same virtual process() calls, outputs copied to a buffer.
+// The runtime checks every task's Status; so does the floor (one compare).
+void check(const copper::Status& status) {
+  if (!status.ok()) {
+    fmt::print(stderr, "task failed in the baseline loop: {}\n", status.message());
+    std::exit(1);
+  }
+}
+
 double bare_loop_ns(copper::Graph& graph) {
   const std::vector<copper::TaskBase*> tasks = tasks_in_order(graph);
   std::array<Payload, kChain + 1> slots{};
@@ -68,10 +76,10 @@ double bare_loop_ns(copper::Graph& graph) {
   const copper::Nanos start = copper::monotonic_now();
   for (uint64_t n = 0; n < kCycles; ++n) {
     const copper::Context ctx(n);
-    tasks[0]->run(ctx, nullptr, &slots[0]);
+    check(tasks[0]->run(ctx, nullptr, &slots[0]));
     for (int i = 1; i <= kChain; ++i) {
       const void* input = &slots[static_cast<size_t>(i - 1)];
-      tasks[static_cast<size_t>(i)]->run(ctx, &input, &slots[static_cast<size_t>(i)]);
+      check(tasks[static_cast<size_t>(i)]->run(ctx, &input, &slots[static_cast<size_t>(i)]));
     }
     std::memcpy(sink.data(), slots.data(), sink.size());
   }
@@ -98,11 +106,11 @@ double stamped_loop_ns(copper::Graph& graph, bool checksum) {
   for (uint64_t n = 0; n < kCycles; ++n) {
     const copper::Context ctx(n);
     cycle.stamps[0] = copper::fast_now();
-    tasks[0]->run(ctx, nullptr, &cycle.slots[0]);
+    check(tasks[0]->run(ctx, nullptr, &cycle.slots[0]));
     cycle.stamps[1] = copper::fast_now();
     for (int i = 1; i <= kChain; ++i) {
       const void* input = &cycle.slots[static_cast<size_t>(i - 1)];
-      tasks[static_cast<size_t>(i)]->run(ctx, &input, &cycle.slots[static_cast<size_t>(i)]);
+      check(tasks[static_cast<size_t>(i)]->run(ctx, &input, &cycle.slots[static_cast<size_t>(i)]));
       cycle.stamps[static_cast<size_t>(i) + 1] = copper::fast_now();
     }
     std::memcpy(sink.data(), &cycle, sink.size());

@@ -2,7 +2,8 @@
 //
 // Exit codes: 0 the run ended on its limit or on SIGINT/SIGTERM, log closed;
 // 1 a task, the log or the disk failed at run time (every copperlist
-// committed before the failure stays readable); 2 bad config or arguments.
+// committed before the failure stays readable); 2 bad config or arguments,
+// or an output that exists. One table for the three tools: exit_codes.hpp.
 #include "copper/tools.hpp"
 
 #include <CLI/CLI.hpp>
@@ -19,11 +20,15 @@
 #include "copper/stats.hpp"
 #include "plugin_cli.hpp"
 #include "progress.hpp"
+#include "exit_codes.hpp"
 
 namespace {
 
-constexpr int kExitRunFailed = 1;
-constexpr int kExitBadConfig = 2;
+using copper::exit_code_for;
+using copper::kExitCannotRun;
+using copper::kExitFailed;
+using copper::kExitOk;
+
 
 struct Options {
   std::string config_path;
@@ -81,20 +86,21 @@ copper::StopConditions stop_conditions(const Options& options, const copper::Con
   return stop;
 }
 
-// Exits with kExitBadConfig for what the user can fix by changing the
-// command (bad policy, existing file), kExitRunFailed for I/O.
+// The exit code follows the error's kind (exit_codes.hpp): what the user
+// can fix in the command (a bad policy, an existing file) cannot run; what
+// the system refused (permissions, a full disk) failed.
 std::unique_ptr<copper::log::LogWriter> open_log(const Options& options, const copper::Graph& graph, int& exit_code) {
   auto writer_options = copper::log::WriterOptions::from(graph.config().logging);
   if (!writer_options.ok()) {
     fmt::print(stderr, "error: {}\n", writer_options.error_message());
-    exit_code = kExitBadConfig;
+    exit_code = exit_code_for(writer_options.status());
     return nullptr;
   }
   writer_options->overwrite = options.force;
   auto writer = copper::log::LogWriter::create(*writer_options, graph);
   if (!writer.ok()) {
     fmt::print(stderr, "error: {}\n", writer.error_message());
-    exit_code = std::filesystem::exists(writer_options->path) && !options.force ? kExitBadConfig : kExitRunFailed;
+    exit_code = exit_code_for(writer.status());
     return nullptr;
   }
   return std::move(writer.value());
@@ -138,10 +144,10 @@ copper::Status finish_log(copper::log::LogWriter& writer, const copper::RunRepor
 
 int run(const Options& options) {
   auto config = load_config(options);
-  if (!config) return kExitBadConfig;
-  if (!load_plugins(options, &*config)) return kExitBadConfig;
+  if (!config) return kExitCannotRun;
+  if (!load_plugins(options, &*config)) return kExitCannotRun;
   auto graph = build_graph(options, *config);
-  if (!graph) return kExitBadConfig;
+  if (!graph) return kExitCannotRun;
   if (options.check_only) {
     fmt::print("{}: ok ({} tasks, {} connections)\n", options.config_path, graph->tasks().size(),
                graph->config().connections.size());
@@ -180,7 +186,7 @@ int run(const Options& options) {
   if (report.failure)
     fmt::print(stderr, "error: {}; {} copperlists committed before it\n", report.failure->describe(), report.committed);
   if (!closed.ok()) fmt::print(stderr, "error: closing the log: {}\n", closed.message());
-  return report.ok() && closed.ok() ? 0 : kExitRunFailed;
+  return report.ok() && closed.ok() ? 0 : kExitFailed;
 }
 
 }  // namespace
@@ -211,20 +217,20 @@ int record_main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
-    return app.exit(error) == 0 ? 0 : kExitBadConfig;
+    return app.exit(error) == 0 ? 0 : kExitCannotRun;
   }
-  if (!copper::cli::check_program_registrations()) return kExitBadConfig;
+  if (!copper::cli::check_program_registrations()) return kExitCannotRun;
   if (options.plugins.list_types) {
     // With --config, its plugins too, so the list is what that graph can use.
     std::optional<copper::Config> config;
-    if (!options.config_path.empty() && !(config = load_config(options))) return kExitBadConfig;
-    if (!load_plugins(options, config ? &*config : nullptr)) return kExitBadConfig;
+    if (!options.config_path.empty() && !(config = load_config(options))) return kExitCannotRun;
+    if (!load_plugins(options, config ? &*config : nullptr)) return kExitCannotRun;
     fmt::print("{}", copper::cli::task_types_table(copper::Registry::global()));
     return 0;
   }
   if (options.config_path.empty()) {
     fmt::print(stderr, "error: --config is required\n{}", app.help());
-    return kExitBadConfig;
+    return kExitCannotRun;
   }
   return run(options);
 }

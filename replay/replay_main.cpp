@@ -23,12 +23,15 @@
 #include "progress.hpp"
 #include "recorded_plugins.hpp"
 #include "report.hpp"
+#include "exit_codes.hpp"
 
 namespace {
 
-constexpr int kExitIdentical = 0;
-constexpr int kExitDiverged = 1;
-constexpr int kExitError = 2;
+using copper::exit_code_for;
+using copper::kExitCannotRun;
+using copper::kExitFailed;
+using copper::kExitOk;
+
 
 struct Options {
   std::string log;
@@ -102,7 +105,7 @@ nlohmann::json read_metadata(const std::string& path) {
 
 int run(const Options& options) {
   const nlohmann::json metadata = read_metadata(options.log);
-  if (!copper::replay_cli::load_plugins_for(metadata, options.plugins.plugins)) return kExitError;
+  if (!copper::replay_cli::load_plugins_for(metadata, options.plugins.plugins)) return kExitCannotRun;
   const auto code_changed = copper::replay_cli::code_changes(metadata);
   for (const auto& change : code_changed) fmt::print("note: {}\n", change.describe());
   copper::ReplayOpenOptions open_options;
@@ -110,7 +113,7 @@ int run(const Options& options) {
   auto replay = copper::Replay::open(options.log, copper::Registry::global(), open_options);
   if (!replay) {
     fmt::print(stderr, "error: {}\n", replay.error_message());
-    return kExitError;
+    return kExitCannotRun;
   }
   for (const auto& damage : replay->damage()) fmt::print(stderr, "warning: {}: damaged: {}\n", options.log, damage);
   for (const auto& change : replay->schema_changes()) fmt::print("note: {}\n", change);
@@ -118,11 +121,11 @@ int run(const Options& options) {
   copper::replay_cli::Runs runs;
   if (options.mode == "serial" || options.mode == "both") {
     runs.serial = run_one(*replay, options, copper::RunMode::serial, true);
-    if (!runs.serial) return kExitError;
+    if (!runs.serial) return kExitCannotRun;
   }
   if (options.mode == "parallel" || options.mode == "both") {
     runs.parallel = run_one(*replay, options, copper::RunMode::parallel, options.mode == "parallel");
-    if (!runs.parallel) return kExitError;
+    if (!runs.parallel) return kExitCannotRun;
   }
   const copper::replay_cli::Verdict verdict = copper::replay_cli::judge(runs);
   if (!options.quiet) fmt::print("{}", copper::replay_cli::timing_table(*replay, runs, options.max_in_flight));
@@ -131,9 +134,9 @@ int run(const Options& options) {
     nlohmann::json report = copper::replay_cli::report_json(options.log, *replay, runs, verdict);
     report["code_changed"] = copper::replay_cli::to_json(code_changed);
     report["schema_changes"] = replay->schema_changes();
-    if (!write_report(options.report, report)) return kExitError;
+    if (!write_report(options.report, report)) return kExitCannotRun;
   }
-  return verdict.identical ? kExitIdentical : kExitDiverged;
+  return verdict.identical ? kExitOk : kExitFailed;
 }
 
 }  // namespace
@@ -162,23 +165,23 @@ int replay_main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
-    return app.exit(error) == 0 ? 0 : kExitError;
+    return app.exit(error) == 0 ? 0 : kExitCannotRun;
   }
-  if (!copper::cli::check_program_registrations()) return kExitError;
+  if (!copper::cli::check_program_registrations()) return kExitCannotRun;
   if (options.plugins.list_types) {
     // With a log, the plugins it would load, so the list is what it can use.
     const nlohmann::json metadata = options.log.empty() ? nlohmann::json() : read_metadata(options.log);
-    if (!copper::replay_cli::load_plugins_for(metadata, options.plugins.plugins)) return kExitError;
+    if (!copper::replay_cli::load_plugins_for(metadata, options.plugins.plugins)) return kExitCannotRun;
     fmt::print("{}", copper::cli::task_types_table(copper::Registry::global()));
     return 0;
   }
   if (options.log.empty()) {
     fmt::print(stderr, "error: a log to replay is required\n{}", app.help());
-    return kExitError;
+    return kExitCannotRun;
   }
   if (options.from && options.to && *options.to < *options.from) {
     fmt::print(stderr, "error: --to {} is before --from {}\n", *options.to, *options.from);
-    return kExitError;
+    return kExitCannotRun;
   }
   return run(options);
 }

@@ -32,7 +32,7 @@ TEST_CASE("log.check.corpus_verdicts_match_expected") {
     const bool refused = expected.contains("open_error") || !expected["metadata"].get<bool>();
     const bool healthy = !refused && expected["damage"].empty() && expected["has_footer"].get<bool>();
     CHECK(got["verdict"] == (refused ? "unreadable" : healthy ? "healthy" : "damaged"));
-    CHECK(got["exit_code"] == (refused ? 1 : healthy ? 0 : 3));
+    CHECK(got["exit_code"] == (refused ? copper::kExitCannotRun : healthy ? copper::kExitOk : copper::kExitDamaged));
     if (refused) continue;
     CHECK(got["copperlists"] == expected["copperlists"]);
     CHECK(got["missing_cls"] == expected["missing_cls"]);
@@ -66,10 +66,10 @@ TEST_CASE("log.check.ids_going_backwards") {
 
 TEST_CASE("log.check.unreadable_files_say_why") {
   const auto missing = run_tool([](Io io) { return run_check({"/nonexistent/x.copper", false}, io); });
-  CHECK(missing.code == kExitUnreadable);
+  CHECK(missing.code == kExitCannotRun);
   CHECK(missing.err == "error: /nonexistent/x.copper: no such file\n");
   const auto dir = run_tool([](Io io) { return run_check({COPPER_CORPUS_DIR, false}, io); });
-  CHECK(dir.code == kExitUnreadable);
+  CHECK(dir.code == kExitCannotRun);
   CHECK(dir.err.find("is a directory") != std::string::npos);
   const auto header_only = check_json(corpus_file("header_only.copper"));
   CHECK(header_only["error"].get<std::string>().find("metadata record is unreadable") != std::string::npos);

@@ -57,7 +57,7 @@ TEST_CASE("log.diff.first_divergence_names_task_and_field") {
   const testing_tasks::RecordedLog b(chain_with_step(6), "log_diff_b", 20);
   const DiffOptions options{a.path.string(), b.path.string(), false, true};
   const auto run = run_tool([&](Io io) { return run_diff(options, io); });
-  CHECK(run.code == kExitDifferent);
+  CHECK(run.code == kExitFailed);
   const auto json = nlohmann::json::parse(run.out);
   CHECK(json["same"] == false);
   CHECK(json["compared"] == 20);
@@ -74,7 +74,7 @@ TEST_CASE("log.diff.unreadable_input_exits_2") {
   const auto run = run_tool([](Io io) {
     return run_diff({corpus_file("clean.copper"), corpus_file("garbage.copper"), false, false}, io);
   });
-  CHECK(run.code == kExitUsage);
+  CHECK(run.code == kExitCannotRun);
   CHECK(run.err.find("not a copper log") != std::string::npos);
   const auto same = run_tool([](Io io) {
     return run_diff({corpus_file("clean.copper"), corpus_file("clean.copper"), true, false}, io);

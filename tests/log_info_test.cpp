@@ -40,5 +40,5 @@ TEST_CASE("log.info.unclosed_log") {
   CHECK(info["end_reason"].is_null());
   CHECK(info["copperlists"]["last_id"] == 149);
   const auto missing = testing_tasks::run_tool([](Io io) { return run_info({"/nonexistent.copper", false}, io); });
-  CHECK(missing.code == kExitUnreadable);
+  CHECK(missing.code == kExitCannotRun);
 }

@@ -26,7 +26,7 @@ TEST_CASE("log.recover.corpus_files_become_clean_logs") {
     const auto run = run_tool([&](Io io) { return run_recover(options, io); });
     INFO(run.err);
     if (expected.contains("open_error") || !expected["metadata"].get<bool>()) {
-      CHECK(run.code == kExitUnreadable);
+      CHECK(run.code == kExitCannotRun);
       CHECK(run.err.find("error: ") == 0);
       continue;
     }
@@ -72,7 +72,7 @@ TEST_CASE("log.recover.refuses_to_overwrite_without_force") {
   std::ofstream(out) << "x";
   RecoverOptions options{corpus_file("clean.copper"), out.string(), false, std::nullopt, false};
   const auto run = run_tool([&](Io io) { return run_recover(options, io); });
-  CHECK(run.code == kExitUnreadable);
+  CHECK(run.code == kExitCannotRun);
   CHECK(run.err.find("error: ") == 0);
   CHECK(std::filesystem::file_size(out) == 1);
   std::filesystem::remove(out);

@@ -37,7 +37,7 @@ TEST_CASE("log.text.filters_and_lost_copperlists") {
   auto unknown = run_tool([](Io io) {
     return run_text({corpus_file("clean.copper"), std::nullopt, "nope", false}, io);
   });
-  CHECK(unknown.code == kExitUsage);
+  CHECK(unknown.code == kExitCannotRun);
   CHECK(unknown.err == "error: no task \"nope\" in the log\n");
   // zeroed_page lost the text of 94..106 and the copperlists 95..107: the
   // entry of copperlist 107 survives, without its copperlist's time.

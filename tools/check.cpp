@@ -20,9 +20,9 @@ int exit_code(Verdict verdict) {
   switch (verdict) {
     case Verdict::healthy: return kExitOk;
     case Verdict::damaged: return kExitDamaged;
-    case Verdict::unreadable: return kExitUnreadable;
+    case Verdict::unreadable: return kExitCannotRun;
   }
-  return kExitUnreadable;
+  return kExitCannotRun;
 }
 
 Health unreadable(std::string error) {

@@ -254,14 +254,14 @@ json diff_json(const DiffResult& result, const DiffOptions& options) {
 
 int run_diff(const DiffOptions& options, Io io) {
   auto a = open_log(options.a, io.err);
-  if (!a) return kExitUsage;
+  if (!a) return kExitCannotRun;
   auto b = open_log(options.b, io.err);
-  if (!b) return kExitUsage;
+  if (!b) return kExitCannotRun;
   for (const auto* reader : {&*a, &*b}) {
     if (!reader->metadata().is_object()) {
       fmt::print(io.err, "error: {}: the metadata record is unreadable: nothing can be compared\n",
                  reader->path().string());
-      return kExitUsage;
+      return kExitCannotRun;
     }
   }
   const DiffResult result = diff_logs(*a, *b, options.timing);
@@ -269,7 +269,7 @@ int run_diff(const DiffOptions& options, Io io) {
     io.out << diff_json(result, options).dump(2, ' ', false, json::error_handler_t::replace) << "\n";
   else
     io.out << diff_text(result, options);
-  return result.same() ? kExitOk : kExitDifferent;
+  return result.same() ? kExitOk : kExitFailed;
 }
 
 }  // namespace copper::logtool

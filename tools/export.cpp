@@ -114,24 +114,24 @@ Result<ExportCounts> export_log(log::LogReader& reader, const ExportOptions& opt
 
 int run_export(const ExportOptions& options, Io io) {
   auto reader = open_log(options.log, io.err);
-  if (!reader) return kExitUnreadable;
+  if (!reader) return kExitCannotRun;
   if (!reader->metadata().is_object()) {
     fmt::print(io.err, "error: {}: the metadata record is unreadable: nothing can be decoded\n", options.log);
-    return kExitUnreadable;
+    return kExitCannotRun;
   }
   auto output = Output::open(options.output, io.out);
   if (!output) {
     fmt::print(io.err, "error: {}\n", output.error_message());
-    return kExitUnreadable;
+    return exit_code_for(output.status());
   }
   auto counts = export_log(*reader, options, output->stream());
   if (!counts) {
     fmt::print(io.err, "error: {}\n", counts.error_message());
-    return kExitUsage;  // the only failure before writing: an unknown task
+    return kExitCannotRun;  // the only failure before writing: an unknown task
   }
   if (Status s = output->finish(); !s) {
     fmt::print(io.err, "error: {}\n", s.message());
-    return kExitUnreadable;
+    return kExitFailed;
   }
   if (counts->decode_errors)
     fmt::print(io.err, "warning: {} messages did not decode through their schema (see their \"error\")\n",

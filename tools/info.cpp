@@ -264,7 +264,7 @@ std::string info_text(const json& info) {
 
 int run_info(const InfoOptions& options, Io io) {
   auto reader = open_log(options.log, io.err);
-  if (!reader) return kExitUnreadable;
+  if (!reader) return kExitCannotRun;
   const json info = log_info(*reader);
   if (options.json)
     io.out << info.dump(2, ' ', false, json::error_handler_t::replace) << "\n";

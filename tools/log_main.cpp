@@ -1,9 +1,10 @@
 // copper-log: the log toolbox. git-style subcommands; each one's logic is
 // in its own module (tools/README.md documents them all).
 //
-// Exit codes: 0 success (check: healthy; diff: same); 1 the log is
-// unreadable (diff: the logs differ); 2 usage error (diff: a log is
-// unreadable); 3 damaged but salvageable (check, recover).
+// Exit codes: the three tools' one table (exit_codes.hpp, docs/exit-codes.md):
+// 0 success (check: healthy; diff: same); 1 diff: the logs differ, or an
+// output failed; 2 usage error or an unreadable log; 3 damaged but
+// salvageable (check, recover).
 #include "copper/tools.hpp"
 
 #include <CLI/CLI.hpp>
@@ -53,7 +54,7 @@ void add_info_check_recover(CLI::App& app, Commands& c) {
   info->add_option("log", c.info.log, "the log")->required();
   info->add_flag("--json", c.info.json, "print JSON (schema: tools/README.md)");
 
-  auto* check = app.add_subcommand("check", "verify every record; exit 0 healthy, 3 damaged, 1 unreadable");
+  auto* check = app.add_subcommand("check", "verify every record; exit 0 healthy, 3 damaged, 2 unreadable");
   check->add_option("log", c.check.log, "the log")->required();
   check->add_flag("--json", c.check.json, "print JSON (schema: tools/README.md)");
 
@@ -104,7 +105,7 @@ void add_diff_trace_stats(CLI::App& app, Commands& c) {
 
 int usage_error(const std::string& message) {
   fmt::print(stderr, "error: {}\n", message);
-  return kExitUsage;
+  return kExitCannotRun;
 }
 
 bool bad_range(const ClRange& range) { return range.from && range.to && *range.to < *range.from; }
@@ -152,10 +153,10 @@ int log_main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
-    return app.exit(error) == 0 ? 0 : kExitUsage;
+    return app.exit(error) == 0 ? 0 : kExitCannotRun;
   }
-  if (!copper::cli::check_program_registrations()) return kExitUsage;
-  if (!copper::cli::load_plugins(commands.plugins.plugins, std::filesystem::current_path())) return kExitUsage;
+  if (!copper::cli::check_program_registrations()) return kExitCannotRun;
+  if (!copper::cli::load_plugins(commands.plugins.plugins, std::filesystem::current_path())) return kExitCannotRun;
   if (commands.plugins.list_types) {
     fmt::print("{}", copper::cli::task_types_table(copper::Registry::global()));
     return 0;
@@ -166,7 +167,7 @@ int log_main(int argc, char** argv) {
   } catch (const std::exception& e) {
     // A bug, not a damaged log (those are values): still one line, no core dump.
     fmt::print(stderr, "error: internal: {}\n", e.what());
-    return kExitUnreadable;
+    return kExitFailed;
   }
 }
 

@@ -209,23 +209,23 @@ int run_recover(const RecoverOptions& options, Io io) {
   Health health = reader ? assess(*reader) : unreadable(std::string(reader.error_message()));
   if (health.verdict == Verdict::unreadable) {
     fmt::print(io.err, "error: {}\n", health.error);
-    return kExitUnreadable;
+    return kExitCannotRun;
   }
   auto writer_opts = writer_options(options, reader->metadata());
   if (!writer_opts) {
     fmt::print(io.err, "error: {}\n", writer_opts.error_message());
-    return kExitUsage;
+    return kExitCannotRun;
   }
   auto writer = log::LogWriter::create_from_metadata(*writer_opts, recovered_metadata(*reader, health));
   if (!writer) {
     fmt::print(io.err, "error: {}\n", writer.error_message());
-    return kExitUnreadable;
+    return exit_code_for(writer.status());
   }
   auto result = rewrite(*reader, **writer);
   const Status closed = (*writer)->close(fmt::format("recovered from {}", options.log));
   if (!result || !closed) {
     fmt::print(io.err, "error: writing {}: {}\n", options.output, !result ? result.error_message() : closed.message());
-    return kExitUnreadable;
+    return kExitFailed;
   }
   if (options.json) {
     json out = health_json(health, &*reader);

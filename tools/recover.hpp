@@ -27,7 +27,8 @@ struct RecoverResult {
 };
 
 // Exit codes as check's, for the input: 0 nothing was lost, 3 a log was
-// written but something was lost, 1 nothing could be written.
+// written but something was lost, 2 the input is unreadable (or the
+// output exists), 1 writing the output failed.
 int run_recover(const RecoverOptions& options, Io io);
 
 }  // namespace copper::logtool

@@ -21,14 +21,14 @@ Result<Output> Output::open(const std::string& path, std::ostream& fallback) {
   if (path.empty() || path == "-") return output;
   output.path_ = path;
   output.file_ = std::make_unique<std::ofstream>(path, std::ios::binary | std::ios::trunc);
-  if (!*output.file_) return Status::error(fmt::format("{}: cannot create the output file", path));
+  if (!*output.file_) return Status::io_error(fmt::format("{}: cannot create the output file", path));
   return output;
 }
 
 Status Output::finish() {
   std::ostream& s = stream();
   s.flush();
-  if (!s) return Status::error(fmt::format("{}: write failed", path_.empty() ? "stdout" : path_));
+  if (!s) return Status::io_error(fmt::format("{}: write failed", path_.empty() ? "stdout" : path_));
   if (file_) {
     file_->close();
     if (file_->fail()) return Status::error(fmt::format("{}: write failed", path_));

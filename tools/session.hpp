@@ -16,16 +16,17 @@
 #include "copper/log/reader.hpp"
 #include "progress.hpp"
 #include "copper/status.hpp"
+#include "exit_codes.hpp"  // the three tools' one table
 
 namespace copper::logtool {
 
-// Exit codes (tools/README.md). 1 means "unreadable" for most subcommands
-// and "different" for diff, whose errors are 2 like usage errors.
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitUnreadable = 1;
-inline constexpr int kExitDifferent = 1;
-inline constexpr int kExitUsage = 2;
-inline constexpr int kExitDamaged = 3;
+using ::copper::exit_code_for;
+using ::copper::kExitCannotRun;
+using ::copper::kExitDamaged;
+using ::copper::kExitFailed;
+using ::copper::kExitOk;
+
+
 
 // Where a subcommand writes: its output stream (stdout or -o FILE) and
 // stderr for diagnostics, so tests can run subcommands in-process.

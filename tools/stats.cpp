@@ -124,7 +124,7 @@ std::string stats_text(const LogStats& stats) {
 
 int run_stats(const StatsOptions& options, Io io) {
   auto reader = open_log(options.log, io.err);
-  if (!reader) return kExitUnreadable;
+  if (!reader) return kExitCannotRun;
   const LogStats stats = gather_stats(*reader, options.range);
   if (options.json)
     io.out << stats_json(stats).dump(2, ' ', false, json::error_handler_t::replace) << "\n";

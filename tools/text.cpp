@@ -92,11 +92,11 @@ std::optional<log::TextLevel> parse_level(std::string_view name) {
 
 int run_text(const TextOptions& options, Io io) {
   auto reader = open_log(options.log, io.err);
-  if (!reader) return kExitUnreadable;
+  if (!reader) return kExitCannotRun;
   const auto tasks = task_ids(*reader);
   if (!options.task.empty() && std::find(tasks.begin(), tasks.end(), options.task) == tasks.end()) {
     fmt::print(io.err, "error: no task \"{}\" in the log\n", options.task);
-    return kExitUsage;
+    return kExitCannotRun;
   }
   std::string out;
   for (const TextLine& line : text_lines(*reader)) {

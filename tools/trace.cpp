@@ -146,16 +146,16 @@ TraceCounts write_trace(log::LogReader& reader, const ClRange& range, std::ostre
 
 int run_trace(const TraceOptions& options, Io io) {
   auto reader = open_log(options.log, io.err);
-  if (!reader) return kExitUnreadable;
+  if (!reader) return kExitCannotRun;
   auto output = Output::open(options.output, io.out);
   if (!output) {
     fmt::print(io.err, "error: {}\n", output.error_message());
-    return kExitUnreadable;
+    return kExitCannotRun;
   }
   const TraceCounts counts = write_trace(*reader, options.range, output->stream());
   if (Status s = output->finish(); !s) {
     fmt::print(io.err, "error: {}\n", s.message());
-    return kExitUnreadable;
+    return kExitCannotRun;
   }
   if (!options.output.empty() && options.output != "-")
     fmt::print(io.out, "{}: {} spans of {} copperlists, {} flows; open it in https://ui.perfetto.dev\n", options.output,

@@ -40,10 +40,15 @@ inline std::string hex(std::span<const uint8_t> bytes) {
   return out;
 }
 
-// An error Status with an fmt-formatted message.
+// An error Status with an fmt-formatted message: of no specific kind, or
+// of the kind given first.
 template <class... Args>
 Status fail(fmt::format_string<Args...> format, Args&&... args) {
   return Status::error(fmt::format(format, std::forward<Args>(args)...));
+}
+template <class... Args>
+Status fail(StatusCode code, fmt::format_string<Args...> format, Args&&... args) {
+  return Status::with_code(code, fmt::format(format, std::forward<Args>(args)...));
 }
 
 }  // namespace copper::detail

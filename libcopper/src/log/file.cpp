@@ -19,7 +19,8 @@ namespace copper::log {
 namespace bip = boost::interprocess;
 
 Status errno_status(const std::string& what, int err) {
-  return Status::error(fmt::format("{}: {}", what, std::strerror(err)));
+  const StatusCode code = err == ENOENT ? StatusCode::not_found : StatusCode::io_error;
+  return Status::with_code(code, fmt::format("{}: {}", what, std::strerror(err)));
 }
 
 namespace {
@@ -111,7 +112,8 @@ Result<std::unique_ptr<LogFile>> open_log_file(const std::filesystem::path& path
   const int flags = O_RDWR | O_CREAT | O_CLOEXEC | (mode == OpenMode::create_new ? O_EXCL : O_TRUNC);
   const int fd = ::open(path.c_str(), flags, 0644);
   if (fd < 0) {
-    if (errno == EEXIST) return Status::error(fmt::format("{} exists; use --force to overwrite it", path.string()));
+    if (errno == EEXIST)
+      return Status::already_exists(fmt::format("{} exists; use --force to overwrite it", path.string()));
     return errno_status(fmt::format("creating {}", path.string()), errno);
   }
   try {

@@ -30,35 +30,35 @@ constexpr uint64_t kUnboundedSlab = uint64_t{1} << 62;
 Status check_file(const std::filesystem::path& path) {
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
-  if (status.type() == std::filesystem::file_type::not_found) return fail("{}: no such file", path.string());
-  if (ec) return fail("{}: {}", path.string(), ec.message());
-  if (std::filesystem::is_directory(status)) return fail("{}: is a directory, not a log file", path.string());
-  if (!std::filesystem::is_regular_file(status)) return fail("{}: not a regular file", path.string());
+  if (status.type() == std::filesystem::file_type::not_found) return fail(StatusCode::not_found, "{}: no such file", path.string());
+  if (ec) return fail(StatusCode::io_error, "{}: {}", path.string(), ec.message());
+  if (std::filesystem::is_directory(status)) return fail(StatusCode::corruption, "{}: is a directory, not a log file", path.string());
+  if (!std::filesystem::is_regular_file(status)) return fail(StatusCode::corruption, "{}: not a regular file", path.string());
   const auto size = std::filesystem::file_size(path, ec);
-  if (ec) return fail("{}: {}", path.string(), ec.message());
+  if (ec) return fail(StatusCode::io_error, "{}: {}", path.string(), ec.message());
   // An empty file cannot be mapped, so it is caught here.
-  if (size == 0) return fail("{}: empty file, not a copper log", path.string());
+  if (size == 0) return fail(StatusCode::corruption, "{}: empty file, not a copper log", path.string());
   if (size < kFileHeaderSize)
-    return fail("{}: {} bytes, too short for a copper log (its header alone is {})", path.string(), size,
+    return fail(StatusCode::corruption, "{}: {} bytes, too short for a copper log (its header alone is {})", path.string(), size,
                 kFileHeaderSize);
   return Status();
 }
 
 Result<LogHeader> parse_header(std::span<const uint8_t> bytes, const std::string& name) {
   const uint8_t* p = bytes.data();
-  if (!std::equal(kFileMagic.begin(), kFileMagic.end(), p)) return fail("{}: not a copper log", name);
+  if (!std::equal(kFileMagic.begin(), kFileMagic.end(), p)) return fail(StatusCode::corruption, "{}: not a copper log", name);
   LogHeader h;
   h.checksum_ok = load_le<uint64_t>(p + header::kChecksum) == header_checksum(p);
   h.version = load_le<uint32_t>(p + header::kVersion);
   // Fields under a failed checksum are damage, not the writer's word: a
   // flipped version bit must not make the log unreadable.
   if (h.checksum_ok && h.version > kFormatVersion)
-    return fail("{}: written by a newer copper: format version {}, this reader knows {}", name, h.version,
+    return fail(StatusCode::corruption, "{}: written by a newer copper: format version {}, this reader knows {}", name, h.version,
                 kFormatVersion);
-  if (h.checksum_ok && h.version == 0) return fail("{}: unknown format version 0", name);
+  if (h.checksum_ok && h.version == 0) return fail(StatusCode::corruption, "{}: unknown format version 0", name);
   const uint32_t header_size = load_le<uint32_t>(p + header::kHeaderSize);
   if (h.checksum_ok && header_size != kFileHeaderSize)
-    return fail("{}: header size {}, format version {} has {}", name, header_size, kFormatVersion, kFileHeaderSize);
+    return fail(StatusCode::corruption, "{}: header size {}, format version {} has {}", name, header_size, kFormatVersion, kFileHeaderSize);
   h.clean_close = (load_le<uint64_t>(p + header::kFlags) & kFlagCleanClose) != 0;
   std::copy_n(p + header::kRunId, h.run_id.size(), h.run_id.begin());
   h.run_id_hex = ::copper::detail::hex(h.run_id);
@@ -125,7 +125,7 @@ std::optional<detail::RawRecord> LogReader::Impl::record_at(uint64_t offset, Rec
 
 Result<std::span<const uint8_t>> LogReader::Impl::payload_at(uint64_t offset, RecordType type) {
   auto record = record_at(offset, type);
-  if (!record) return fail("no verified {} record at offset {}", to_string(type), offset);
+  if (!record) return fail(StatusCode::corruption, "no verified {} record at offset {}", to_string(type), offset);
   return decoder.decode(*record);
 }
 
@@ -208,11 +208,11 @@ Result<LogReader> LogReader::open(const std::filesystem::path& path) {
     // page fault instead of 512 (page_mapping.hpp).
     impl->region = detail::map_region(impl->file, bip::read_only, 0, 0, PageSize::huge);
   } catch (const bip::interprocess_exception& e) {
-    return fail("{}: cannot map the file: {}", path.string(), e.what());
+    return fail(StatusCode::io_error, "{}: cannot map the file: {}", path.string(), e.what());
   }
   impl->bytes =
       std::span<const uint8_t>(static_cast<const uint8_t*>(impl->region.get_address()), impl->region.get_size());
-  if (impl->bytes.size() < kFileHeaderSize) return fail("{}: the file shrank while being opened", path.string());
+  if (impl->bytes.size() < kFileHeaderSize) return fail(StatusCode::io_error, "{}: the file shrank while being opened", path.string());
   impl->region.advise(bip::mapped_region::advice_sequential);
   auto header = parse_header(impl->bytes, path.string());
   if (!header) return header.status();
@@ -319,7 +319,7 @@ Status LogReader::Impl::absorb_copperlists(std::span<const uint8_t> payload, Che
   if (Status s = detail::parse_copperlists(payload, shape, batch); !s) return s;
   for (const auto& cl : batch.cls) {
     if (report.last_cl_id && cl.id <= *report.last_cl_id)
-      return fail("copperlist {} after copperlist {}: ids must increase", cl.id, *report.last_cl_id);
+      return fail(StatusCode::corruption, "copperlist {} after copperlist {}: ids must increase", cl.id, *report.last_cl_id);
     if (report.last_cl_id && cl.id > *report.last_cl_id + 1)
       report.missing_cls.emplace_back(*report.last_cl_id + 1, cl.id - 1);
     if (!report.first_cl_id) report.first_cl_id = cl.id;
@@ -462,7 +462,7 @@ void LogReader::for_each_keyframe(const std::function<bool(const Keyframe&)>& vi
 }
 
 Result<MessageDecoder> LogReader::slot_decoder(size_t slot) const {
-  if (slot >= impl_->slot_decoders.size()) return fail("slot {} is not in the metadata", slot);
+  if (slot >= impl_->slot_decoders.size()) return fail(StatusCode::invalid_argument, "slot {} is not in the metadata", slot);
   return impl_->slot_decoders[slot];
 }
 

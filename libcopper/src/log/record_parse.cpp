@@ -7,7 +7,11 @@
 namespace copper::log::detail {
 namespace {
 
-using ::copper::detail::fail;
+// Every error here is a payload that breaks the format.
+template <class... Args>
+Status fail(fmt::format_string<Args...> format, Args&&... args) {
+  return ::copper::detail::fail(StatusCode::corruption, format, std::forward<Args>(args)...);
+}
 
 constexpr uint8_t kMaxTextLevel = static_cast<uint8_t>(TextLevel::error);
 

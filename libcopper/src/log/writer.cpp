@@ -42,11 +42,11 @@ nlohmann::json default_build() {
 
 Status validate(const WriterOptions& options) {
   if (options.slab_size < kMinSlabSize || !std::has_single_bit(options.slab_size))
-    return Status::error(
+    return Status::invalid_argument(
         fmt::format("slab size {} must be a power of two of at least {} bytes", options.slab_size, kMinSlabSize));
   if (options.compression.kind == Compression::Kind::zstd &&
       (options.batch_cls == 0 || options.batch_bytes == 0 || options.batch_bytes > options.slab_size / 4))
-    return Status::error(fmt::format("zstd batches need 1..{} bytes (a quarter of the slab) and at least one copperlist",
+    return Status::invalid_argument(fmt::format("zstd batches need 1..{} bytes (a quarter of the slab) and at least one copperlist",
                                      options.slab_size / 4));
   return {};
 }
@@ -132,7 +132,7 @@ Result<std::unique_ptr<LogWriter>> LogWriter::create_from_metadata(const WriterO
                                                                    const nlohmann::json& metadata) {
   const bool shaped = metadata.is_object() && metadata.contains("tasks") && metadata["tasks"].is_array() &&
                       metadata.contains("slots") && metadata["slots"].is_array();
-  if (!shaped) return Status::error("the metadata has no \"tasks\" and \"slots\" arrays");
+  if (!shaped) return Status::invalid_argument("the metadata has no \"tasks\" and \"slots\" arrays");
   return start(options, metadata, static_cast<uint32_t>(metadata["tasks"].size()),
                static_cast<uint32_t>(metadata["slots"].size()));
 }
