@@ -22,6 +22,7 @@
 #include "copper/log/text_format.hpp"
 #include "copper/message.hpp"
 #include "corpus_gen/corpus.hpp"
+#include "fixtures/explained.hpp"
 #include "fixtures/test_tasks.hpp"
 
 namespace {
@@ -133,9 +134,11 @@ json observe(const std::filesystem::path& path) {
   return observed;
 }
 
-bool contains(const json& text, const json& part) {
-  return text.is_string() && part.is_string() &&
-         text.get<std::string>().find(part.get<std::string>()) != std::string::npos;
+// Both are strings and `text` holds `part`; the evidence quotes both.
+testing_tasks::Explained contains(const json& text, const json& part) {
+  return {text.is_string() && part.is_string() &&
+              text.get<std::string>().find(part.get<std::string>()) != std::string::npos,
+          text.dump() + " contains " + part.dump()};
 }
 
 // Offsets and lengths exactly; a reason by the substring expected.json gives.
