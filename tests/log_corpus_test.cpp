@@ -23,6 +23,7 @@
 #include "copper/message.hpp"
 #include "corpus_gen/corpus.hpp"
 #include "fixtures/explained.hpp"
+#include "fixtures/scratch_dir.hpp"
 #include "fixtures/test_tasks.hpp"
 
 namespace {
@@ -314,8 +315,8 @@ TEST_CASE("log.corpus.clean_logs_are_whole") {
 }
 
 TEST_CASE("log.corpus.checked_in_files_are_what_the_generator_makes") {
-  const auto scratch = std::filesystem::temp_directory_path() / fmt::format("copper_corpus_test_{}.copper", ::getpid());
-  const std::vector<corpus::CorpusFile> made = corpus::make_corpus(scratch);
+  const copper_test::ScratchDir dir("copper_corpus_test");
+  const std::vector<corpus::CorpusFile> made = corpus::make_corpus(dir / "scratch.copper");
   std::set<std::string> names;
   for (const auto& file : made) {
     INFO(file.name,
