@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fixtures/command.hpp"
+#include "fixtures/scratch_dir.hpp"
 
 using testing_tasks::Outcome;
 
@@ -109,7 +110,8 @@ TEST_CASE("cli.log.check_and_recover_exit_codes_on_the_corpus") {
                                                {"wrong_magic.copper", 2},
                                                {"future_version.copper", 2},
                                                {"garbage.copper", 2}};
-  const auto out = std::filesystem::temp_directory_path() / "cli_log_recovered.copper";
+  const copper_test::ScratchDir dir("cli_log_recovered");
+  const auto out = dir / "recovered.copper";
   for (const auto& [name, code] : expected) {
     CAPTURE(name);
     CHECK(tool("check " + corpus(name)).exit_code == code);
@@ -118,7 +120,6 @@ TEST_CASE("cli.log.check_and_recover_exit_codes_on_the_corpus") {
     CHECK(recovered.exit_code == code);
     if (code != 2) CHECK(tool("check " + out.string()).exit_code == 0);
   }
-  std::filesystem::remove(out);
 }
 
 TEST_CASE("cli.log.export.jsonl_parses_back") {
@@ -136,25 +137,25 @@ TEST_CASE("cli.log.export.jsonl_parses_back") {
 }
 
 TEST_CASE("cli.log.export.json_to_file_is_one_document") {
-  const auto path = std::filesystem::temp_directory_path() / "cli_log_export.json";
+  const copper_test::ScratchDir dir("cli_log_export");
+  const auto path = dir / "export.json";
   const auto outcome = tool("export " + corpus("unclosed.copper") + " -o " + path.string());
   CHECK(outcome.exit_code == 0);
   CHECK(outcome.output.find("warning: ") != std::string::npos);  // not closed cleanly
   const auto doc = nlohmann::json::parse(read_file(path));
   CHECK(doc["copperlists"].size() == 150);
   CHECK(doc["copperlists"][149]["id"] == 149);
-  std::filesystem::remove(path);
 }
 
 TEST_CASE("cli.log.trace_parses_back") {
-  const auto path = std::filesystem::temp_directory_path() / "cli_log_trace.json";
+  const copper_test::ScratchDir dir("cli_log_trace");
+  const auto path = dir / "trace.json";
   const auto outcome = tool("trace " + corpus("clean.copper") + " -o " + path.string());
   CHECK(outcome.exit_code == 0);
   CHECK(outcome.output.find("1000 spans of 200 copperlists, 200 flows") != std::string::npos);
   const auto trace = nlohmann::json::parse(read_file(path));
   CHECK(trace["displayTimeUnit"] == "ns");
   CHECK(trace["traceEvents"].size() == 1000 + 200 * 5 + 5 * 2 + 1);
-  std::filesystem::remove(path);
 }
 
 TEST_CASE("cli.log.diff_exit_codes") {
@@ -182,7 +183,8 @@ TEST_CASE("cli.log.golden_outputs") {
 }
 
 TEST_CASE("cli.log.every_corpus_file_through_every_subcommand") {
-  const auto out = std::filesystem::temp_directory_path() / "cli_log_any.out";
+  const copper_test::ScratchDir dir("cli_log_any");
+  const auto out = dir / "any.out";
   int runs = 0;
   for (const auto& entry : std::filesystem::directory_iterator(kCorpus)) {
     if (entry.path().extension() != ".copper") continue;

@@ -10,6 +10,7 @@
 
 #include "fixtures/command.hpp"
 #include "fixtures/recorded_log.hpp"
+#include "fixtures/scratch_dir.hpp"
 
 using testing_tasks::Outcome;
 using testing_tasks::RecordedLog;
@@ -30,7 +31,8 @@ const std::filesystem::path kCorpus = COPPER_CORPUS_DIR;
 
 TEST_CASE("cli.replay.identical_log_exits_0_with_table_and_report") {
   const RecordedLog log(testing_tasks::read_rover_config(), "cli_replay_rover", 80, 20);
-  const auto report = std::filesystem::temp_directory_path() / "cli_replay_report.json";
+  const copper_test::ScratchDir dir("cli_replay_report");
+  const auto report = dir / "report.json";
   const auto outcome = replay(log.path.string() + " --mode both --threads 2 --max-in-flight 4 --report " + report.string());
   INFO(outcome.output);
   CHECK(outcome.exit_code == 0);
@@ -51,7 +53,6 @@ TEST_CASE("cli.replay.identical_log_exits_0_with_table_and_report") {
     CHECK(run["timing"]["end_to_end"]["count"] == 80);
   }
   CHECK(json["serial_vs_parallel"]["identical"] == true);
-  std::filesystem::remove(report);
 }
 
 TEST_CASE("cli.replay.nondeterministic_task_exits_1_and_is_named") {
@@ -61,7 +62,8 @@ TEST_CASE("cli.replay.nondeterministic_task_exits_1_and_is_named") {
       {"id": "out", "type": "test/hist_sink1"}],
     "connections": [{"from": "src", "to": "clocky"}, {"from": "clocky", "to": "out"}]})",
                         "cli_replay_wall_clock", 20);
-  const auto report = std::filesystem::temp_directory_path() / "cli_replay_diverged.json";
+  const copper_test::ScratchDir dir("cli_replay_diverged");
+  const auto report = dir / "report.json";
   const auto outcome = replay(log.path.string() + " --mode parallel -q --report " + report.string());
   INFO(outcome.output);
   CHECK(outcome.exit_code == 1);
@@ -74,7 +76,6 @@ TEST_CASE("cli.replay.nondeterministic_task_exits_1_and_is_named") {
   CHECK(divergence["task"] == "clocky");
   CHECK(divergence["field"] == "value");
   CHECK(divergence["recorded"] != divergence["replayed"]);
-  std::filesystem::remove(report);
 }
 
 TEST_CASE("cli.replay.bad_input_exits_2_with_one_clear_line") {

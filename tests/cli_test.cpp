@@ -13,6 +13,7 @@
 
 #include "copper/log/reader.hpp"
 #include "fixtures/command.hpp"
+#include "fixtures/scratch_dir.hpp"
 
 namespace {
 
@@ -20,14 +21,11 @@ using testing_tasks::Outcome;
 
 Outcome run(const std::string& args) { return testing_tasks::run_command(std::string(COPPER_RECORD_PATH) + " " + args); }
 
-// A config file in the temp directory, removed at scope exit.
+// A config file in a scratch directory of its own, removed at scope exit.
 struct TempConfig {
-  std::filesystem::path path;
-  explicit TempConfig(std::string_view json, std::string_view name = "cli_test.json")
-      : path(std::filesystem::temp_directory_path() / name) {
-    std::ofstream(path) << json;
-  }
-  ~TempConfig() { std::filesystem::remove(path); }
+  copper_test::ScratchDir dir{"cli_test"};
+  std::filesystem::path path = dir / "config.json";
+  explicit TempConfig(std::string_view json) { std::ofstream(path) << json; }
 };
 
 }  // namespace
@@ -85,8 +83,8 @@ TEST_CASE("cli.record.list_types_names_each_types_plugin") {
 }
 
 TEST_CASE("cli.record.sigint_closes_the_log_cleanly") {
-  const auto path = std::filesystem::temp_directory_path() / ("copper_sigint_" + std::to_string(getpid()) + ".copper");
-  std::filesystem::remove(path);
+  const copper_test::ScratchDir dir("copper_sigint");
+  const auto path = dir / "run.copper";
   const pid_t child = fork();
   REQUIRE(child >= 0);
   if (child == 0) {
@@ -110,7 +108,6 @@ TEST_CASE("cli.record.sigint_closes_the_log_cleanly") {
   bool signal_event = false;
   for (const auto& event : reader->check().events) signal_event |= event.kind == copper::log::EventKind::signal;
   CHECK(signal_event);
-  std::filesystem::remove(path);
 }
 
 namespace {
@@ -133,9 +130,9 @@ std::vector<std::vector<uint8_t>> payload_stream(const std::filesystem::path& pa
 }  // namespace
 
 TEST_CASE("cli.record.parallel_log_carries_the_serial_payload_stream") {
-  const auto dir = std::filesystem::temp_directory_path();
-  const auto serial = dir / "cli_rover_serial.copper";
-  const auto parallel = dir / "cli_rover_parallel.copper";
+  const copper_test::ScratchDir dir("cli_rover");
+  const auto serial = dir / "serial.copper";
+  const auto parallel = dir / "parallel.copper";
   const std::string common = "--config " COPPER_SOURCE_DIR "/examples/rover.json --cycles 120 --force -q ";
   auto serial_run = run(common + "--mode serial -o " + serial.string());
   INFO(serial_run.output);
@@ -147,8 +144,6 @@ TEST_CASE("cli.record.parallel_log_carries_the_serial_payload_stream") {
   const auto serial_stream = payload_stream(serial);
   REQUIRE(serial_stream.size() >= 120);
   CHECK(payload_stream(parallel) == serial_stream);
-  std::filesystem::remove(serial);
-  std::filesystem::remove(parallel);
 }
 
 TEST_CASE("cli.record.bad_mode_exits_2") {

@@ -6,6 +6,7 @@
 
 #include "copper/config.hpp"
 #include "fixtures/graph_helpers.hpp"
+#include "fixtures/scratch_dir.hpp"
 
 using copper::Diagnostics;
 using copper::parse_config;
@@ -127,11 +128,11 @@ TEST_CASE("config.load.missing_file_and_directory") {
 }
 
 TEST_CASE("config.load.reads_file") {
-  const auto path = std::filesystem::temp_directory_path() / "copper_config_test.json";
+  const copper_test::ScratchDir dir("copper_config_test");
+  const auto path = dir / "graph.json";
   std::ofstream(path) << testing_tasks::kMinimalGraph;
   Diagnostics diags;
   auto config = copper::load_config(path, diags);
-  std::filesystem::remove(path);
   REQUIRE(config.has_value());
   CHECK(config->tasks.size() == 2);
 }

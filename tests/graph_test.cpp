@@ -61,7 +61,13 @@ TEST_CASE("graph.error.type_mismatch_by_type") {
       {"id": "text", "type": "test/to_text"},
       {"id": "sink", "type": "test/collect"}],
     "connections": [{"from": "src", "to": "text"}, {"from": "text", "to": "sink"}]})");
-  CHECK(built.says("connections[1]", "type mismatch"));
+  // No input named: the builder looks for an input of the output's type,
+  // finds none, and must refuse the graph saying what the sink does take
+  // (test/collect has one input, in0, of testing_tasks::Number).
+  CHECK_FALSE(built.graph);
+  CHECK(built.says("connections[1]",
+                   "type mismatch: \"text\" outputs testing_tasks::Text but no free input of \"sink\" takes it "
+                   "(in0: testing_tasks::Number)"));
 }
 
 TEST_CASE("graph.error.declared_msg_differs") {

@@ -9,6 +9,7 @@
 #include "check.hpp"
 #include "fixtures/log_tool.hpp"
 #include "fixtures/odd_ids_log.hpp"
+#include "fixtures/scratch_dir.hpp"
 
 using namespace copper::logtool;
 using testing_tasks::corpus_file;
@@ -53,7 +54,8 @@ TEST_CASE("log.check.text_names_damage_gaps_and_unclean_close") {
 }
 
 TEST_CASE("log.check.ids_going_backwards") {
-  const auto path = testing_tasks::write_odd_ids_log("log_check_odd_ids");
+  const copper_test::ScratchDir dir("log_check_odd_ids");
+  const auto path = testing_tasks::write_odd_ids_log(dir);
   const nlohmann::json got = check_json(path.string());
   CHECK(got["verdict"] == "damaged");
   CHECK(got["copperlists"] == 6);
@@ -61,7 +63,6 @@ TEST_CASE("log.check.ids_going_backwards") {
   CHECK(got["backwards_ids"] == nlohmann::json::parse(R"([{"cl_id": 3, "after": 5}])"));
   CHECK(got["first_cl_id"] == 0);
   CHECK(got["last_cl_id"] == 6);
-  std::filesystem::remove(path);
 }
 
 TEST_CASE("log.check.unreadable_files_say_why") {

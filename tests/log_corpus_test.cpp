@@ -23,6 +23,8 @@
 #include "log/layout.hpp"
 #include "copper/message.hpp"
 #include "corpus_gen/corpus.hpp"
+#include "fixtures/explained.hpp"
+#include "fixtures/scratch_dir.hpp"
 #include "fixtures/test_tasks.hpp"
 
 namespace {
@@ -134,9 +136,11 @@ json observe(const std::filesystem::path& path) {
   return observed;
 }
 
-bool contains(const json& text, const json& part) {
-  return text.is_string() && part.is_string() &&
-         text.get<std::string>().find(part.get<std::string>()) != std::string::npos;
+// Both are strings and `text` holds `part`; the evidence quotes both.
+testing_tasks::Explained contains(const json& text, const json& part) {
+  return {text.is_string() && part.is_string() &&
+              text.get<std::string>().find(part.get<std::string>()) != std::string::npos,
+          text.dump() + " contains " + part.dump()};
 }
 
 // Offsets and lengths exactly; a reason by the substring expected.json gives.
@@ -312,8 +316,8 @@ TEST_CASE("log.corpus.clean_logs_are_whole") {
 }
 
 TEST_CASE("log.corpus.checked_in_files_are_what_the_generator_makes") {
-  const auto scratch = std::filesystem::temp_directory_path() / fmt::format("copper_corpus_test_{}.copper", ::getpid());
-  const std::vector<corpus::CorpusFile> made = corpus::make_corpus(scratch);
+  const copper_test::ScratchDir dir("copper_corpus_test");
+  const std::vector<corpus::CorpusFile> made = corpus::make_corpus(dir / "scratch.copper");
   std::set<std::string> names;
   for (const auto& file : made) {
     INFO(file.name,

@@ -13,6 +13,7 @@
 #include "copper/log/writer.hpp"
 #include "copper/runtime.hpp"
 #include "fixtures/graph_helpers.hpp"
+#include "fixtures/scratch_dir.hpp"
 
 namespace {
 
@@ -75,12 +76,11 @@ uint64_t kill_after(pid_t child, int report_fd, uint64_t wanted, int delay_us) {
 
 TEST_CASE("log.crash.sigkill_at_random_moments_loses_nothing_committed") {
   std::mt19937_64 rng(20261123);
-  const auto dir = std::filesystem::temp_directory_path();
+  const copper_test::ScratchDir dir("copper_crash");
   constexpr int kTrials = 50;
   for (int trial = 0; trial < kTrials; ++trial) {
     CAPTURE(trial);
-    const auto path = dir / ("copper_crash_" + std::to_string(getpid()) + "_" + std::to_string(trial) + ".copper");
-    std::filesystem::remove(path);
+    const auto path = dir / ("trial_" + std::to_string(trial) + ".copper");
     int fds[2];
     REQUIRE(pipe(fds) == 0);
     const pid_t child = fork();

@@ -7,10 +7,11 @@
 #include <string>
 
 #include "copper/log/file.hpp"
-#include "log/faulty_file.hpp"
 #include "copper/log/policy.hpp"
-#include "log/page_mapping.hpp"
+#include "fixtures/explained.hpp"
 #include "fixtures/scratch_dir.hpp"
+#include "log/faulty_file.hpp"
+#include "log/page_mapping.hpp"
 
 using copper::log::FaultyLogFile;
 using copper::log::LogFile;
@@ -32,7 +33,7 @@ std::unique_ptr<LogFile> open_or_fail(const std::filesystem::path& path, OpenMod
   return std::move(file).value();
 }
 
-bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
+using testing_tasks::contains;
 
 }  // namespace
 

@@ -5,9 +5,13 @@
 #include <optional>
 #include <random>
 #include <set>
+#include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "copper/log/reader.hpp"
+#include "fixtures/explained.hpp"
 #include "log/layout.hpp"
 #include "fixtures/log_reader_helpers.hpp"
 
@@ -15,8 +19,12 @@ namespace {
 
 using namespace reader_test;  // the shared log builders and checks
 
-bool has_damage_at(const copper::log::CheckReport& report, uint64_t offset) {
-  return std::any_of(report.damage.begin(), report.damage.end(), [&](const auto& d) { return d.offset == offset; });
+// Some damage starts at `offset`; the evidence lists every damage found.
+testing_tasks::Explained has_damage_at(const copper::log::CheckReport& report, uint64_t offset) {
+  std::string found;
+  for (const auto& d : report.damage) found += fmt::format("\n  at {}, {} bytes: {}", d.offset, d.length, d.reason);
+  return {std::any_of(report.damage.begin(), report.damage.end(), [&](const auto& d) { return d.offset == offset; }),
+          fmt::format("damage at offset {} among:{}", offset, found.empty() ? std::string(" (none)") : found)};
 }
 
 }  // namespace

@@ -64,7 +64,7 @@ void check_find_and_seek(uint32_t index_stride) {
   TempFile file(log.bytes);
   LogReader reader = open_ok(file);
   for (uint64_t id : {1, 2, 77, 149, 150}) {
-    bool same = false;
+    testing_tasks::Explained same{false, "find_copperlist did not call back"};
     CHECK(reader.find_copperlist(id, [&](const CopperListView& cl) { same = same_cl(cl, log.cls.at(id)); }));
     CHECK(same);
   }
@@ -132,7 +132,7 @@ TEST_CASE("log.reader.clean.unclosed_log_has_an_unwritten_tail") {
   CHECK(report.damage.empty());
   CHECK(report.unwritten_tail_bytes == log.bytes.size() - log.records.back().footprint_end());
   CHECK(log.bytes.size() % kSlab == 0);
-  bool found = false;
+  testing_tasks::Explained found{false, "find_copperlist did not call back"};
   CHECK(reader.find_copperlist(33, [&](const CopperListView& cl) { found = same_cl(cl, log.cls.at(33)); }));
   CHECK(found);
 }
@@ -218,7 +218,7 @@ TEST_CASE("log.reader.zstd.compressed_batches") {
   CHECK(reader.check().damage.empty());
   CHECK(reader.check().cl_count == 95);
   for (uint64_t id : {1, 16, 17, 50, 95}) {
-    bool same = false;
+    testing_tasks::Explained same{false, "find_copperlist did not call back"};
     CHECK(reader.find_copperlist(id, [&](const CopperListView& cl) { same = same_cl(cl, log.cls.at(id)); }));
     CHECK(same);
   }

@@ -11,6 +11,7 @@
 #include "copper/log/reader.hpp"
 #include "fixtures/log_tool.hpp"
 #include "fixtures/odd_ids_log.hpp"
+#include "fixtures/scratch_dir.hpp"
 #include "recover.hpp"
 
 using namespace copper::logtool;
@@ -18,7 +19,8 @@ using testing_tasks::corpus_file;
 using testing_tasks::run_tool;
 
 TEST_CASE("log.recover.corpus_files_become_clean_logs") {
-  const auto out = std::filesystem::temp_directory_path() / "log_recover_out.copper";
+  const copper_test::ScratchDir dir("log_recover_corpus");
+  const auto out = dir / "out.copper";
   const nlohmann::json corpus = testing_tasks::expected_corpus();
   for (const auto& [name, expected] : corpus.items()) {
     CAPTURE(name);
@@ -46,12 +48,12 @@ TEST_CASE("log.recover.corpus_files_become_clean_logs") {
     CHECK(nlohmann::json(health.known_gaps) == expected["missing_cls"]);
     CHECK(reader->metadata()["recovered_from"]["path"] == corpus_file(name));
   }
-  std::filesystem::remove(out);
 }
 
 TEST_CASE("log.recover.drops_backwards_ids_and_says_so") {
-  const auto path = testing_tasks::write_odd_ids_log("log_recover_odd_ids");
-  const auto out = std::filesystem::temp_directory_path() / "log_recover_odd_out.copper";
+  const copper_test::ScratchDir dir("log_recover_odd_ids");
+  const auto path = testing_tasks::write_odd_ids_log(dir);
+  const auto out = dir / "out.copper";
   RecoverOptions options{path.string(), out.string(), true, std::string("zstd"), false};
   const auto run = run_tool([&](Io io) { return run_recover(options, io); });
   CHECK(run.code == kExitDamaged);
@@ -63,17 +65,15 @@ TEST_CASE("log.recover.drops_backwards_ids_and_says_so") {
   reader->for_each_copperlist([&](const copper::log::CopperListView& cl) { return ids.push_back(cl.id), true; });
   CHECK(ids == std::vector<uint64_t>{0, 1, 2, 5, 6});
   CHECK(reader->metadata()["logging"]["compress"] == "zstd:3");
-  std::filesystem::remove(path);
-  std::filesystem::remove(out);
 }
 
 TEST_CASE("log.recover.refuses_to_overwrite_without_force") {
-  const auto out = std::filesystem::temp_directory_path() / "log_recover_exists.copper";
+  const copper_test::ScratchDir dir("log_recover_exists");
+  const auto out = dir / "out.copper";
   std::ofstream(out) << "x";
   RecoverOptions options{corpus_file("clean.copper"), out.string(), false, std::nullopt, false};
   const auto run = run_tool([&](Io io) { return run_recover(options, io); });
   CHECK(run.code == kExitCannotRun);
   CHECK(run.err.find("error: ") == 0);
   CHECK(std::filesystem::file_size(out) == 1);
-  std::filesystem::remove(out);
 }

@@ -7,6 +7,7 @@
 
 #include "copper/log/reader.hpp"
 #include "copper/log/writer.hpp"
+#include "fixtures/scratch_dir.hpp"
 
 using copper::log::LogReader;
 using copper::log::LogWriter;
@@ -71,7 +72,8 @@ TEST_CASE("log.rewrite.recorded_data_round_trips") {
     CAPTURE(zstd);
     auto source = LogReader::open(corpus_file("clean.copper"));
     REQUIRE(source.ok());
-    const auto path = std::filesystem::temp_directory_path() / "log_rewrite.copper";
+    const copper_test::ScratchDir dir("log_rewrite");
+    const auto path = dir / "copy.copper";
     auto writer = LogWriter::create_from_metadata(options_for(path, zstd), source->metadata());
     REQUIRE(writer.ok());
     copy(*source, **writer);
@@ -92,14 +94,14 @@ TEST_CASE("log.rewrite.recorded_data_round_trips") {
     CHECK(b.text == 200);
     CHECK(b.keyframes == std::vector<uint64_t>{0, 50, 100, 150});
     CHECK(copy_reader->summary()["cl_count"] == 200);
-    std::filesystem::remove(path);
   }
 }
 
 TEST_CASE("log.rewrite.refuses_backwards_ids_and_wrong_shapes") {
   auto source = LogReader::open(corpus_file("clean.copper"));
   REQUIRE(source.ok());
-  const auto path = std::filesystem::temp_directory_path() / "log_rewrite_bad.copper";
+  const copper_test::ScratchDir dir("log_rewrite_bad");
+  const auto path = dir / "copy.copper";
   auto writer = LogWriter::create_from_metadata(options_for(path, false), source->metadata());
   REQUIRE(writer.ok());
   REQUIRE(source->find_copperlist(5, [&](const copper::log::CopperListView& cl) {
@@ -112,7 +114,6 @@ TEST_CASE("log.rewrite.refuses_backwards_ids_and_wrong_shapes") {
     CHECK((*writer)->commit_recorded(fewer).message() == "copperlist 6 has 5 tasks and 1 slots, the log 5 and 4");
   }));
   CHECK((*writer)->close("done").ok());
-  std::filesystem::remove(path);
   CHECK(LogWriter::create_from_metadata(options_for(path, false), nlohmann::json::object()).error_message() ==
         "the metadata has no \"tasks\" and \"slots\" arrays");
 }

@@ -11,6 +11,7 @@
 #include "copper/log/writer.hpp"
 #include "copper/runtime.hpp"
 #include "fixtures/graph_helpers.hpp"
+#include "fixtures/scratch_dir.hpp"
 #include "fixtures/test_tasks.hpp"
 
 namespace {
@@ -27,10 +28,6 @@ class Capture final : public copper::CommitSink {
     return {};
   }
 };
-
-std::filesystem::path temp_log(const char* name) {
-  return std::filesystem::temp_directory_path() / (std::string(name) + "_" + std::to_string(getpid()) + ".copper");
-}
 
 // Records `cycles` copperlists of kTextChainGraph into `path`; returns what was committed.
 Capture record(const std::filesystem::path& path, copper::log::Compression compression, uint64_t cycles) {
@@ -59,7 +56,8 @@ Capture record(const std::filesystem::path& path, copper::log::Compression compr
 }
 
 void check_roundtrip(copper::log::Compression compression) {
-  const auto path = temp_log("copper_roundtrip");
+  const copper_test::ScratchDir dir("copper_roundtrip");
+  const auto path = dir / "run.copper";
   const Capture written = record(path, compression, 1000);
   auto reader = copper::log::LogReader::open(path);
   REQUIRE_MESSAGE(reader.ok(), reader.error_message());
@@ -91,7 +89,6 @@ void check_roundtrip(copper::log::Compression compression) {
   CHECK(reader->find_copperlist(777, [&](const copper::log::CopperListView& cl) {
     CHECK(reader->copperlist_to_json(cl)["slots"]["a"]["message"]["value"] == 5 * 777);
   }));
-  std::filesystem::remove(path);
 }
 
 }  // namespace
@@ -101,7 +98,8 @@ TEST_CASE("log.roundtrip.uncompressed_bytes_identical") { check_roundtrip(copper
 TEST_CASE("log.roundtrip.zstd_bytes_identical") { check_roundtrip(copper::log::Compression::zstd(3)); }
 
 TEST_CASE("log.roundtrip.text_log_rebuilt_offline") {
-  const auto path = temp_log("copper_roundtrip_text");
+  const copper_test::ScratchDir dir("copper_roundtrip_text");
+  const auto path = dir / "run.copper";
   record(path, copper::log::Compression::none(), 50);
   auto reader = copper::log::LogReader::open(path);
   REQUIRE(reader.ok());
@@ -119,5 +117,4 @@ TEST_CASE("log.roundtrip.text_log_rebuilt_offline") {
   REQUIRE(lines.size() == 50);
   CHECK(lines[0] == "0 value=0 half=0.0 tag=ok");
   CHECK(lines[7] == "7 value=35 half=17.5 tag=ok");
-  std::filesystem::remove(path);
 }

@@ -10,11 +10,12 @@
 #include <string_view>
 
 #include "copper/log/file.hpp"
-#include "log/faulty_file.hpp"
 #include "copper/log/format.hpp"
 #include "copper/log/writer.hpp"
 #include "copper/runtime.hpp"
+#include "fixtures/explained.hpp"
 #include "fixtures/log_writer_helpers.hpp"
+#include "log/faulty_file.hpp"
 
 namespace {
 
@@ -30,12 +31,19 @@ lg::LogFileFactory faulty(lg::FaultyLogFile::Op op, uint64_t nth, int err) {
   };
 }
 
-bool has_event(const Walk& w, lg::EventKind kind, std::string_view text) {
-  for (const Record* r : w.of(RecordType::event))
-    if (at<uint16_t>(r->payload, 0) == static_cast<uint16_t>(kind) &&
-        contains(std::string(r->payload.begin() + 24, r->payload.end()), text))
-      return true;
-  return false;
+// Some event record of this kind holds `text`; the evidence lists every
+// event the log has, so a failure shows what was written instead.
+testing_tasks::Explained has_event(const Walk& w, lg::EventKind kind, std::string_view text) {
+  bool found = false;
+  std::string events;
+  for (const Record* r : w.of(RecordType::event)) {
+    const auto event_kind = at<uint16_t>(r->payload, 0);
+    const std::string event_text(r->payload.begin() + 24, r->payload.end());
+    found = found || (event_kind == static_cast<uint16_t>(kind) && contains(event_text, text));
+    events += "\n  kind " + std::to_string(event_kind) + ": " + event_text;
+  }
+  return {found, "an event of kind " + std::to_string(static_cast<uint16_t>(kind)) + " containing \"" +
+                     std::string(text) + "\" among:" + (events.empty() ? std::string(" (none)") : events)};
 }
 
 }  // namespace

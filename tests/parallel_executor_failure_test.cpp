@@ -18,6 +18,7 @@
 #include "copper/runtime.hpp"
 #include "fixtures/random_graph.hpp"
 #include "fixtures/run_helpers.hpp"
+#include "fixtures/scratch_dir.hpp"
 #include "fixtures/stream_capture.hpp"
 #include "fixtures/test_tasks.hpp"
 
@@ -93,7 +94,8 @@ TEST_CASE("runtime.parallel.failure.logged_run_is_closed_cleanly_with_0_to_k_min
       {"id": "bad", "type": "test/fail_at", "params": {"at": 123}},
       {"id": "out", "type": "test/hist_sink1"}],
     "connections": [{"from": "src", "to": "bad"}, {"from": "bad", "to": "out"}]})");
-  const auto path = std::filesystem::temp_directory_path() / "copper_parallel_failure.copper";
+  const copper_test::ScratchDir dir("copper_parallel_failure");
+  const auto path = dir / "run.copper";
   copper::log::WriterOptions options;
   options.path = path;
   options.overwrite = true;
@@ -118,7 +120,6 @@ TEST_CASE("runtime.parallel.failure.logged_run_is_closed_cleanly_with_0_to_k_min
   });
   REQUIRE(ids.size() == 123);
   for (size_t i = 0; i < ids.size(); ++i) CHECK(ids[i] == i);
-  std::filesystem::remove(path);
 }
 
 TEST_CASE("runtime.parallel.failure.commit_error_stops_the_run") {

@@ -15,6 +15,7 @@
 #include "fixtures/random_graph.hpp"
 #include "fixtures/recorded_log.hpp"
 #include "fixtures/replay_tasks.hpp"
+#include "fixtures/scratch_dir.hpp"
 
 using copper::Replay;
 using copper::ReplayOptions;
@@ -286,12 +287,12 @@ TEST_CASE("replay.open.errors") {
       CHECK(message.find(type) != std::string::npos);
   }
   SUBCASE("not a log") {
-    const auto path = std::filesystem::temp_directory_path() / "replay_not_a_log.copper";
+    const copper_test::ScratchDir dir("replay_not_a_log");
+    const auto path = dir / "not_a_log.copper";
     std::ofstream(path) << "hello, this is not a copper log, but it is long enough to have a header: ............";
     auto replay = Replay::open(path, copper::Registry::global());
     CHECK_FALSE(replay.ok());
     CHECK(std::string(replay.error_message()).find("not a copper log") != std::string::npos);
-    std::filesystem::remove(path);
   }
   SUBCASE("missing file") {
     auto replay = Replay::open("/nonexistent/run.copper", copper::Registry::global());
@@ -303,7 +304,8 @@ TEST_CASE("replay.output_log_is_a_log_of_the_replay") {
   const RecordedLog log(kTunableGraph, "replay_source_log", 50, 10);
   Replay replay = open(log);
   ReplayOptions options = mode(RunMode::parallel);
-  options.output = std::filesystem::temp_directory_path() / "replay_written.copper";
+  const copper_test::ScratchDir dir("replay_written");
+  options.output = dir / "written.copper";
   options.overwrite_output = true;
   check_identical(run(replay, options), 50);
   // The replay of the replay is identical too, and its payloads are those

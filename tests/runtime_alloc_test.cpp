@@ -16,6 +16,7 @@
 #include "copper/log/writer.hpp"
 #include "copper/runtime.hpp"
 #include "fixtures/graph_helpers.hpp"
+#include "fixtures/scratch_dir.hpp"
 
 namespace {
 // Thread-local: only the thread running the cycles is counted. Helper
@@ -77,8 +78,10 @@ uint64_t allocations_in_steady_state(std::string_view graph_json, const char* lo
   auto built = testing_tasks::build_graph(graph_json);
   INFO(built.diags.to_string());
   REQUIRE(built.graph);
+  // Declared before the writer, so the directory outlives it.
+  const copper_test::ScratchDir dir("copper_alloc");
   std::unique_ptr<copper::log::LogWriter> writer;
-  const auto path = std::filesystem::temp_directory_path() / (log ? log : "unused");
+  const auto path = dir / (log ? log : "unused");
   if (log) {
     copper::log::WriterOptions options;
     options.path = path;
@@ -105,7 +108,6 @@ uint64_t allocations_in_steady_state(std::string_view graph_json, const char* lo
   REQUIRE(report.ok());
   if (writer) {
     CHECK(writer->close("done").ok());
-    std::filesystem::remove(path);
   }
   return counter.counted;
 }
