@@ -1,4 +1,5 @@
-// LogFile: the real POSIX file, and fault injection through FaultyLogFile.
+// LogFile and FileView: the real POSIX file, and fault injection through
+// FaultyLogFile and faulty_file_views.
 #include <doctest/doctest.h>
 
 #include <cerrno>
@@ -8,7 +9,9 @@
 
 #include "copper/log/file.hpp"
 #include "copper/log/policy.hpp"
+#include "copper/log/reader.hpp"
 #include "fixtures/explained.hpp"
+#include "fixtures/log_tool.hpp"
 #include "fixtures/scratch_dir.hpp"
 #include "log/faulty_file.hpp"
 #include "log/page_mapping.hpp"
@@ -152,4 +155,50 @@ TEST_CASE("log.policy.parse_accepts_what_the_config_accepts") {
   for (const char* bad : {"zstd:0", "zstd:23", "zstd:", "lz4", "zstd:3x"})
     CHECK_MESSAGE(!Compression::parse(bad).ok(), bad);
   CHECK(Compression::parse("zstd:7")->to_string() == "zstd:7");
+}
+
+// Reads go through FileView, so a read fault can be injected as a write
+// fault can; the reader turns each into a clean error or reported damage.
+TEST_CASE("log.file.read_fault_on_open_is_a_clean_io_error") {
+  copper::log::ReadFaults faults;
+  faults.open_errno = EIO;
+  const auto path = testing_tasks::corpus_file("clean.copper");
+  auto reader = copper::log::LogReader::open(path, copper::log::faulty_file_views(faults));
+  REQUIRE_FALSE(reader.ok());
+  CHECK(reader.code() == copper::StatusCode::io_error);
+  CHECK(contains(reader.error_message(), path));
+  CHECK(contains(reader.error_message(), "Input/output error"));
+}
+
+TEST_CASE("log.file.mapping_shorter_than_the_header_is_refused") {
+  copper::log::ReadFaults faults;
+  faults.visible_bytes = 40;
+  auto reader =
+      copper::log::LogReader::open(testing_tasks::corpus_file("clean.copper"), copper::log::faulty_file_views(faults));
+  REQUIRE_FALSE(reader.ok());
+  CHECK(reader.code() == copper::StatusCode::io_error);
+  CHECK(contains(reader.error_message(), "40 bytes mapped"));
+}
+
+// A short mapping is a file cut short: the reader salvages what it sees and
+// reports the rest as damage, as it does for a truncated file.
+TEST_CASE("log.file.short_mapping_reads_as_a_cut_file") {
+  const auto path = testing_tasks::corpus_file("clean.copper");
+  auto whole = copper::log::LogReader::open(path);
+  REQUIRE(whole.ok());
+  const uint64_t all = whole->check().cl_count;
+  REQUIRE(all > 10);
+
+  copper::log::ReadFaults faults;
+  faults.visible_bytes = std::filesystem::file_size(path) / 2;
+  auto half = copper::log::LogReader::open(path, copper::log::faulty_file_views(faults));
+  REQUIRE_MESSAGE(half.ok(), half.error_message());
+  CHECK(half->file_size() == *faults.visible_bytes);
+  const auto& report = half->check();
+  CHECK(report.cl_count > 0);
+  CHECK(report.cl_count < all);
+  CHECK_FALSE(report.clean());  // the footer is gone, and said to be
+  uint64_t seen = 0;
+  half->for_each_copperlist([&](const copper::log::CopperListView&) { return ++seen, true; });
+  CHECK(seen == report.cl_count);
 }

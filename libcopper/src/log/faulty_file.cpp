@@ -54,4 +54,30 @@ Status FaultyLogFile::truncate(uint64_t size) {
   Status status = tick(Op::truncate, fmt::format("truncating {} to {} bytes", path().string(), size));
   return status.ok() ? inner_->truncate(size) : status;
 }
+namespace {
+
+class ShortFileView final : public FileView {
+ public:
+  ShortFileView(std::unique_ptr<FileView> inner, uint64_t visible) : inner_(std::move(inner)), visible_(visible) {}
+  std::span<const uint8_t> bytes() const override {
+    const auto all = inner_->bytes();
+    return all.first(std::min<uint64_t>(all.size(), visible_));
+  }
+
+ private:
+  std::unique_ptr<FileView> inner_;
+  uint64_t visible_;
+};
+
+}  // namespace
+
+FileViewFactory faulty_file_views(ReadFaults faults) {
+  return [faults](const std::filesystem::path& path) -> Result<std::unique_ptr<FileView>> {
+    if (faults.open_errno != 0) return errno_status(fmt::format("mapping {}", path.string()), faults.open_errno);
+    auto view = open_file_view(path);
+    if (!view || !faults.visible_bytes) return view;
+    return std::unique_ptr<FileView>(std::make_unique<ShortFileView>(std::move(view.value()), *faults.visible_bytes));
+  };
+}
+
 }  // namespace copper::log

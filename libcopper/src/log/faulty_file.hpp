@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "copper/log/file.hpp"
@@ -46,5 +47,15 @@ class FaultyLogFile final : public LogFile {
   mutable std::mutex mutex_;
   Fault faults_[static_cast<size_t>(Op::count_)];
 };
+
+// The reader's side: views of the real file that fail on demand. With
+// `open_errno` set, opening fails with that errno, as mapping a file on a
+// failing disk does; with `visible_bytes` set, a view shows at most that
+// many bytes, as a mapping of a file cut short after it was checked would.
+struct ReadFaults {
+  int open_errno = 0;
+  std::optional<uint64_t> visible_bytes;
+};
+FileViewFactory faulty_file_views(ReadFaults faults);
 
 }  // namespace copper::log

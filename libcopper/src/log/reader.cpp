@@ -4,18 +4,14 @@
 #include <bit>
 #include <system_error>
 
-#include <boost/interprocess/file_mapping.hpp>
-#include <boost/interprocess/mapped_region.hpp>
 #include <fmt/format.h>
 
 #include "copper/message_schema.hpp"
 #include "../text_util.hpp"
-#include "page_mapping.hpp"
 #include "record_parse.hpp"
 #include "record_scanner.hpp"
 
 namespace copper::log {
-namespace bip = boost::interprocess;
 
 namespace {
 
@@ -76,9 +72,8 @@ std::string type_name(uint16_t type) {
 
 struct LogReader::Impl {
   std::filesystem::path path;
-  bip::file_mapping file;
-  bip::mapped_region region;
-  std::span<const uint8_t> bytes;
+  std::unique_ptr<FileView> view;
+  std::span<const uint8_t> bytes;  // view's
   uint64_t written_end = 0;
   LogHeader header;
   uint64_t slab = kDefaultSlabSize;
@@ -190,30 +185,26 @@ void LogReader::Impl::read_footer() {
     index_storage.assign(index_payload->begin(), index_payload->end());
     index_payload = std::span<const uint8_t>(index_storage);
   }
-  if (auto view = detail::IndexView::parse(*index_payload)) index = *view;
+  if (auto parsed_index = detail::IndexView::parse(*index_payload)) index = *parsed_index;
 }
 
 std::string RecordedFailure::describe() const {
   return fmt::format("task \"{}\" failed in {} at copperlist {}: {}", task_id, phase, cl_id, message);
 }
 
-Result<LogReader> LogReader::open(const std::filesystem::path& path) {
+Result<LogReader> LogReader::open(const std::filesystem::path& path) { return open(path, open_file_view); }
+
+Result<LogReader> LogReader::open(const std::filesystem::path& path, const FileViewFactory& open_view) {
   if (Status s = check_file(path); !s) return s;
   auto impl = std::make_unique<Impl>();
   impl->path = path;
-  try {
-    impl->file = bip::file_mapping(path.c_str(), bip::read_only);
-    // Huge pages: a log just written is already in 2 MiB folios, and one
-    // read from disk is read ahead in them; either way each 2 MiB costs one
-    // page fault instead of 512 (page_mapping.hpp).
-    impl->region = detail::map_region(impl->file, bip::read_only, 0, 0, PageSize::huge);
-  } catch (const bip::interprocess_exception& e) {
-    return fail(StatusCode::io_error, "{}: cannot map the file: {}", path.string(), e.what());
-  }
-  impl->bytes =
-      std::span<const uint8_t>(static_cast<const uint8_t*>(impl->region.get_address()), impl->region.get_size());
-  if (impl->bytes.size() < kFileHeaderSize) return fail(StatusCode::io_error, "{}: the file shrank while being opened", path.string());
-  impl->region.advise(bip::mapped_region::advice_sequential);
+  auto view = open_view(path);
+  if (!view) return view.status();
+  impl->view = std::move(view.value());
+  impl->bytes = impl->view->bytes();
+  if (impl->bytes.size() < kFileHeaderSize)
+    return fail(StatusCode::io_error, "{}: {} bytes mapped, fewer than the file's header: it shrank while being opened",
+                path.string(), impl->bytes.size());
   auto header = parse_header(impl->bytes, path.string());
   if (!header) return header.status();
   impl->header = std::move(header.value());

@@ -1,6 +1,6 @@
-// Every file operation of the log writer, behind one interface, so tests can
-// inject faults (a full disk, an I/O error) at the Nth call, the way
-// LevelDB's Env does.
+// Every file operation of the log writer and the log reader, behind one
+// interface each, so tests can inject faults (a full disk, an I/O error, a
+// short read) at the Nth call, the way LevelDB's Env does.
 //
 // The real implementation maps with Boost.Interprocess (file_mapping +
 // mapped_region) and uses POSIX for the rest: posix_fallocate to really
@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "copper/export.hpp"
@@ -75,6 +76,23 @@ enum class OpenMode {
 // The real POSIX file. create_new refuses an existing file with
 // "<path> exists; use --force to overwrite it".
 COPPER_API Result<std::unique_ptr<LogFile>> open_log_file(const std::filesystem::path& path, OpenMode mode);
+
+// A read-only mapping of a whole file: everything the reader reads of a log
+// goes through one. The bytes stay valid while it lives; the file must not
+// shrink meanwhile (the mapping would fault).
+class COPPER_API FileView {
+ public:
+  virtual ~FileView() = default;
+  virtual std::span<const uint8_t> bytes() const = 0;
+};
+
+// The real file, mapped with huge pages where the kernel allows
+// (page_mapping.hpp) and advised for sequential reading. Errors are
+// io_error, naming the file.
+COPPER_API Result<std::unique_ptr<FileView>> open_file_view(const std::filesystem::path& path);
+
+// Opens the file the reader reads; tests substitute one that fails.
+using FileViewFactory = std::function<Result<std::unique_ptr<FileView>>(const std::filesystem::path&)>;
 
 // Opens the file the writer logs into; tests substitute a factory that wraps
 // the real file in one that fails on demand.

@@ -35,6 +35,7 @@
 #include <nlohmann/json.hpp>
 
 #include "copper/export.hpp"
+#include "copper/log/file.hpp"
 #include "copper/log/format.hpp"
 #include "copper/message_schema.hpp"
 #include "copper/status.hpp"
@@ -203,6 +204,9 @@ class COPPER_API LogReader {
   // than the header, not a copper log, written by a newer copper. Damage
   // (including a bad header checksum) is not an error: see check().
   static Result<LogReader> open(const std::filesystem::path& path);
+  // The same through `open_view` (file.hpp), which tests replace to inject
+  // read faults.
+  static Result<LogReader> open(const std::filesystem::path& path, const FileViewFactory& open_view);
 
   LogReader(LogReader&&) noexcept;
   LogReader& operator=(LogReader&&) noexcept;
