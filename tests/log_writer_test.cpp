@@ -1,5 +1,6 @@
 // LogWriter: the bytes of logs written whole, checked against docs/log-format.md.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>

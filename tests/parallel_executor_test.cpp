@@ -250,18 +250,19 @@ TEST_CASE("runtime.parallel.backpressure_bounds_copperlists_in_flight") {
 
 TEST_CASE("runtime.parallel.stop_request_commits_a_contiguous_prefix") {
   copper::Graph graph = require_graph(testing_tasks::random_dag_config(8, 10));
-  copper::clear_stop_request();
   struct StoppingSink final : copper::CommitSink {
     std::vector<uint64_t> ids;
+    std::atomic<bool> stop{false};
     copper::Status commit(const copper::CopperList& cl) override {
       ids.push_back(cl.id);
-      if (cl.id == 300) copper::request_stop();
+      if (cl.id == 300) stop.store(true);
       return {};
     }
   } sink;
   copper::ManualClock clock;
-  const auto report = ParallelExecutor(graph, clock, parallel(8, 2)).run(StopConditions{}, &sink);
-  copper::clear_stop_request();
+  StopConditions conditions;
+  conditions.stop_flag = &sink.stop;
+  const auto report = ParallelExecutor(graph, clock, parallel(8, 2)).run(conditions, &sink);
   CHECK(report.ok());
   CHECK(report.reason == StopReason::stop_requested);
   // Admission stops at the next admission after the request; what was in

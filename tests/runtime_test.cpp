@@ -1,6 +1,8 @@
 // SerialExecutor: data flow, lifecycle order, stop conditions, failures.
 #include <doctest/doctest.h>
 
+#include <atomic>
+
 #include <csignal>
 #include <functional>
 
@@ -153,16 +155,40 @@ TEST_CASE("runtime.serial.commit_error_stops_the_run") {
 TEST_CASE("runtime.serial.stop_request_finishes_the_current_cycle") {
   auto graph = require_graph(kSumGraph);
   copper::ManualClock clock;
+  std::atomic<bool> stop{false};
   RecordingSink sink;
-  sink.on_commit = [](const CopperList& cl) {
-    if (cl.id == 9) copper::request_stop();
+  sink.on_commit = [&stop](const CopperList& cl) {
+    if (cl.id == 9) stop.store(true);
     return copper::Status();
   };
-  auto report = copper::SerialExecutor(graph, clock).run(StopConditions{}, &sink);
-  copper::clear_stop_request();
+  StopConditions conditions;
+  conditions.stop_flag = &stop;
+  auto report = copper::SerialExecutor(graph, clock).run(conditions, &sink);
   CHECK(report.ok());
   CHECK(report.reason == StopReason::stop_requested);
   CHECK(report.committed == 10);
+  Collected::instance().clear();
+}
+
+// Regression: the stop flag was process-wide, so stopping one run stopped
+// every other run in the process until someone cleared it.
+TEST_CASE("runtime.stop.a_run_s_own_flag_stops_only_that_run") {
+  auto graph = require_graph(kSumGraph);
+  copper::ManualClock clock;
+  std::atomic<bool> stop_first{true};
+  std::atomic<bool> stop_second{false};
+  StopConditions first;
+  first.cycles = 20;
+  first.stop_flag = &stop_first;
+  StopConditions second = first;
+  second.stop_flag = &stop_second;
+  const auto stopped = copper::SerialExecutor(graph, clock).run(first);
+  CHECK(stopped.reason == StopReason::stop_requested);
+  CHECK(stopped.committed == 0);
+  const auto other = copper::SerialExecutor(graph, clock).run(second);
+  CHECK(other.reason == StopReason::cycle_limit);
+  CHECK(other.committed == 20);
+  CHECK_FALSE(copper::stop_requested());  // the process's signal flag was never set
   Collected::instance().clear();
 }
 

@@ -286,7 +286,7 @@ class ParallelRun {
     if (first_failure_.load(std::memory_order_acquire) != kNoFailure) return StopReason::task_failed;
     if (stop_.cycles != 0 && cl_id - first_ >= stop_.cycles) return StopReason::cycle_limit;
     if (stop_.duration != 0 && monotonic_now() - started_ >= stop_.duration) return StopReason::duration_limit;
-    if (stop_requested()) return StopReason::stop_requested;
+    if (stop_.stop_asked()) return StopReason::stop_requested;
     return std::nullopt;
   }
 

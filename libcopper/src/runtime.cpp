@@ -40,6 +40,10 @@ bool stop_requested() { return g_stop_requested.load(std::memory_order_relaxed);
 void request_stop() { g_stop_requested.store(true, std::memory_order_relaxed); }
 void clear_stop_request() { g_stop_requested.store(false, std::memory_order_relaxed); }
 
+bool StopConditions::stop_asked() const {
+  return (stop_flag != nullptr && stop_flag->load(std::memory_order_relaxed)) || stop_requested();
+}
+
 StopConditions StopConditions::from(const RuntimeConfig& runtime) {
   StopConditions stop;
   stop.cycles = runtime.cycles;
@@ -149,7 +153,7 @@ RunReport SerialExecutor::run(const StopConditions& stop, CommitSink* sink) {
       break;
     }
     if (period != 0) sleep_until(started + static_cast<Nanos>(id) * period);
-    if (stop_requested()) {
+    if (stop.stop_asked()) {
       report.reason = StopReason::stop_requested;
       break;
     }

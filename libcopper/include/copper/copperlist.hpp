@@ -16,7 +16,7 @@
 #include "copper/clock.hpp"
 #include "copper/graph.hpp"
 #include "copper/task_status.hpp"
-#include "copper/text_log.hpp"
+#include "copper/text_log_buffer.hpp"
 
 namespace copper {
 

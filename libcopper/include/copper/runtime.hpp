@@ -7,6 +7,7 @@
 // (run_calls): no allocation, no map lookup, no string work there.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -31,6 +32,13 @@ struct COPPER_API StopConditions {
   Nanos duration = 0;    // stop after this much wall time; 0 = no limit
   double rate_hz = 0;    // admit cycles on absolute deadlines; 0 = as fast as possible
   uint64_t first_cl = 0; // id of the first copperlist (replay starting at a keyframe)
+  // This run's own stop request: set it from any thread and the run stops
+  // after the current cycle, as on SIGINT/SIGTERM (which stop every run in
+  // the process). Null: only the signals. Must outlive the run.
+  const std::atomic<bool>* stop_flag = nullptr;
+
+  // A stop was asked of this run: its own flag or a signal.
+  bool stop_asked() const;
 
   static StopConditions from(const RuntimeConfig& runtime);
 };
@@ -100,8 +108,9 @@ struct RunReport {
   bool ok() const { return !failure && stop_failures.empty(); }
 };
 
-// SIGINT and SIGTERM set a process-wide stop flag that executors check once
-// per cycle; the current cycle finishes and is committed.
+// SIGINT and SIGTERM set a process-wide stop flag that every executor checks
+// once per cycle (StopConditions::stop_asked); the current cycle finishes and
+// is committed. To stop one run of several, use StopConditions::stop_flag.
 COPPER_API void install_stop_signal_handlers();
 COPPER_API bool stop_requested();
 COPPER_API void request_stop();
