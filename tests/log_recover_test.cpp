@@ -42,7 +42,7 @@ TEST_CASE("log.recover.corpus_files_become_clean_logs") {
     auto reader = copper::log::LogReader::open(out);
     REQUIRE(reader.ok());
     const Health health = assess(*reader);
-    CHECK(health.verdict == Verdict::healthy);
+    CHECK(health.verdict == HealthVerdict::healthy);
     CHECK(health.clean_close);
     CHECK(health.copperlists == expected["copperlists"]);
     CHECK(nlohmann::json(health.known_gaps) == expected["missing_cls"]);

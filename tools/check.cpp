@@ -7,27 +7,27 @@
 
 namespace copper::logtool {
 
-const char* to_string(Verdict verdict) {
+const char* to_string(HealthVerdict verdict) {
   switch (verdict) {
-    case Verdict::healthy: return "healthy";
-    case Verdict::damaged: return "damaged";
-    case Verdict::unreadable: return "unreadable";
+    case HealthVerdict::healthy: return "healthy";
+    case HealthVerdict::damaged: return "damaged";
+    case HealthVerdict::unreadable: return "unreadable";
   }
   return "unknown";
 }
 
-int exit_code(Verdict verdict) {
+int exit_code(HealthVerdict verdict) {
   switch (verdict) {
-    case Verdict::healthy: return kExitOk;
-    case Verdict::damaged: return kExitDamaged;
-    case Verdict::unreadable: return kExitCannotRun;
+    case HealthVerdict::healthy: return kExitOk;
+    case HealthVerdict::damaged: return kExitDamaged;
+    case HealthVerdict::unreadable: return kExitCannotRun;
   }
   return kExitCannotRun;
 }
 
 Health unreadable(std::string error) {
   Health health;
-  health.verdict = Verdict::unreadable;
+  health.verdict = HealthVerdict::unreadable;
   health.error = std::move(error);
   return health;
 }
@@ -93,7 +93,7 @@ Health assess(log::LogReader& reader) {
   walk_ids(reader, health);
   separate_known_gaps(reader.metadata(), health);
   list_problems(report, health);
-  health.verdict = health.problems.empty() ? Verdict::healthy : Verdict::damaged;
+  health.verdict = health.problems.empty() ? HealthVerdict::healthy : HealthVerdict::damaged;
   return health;
 }
 
@@ -112,7 +112,7 @@ nlohmann::json health_json(const Health& health, log::LogReader* reader) {
               {"problems", health.problems},
               {"damage", json::array()}};
   for (const auto& b : health.backwards) out["backwards_ids"].push_back({{"cl_id", b.cl_id}, {"after", b.after}});
-  if (reader == nullptr || health.verdict == Verdict::unreadable) return out;
+  if (reader == nullptr || health.verdict == HealthVerdict::unreadable) return out;
   const log::CheckReport& report = reader->check();  // cached: assess() ran it
   for (const auto& d : report.damage)
     out["damage"].push_back({{"offset", d.offset}, {"length", d.length}, {"reason", d.reason}});
@@ -128,7 +128,7 @@ nlohmann::json health_json(const Health& health, log::LogReader* reader) {
 }
 
 std::string health_text(const Health& health, const std::string& path) {
-  if (health.verdict == Verdict::unreadable) return fmt::format("{}: unreadable: {}\n", path, health.error);
+  if (health.verdict == HealthVerdict::unreadable) return fmt::format("{}: unreadable: {}\n", path, health.error);
   std::string out;
   out += fmt::format("{}: {} copperlists", path, health.copperlists);
   if (health.first_cl_id) out += fmt::format(" (ids {}..{})", *health.first_cl_id, *health.last_cl_id);
@@ -137,19 +137,19 @@ std::string health_text(const Health& health, const std::string& path) {
   for (const auto& [first, last] : health.known_gaps)
     out += fmt::format("  copperlists {}..{} were lost before this log was recovered\n", first, last);
   out += fmt::format("verdict: {}\n",
-                     health.verdict == Verdict::healthy ? "healthy" : "DAMAGED (salvageable: copper-log recover)");
+                     health.verdict == HealthVerdict::healthy ? "healthy" : "DAMAGED (salvageable: copper-log recover)");
   return out;
 }
 
 int run_check(const CheckOptions& options, Io io) {
   auto reader = log::LogReader::open(options.log);
   Health health = reader ? assess(*reader) : unreadable(std::string(reader.error_message()));
-  if (health.verdict == Verdict::unreadable) fmt::print(io.err, "error: {}\n", health.error);
+  if (health.verdict == HealthVerdict::unreadable) fmt::print(io.err, "error: {}\n", health.error);
   if (options.json)
     io.out << health_json(health, reader ? &*reader : nullptr)
                   .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
            << "\n";
-  else if (health.verdict != Verdict::unreadable)
+  else if (health.verdict != HealthVerdict::unreadable)
     io.out << health_text(health, options.log);
   return exit_code(health.verdict);
 }

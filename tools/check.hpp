@@ -20,9 +20,9 @@ struct CheckOptions {
   bool json = false;
 };
 
-enum class Verdict { healthy, damaged, unreadable };
-const char* to_string(Verdict verdict);
-int exit_code(Verdict verdict);  // 0, 3, 1
+enum class HealthVerdict { healthy, damaged, unreadable };
+const char* to_string(HealthVerdict verdict);
+int exit_code(HealthVerdict verdict);  // 0, 3, 1
 
 // A copperlist whose id is not greater than the one before it in the file.
 struct BackwardsId {
@@ -31,7 +31,7 @@ struct BackwardsId {
 };
 
 struct Health {
-  Verdict verdict = Verdict::healthy;
+  HealthVerdict verdict = HealthVerdict::healthy;
   std::string error;  // why it is unreadable
   bool clean_close = false;
   uint64_t copperlists = 0;  // as iteration returns them

@@ -46,9 +46,9 @@ constexpr size_t kFlushBytes = 1u << 20;
 std::string dump(const json& value) { return json_text(value); }
 
 // Buffers output in large blocks; ostream insertion per value is slow.
-class Sink {
+class BufferedOutput {
  public:
-  explicit Sink(std::ostream& out) : out_(out) { buffer_.reserve(2 * kFlushBytes); }
+  explicit BufferedOutput(std::ostream& out) : out_(out) { buffer_.reserve(2 * kFlushBytes); }
   std::string& buffer() { return buffer_; }
   void maybe_flush() {
     if (buffer_.size() >= kFlushBytes) flush();
@@ -85,7 +85,7 @@ Result<ExportCounts> export_log(log::LogReader& reader, const ExportOptions& opt
   const BytesAs bytes_as = options.blobs ? BytesAs::base64 : BytesAs::omitted;
   CopperListJson to_json(std::move(*selection), bytes_as, options.metadata);
   const CsvTable table(to_json.selection(), options.metadata, options.blobs);
-  Sink sink(out);
+  BufferedOutput sink(out);
   if (options.format == ExportFormat::json) sink.buffer() += document_head(reader, options);
   if (options.format == ExportFormat::csv) table.append_header(sink.buffer());
   ExportCounts counts;

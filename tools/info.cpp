@@ -106,10 +106,10 @@ double compression_ratio(const json& summary, const json& streams) {
   const json& stored = field(summary, "stored_cl_bytes");
   if (raw.is_number_unsigned() && stored.is_number_unsigned() && stored.get<uint64_t>() > 0)
     return static_cast<double>(raw.get<uint64_t>()) / static_cast<double>(stored.get<uint64_t>());
-  const json& cls = field(streams, "copperlists");
-  if (!cls.is_object()) return 1.0;
-  const uint64_t packed = cls["stored_payload_bytes"].get<uint64_t>();
-  return packed ? static_cast<double>(cls["payload_bytes"].get<uint64_t>()) / static_cast<double>(packed) : 1.0;
+  const json& copperlists = field(streams, "copperlists");
+  if (!copperlists.is_object()) return 1.0;
+  const uint64_t packed = copperlists["stored_payload_bytes"].get<uint64_t>();
+  return packed ? static_cast<double>(copperlists["payload_bytes"].get<uint64_t>()) / static_cast<double>(packed) : 1.0;
 }
 
 // Why the run ended early, if it did: the failure it stopped on (the
@@ -227,7 +227,7 @@ void streams_text(std::string& out, const json& streams) {
 std::string info_text(const json& info) {
   std::string out;
   const json& host = info["host"];
-  const json& cls = info["copperlists"];
+  const json& copperlists = info["copperlists"];
   out += fmt::format("log:        {} ({} bytes)\n", text_of(info["path"]), info["file_size"].get<uint64_t>());
   out += fmt::format("format:     version {}\n", info["format_version"].get<uint32_t>());
   out += fmt::format("run:        {}\n", text_of(info["run_id"]));
@@ -235,11 +235,11 @@ std::string info_text(const json& info) {
   if (host.is_object())
     out += fmt::format("host:       {} ({}, {} cpus)\n", text_of(field(host, "hostname")),
                        text_of(field(host, "kernel")), text_of(field(host, "cpus")));
-  out += fmt::format("copperlists: {}", cls["count"].get<uint64_t>());
-  if (!cls["first_id"].is_null())
-    out += fmt::format(" (ids {}..{})", cls["first_id"].get<uint64_t>(), cls["last_id"].get<uint64_t>());
-  if (!cls["duration_ns"].is_null())
-    out += fmt::format(", duration {} s", seconds_text(cls["duration_ns"].get<int64_t>()));
+  out += fmt::format("copperlists: {}", copperlists["count"].get<uint64_t>());
+  if (!copperlists["first_id"].is_null())
+    out += fmt::format(" (ids {}..{})", copperlists["first_id"].get<uint64_t>(), copperlists["last_id"].get<uint64_t>());
+  if (!copperlists["duration_ns"].is_null())
+    out += fmt::format(", duration {} s", seconds_text(copperlists["duration_ns"].get<int64_t>()));
   out += "\n";
   out += fmt::format("text:       {} entries, {} keyframes\n", info["text_entries"].get<uint64_t>(),
                      info["keyframes"].get<uint64_t>());

@@ -207,7 +207,7 @@ std::string lost_text(const Health& health, const RecoverResult& result) {
 int run_recover(const RecoverOptions& options, Io io) {
   auto reader = log::LogReader::open(options.log);
   Health health = reader ? assess(*reader) : unreadable(std::string(reader.error_message()));
-  if (health.verdict == Verdict::unreadable) {
+  if (health.verdict == HealthVerdict::unreadable) {
     fmt::print(io.err, "error: {}\n", health.error);
     return kExitCannotRun;
   }

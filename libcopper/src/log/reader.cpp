@@ -308,7 +308,7 @@ Status LogReader::Impl::absorb(const detail::RawRecord& record, std::span<const 
 
 Status LogReader::Impl::absorb_copperlists(std::span<const uint8_t> payload, CheckReport& report) {
   if (Status s = detail::parse_copperlists(payload, shape, batch); !s) return s;
-  for (const auto& cl : batch.cls) {
+  for (const auto& cl : batch.copperlists) {
     if (report.last_cl_id && cl.id <= *report.last_cl_id)
       return fail(StatusCode::corruption, "copperlist {} after copperlist {}: ids must increase", cl.id, *report.last_cl_id);
     if (report.last_cl_id && cl.id > *report.last_cl_id + 1)
@@ -347,8 +347,8 @@ uint64_t LogReader::Impl::copperlist_start(uint64_t from_id) {
   const auto entry = index ? index->seek_point(from_id) : std::nullopt;
   if (!entry) return kFileHeaderSize;
   auto payload = payload_at(entry->offset, RecordType::copperlists);
-  if (!payload || !detail::parse_copperlists(*payload, shape, batch) || batch.cls.empty()) return kFileHeaderSize;
-  return batch.cls.front().id <= from_id ? entry->offset : kFileHeaderSize;
+  if (!payload || !detail::parse_copperlists(*payload, shape, batch) || batch.copperlists.empty()) return kFileHeaderSize;
+  return batch.copperlists.front().id <= from_id ? entry->offset : kFileHeaderSize;
 }
 
 // False when visit asked to stop.
@@ -358,7 +358,7 @@ bool LogReader::Impl::walk_copperlists(uint64_t start, const std::function<bool(
     if (record->type != static_cast<uint16_t>(RecordType::copperlists)) continue;
     auto payload = decoder.decode(*record);
     if (!payload || !detail::parse_copperlists(*payload, shape, batch)) continue;
-    for (const auto& cl : batch.cls)
+    for (const auto& cl : batch.copperlists)
       if (!visit(cl)) return false;
   }
   return true;
@@ -390,7 +390,7 @@ struct CopperListCursor::State {
       in_mapping = payload->data() == record->stored.data();
       return true;
     }
-    batch.cls.clear();
+    batch.copperlists.clear();
     return false;
   }
 };
@@ -403,8 +403,8 @@ CopperListCursor::~CopperListCursor() = default;
 const CopperListView* CopperListCursor::next() {
   State& s = *state_;
   for (;;) {
-    while (s.next_in_batch < s.batch.cls.size()) {
-      const CopperListView* cl = &s.batch.cls[s.next_in_batch++];
+    while (s.next_in_batch < s.batch.copperlists.size()) {
+      const CopperListView* cl = &s.batch.copperlists[s.next_in_batch++];
       if (cl->id >= s.from_id) return cl;
     }
     if (!s.load_batch()) return nullptr;

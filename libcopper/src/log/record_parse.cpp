@@ -45,7 +45,7 @@ Status parse_cl_entry(Cursor& c, uint64_t expected_id, uint32_t task_count, uint
     out.slots.push_back(slot);
   }
   if (e.remaining() != 0) return fail("copperlist {}: {} bytes after the last slot", cl.id, e.remaining());
-  out.cls.push_back(cl);
+  out.copperlists.push_back(cl);
   return Status();
 }
 
@@ -71,8 +71,8 @@ Status parse_failure(std::span<const uint8_t> payload, const std::optional<ClSha
   CopperListBatch batch;
   if (Status s = parse_cl_entry(c, id, shape->task_count, shape->slot_count, batch); !s) return s;
   if (c.remaining() != 0) return fail("{} bytes after the failure record's copperlist", c.remaining());
-  out.cl_id = batch.cls.front().id;
-  out.time_ns = batch.cls.front().time_ns;
+  out.cl_id = batch.copperlists.front().id;
+  out.time_ns = batch.copperlists.front().time_ns;
   out.tasks = batch.tasks;
   out.time_of_validity.clear();
   out.slots.clear();
@@ -87,9 +87,9 @@ namespace {
 
 // Spans are set only once the vectors have stopped growing.
 void link_batch(CopperListBatch& out, uint32_t task_count, uint32_t slot_count) {
-  for (size_t i = 0; i < out.cls.size(); ++i) {
-    out.cls[i].tasks = std::span<const TaskTiming>(out.tasks).subspan(i * task_count, task_count);
-    out.cls[i].slots = std::span<const SlotData>(out.slots).subspan(i * slot_count, slot_count);
+  for (size_t i = 0; i < out.copperlists.size(); ++i) {
+    out.copperlists[i].tasks = std::span<const TaskTiming>(out.tasks).subspan(i * task_count, task_count);
+    out.copperlists[i].slots = std::span<const SlotData>(out.slots).subspan(i * slot_count, slot_count);
   }
 }
 
@@ -133,7 +133,7 @@ std::string as_string(std::span<const uint8_t> bytes) { return std::string(bytes
 }  // namespace
 
 Status parse_copperlists(std::span<const uint8_t> payload, const std::optional<ClShape>& shape, CopperListBatch& out) {
-  out.cls.clear();
+  out.copperlists.clear();
   out.tasks.clear();
   out.slots.clear();
   Cursor c(payload);
@@ -146,7 +146,7 @@ Status parse_copperlists(std::span<const uint8_t> payload, const std::optional<C
                 shape->slot_count, shape->task_count);
   const uint64_t min_entry = entry_fixed_size(task_count, slot_count);
   if (count > c.remaining() / min_entry) return fail("{} copperlists cannot fit in {} bytes", count, c.remaining());
-  out.cls.reserve(count);
+  out.copperlists.reserve(count);
   out.tasks.reserve(uint64_t{count} * task_count);
   out.slots.reserve(uint64_t{count} * slot_count);
   for (uint32_t i = 0; i < count; ++i) {

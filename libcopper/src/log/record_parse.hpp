@@ -58,7 +58,7 @@ struct ClShape {
 
 // The copperlists of one record, with the storage their spans point into.
 struct CopperListBatch {
-  std::vector<CopperListView> cls;
+  std::vector<CopperListView> copperlists;
   std::vector<TaskTiming> tasks;
   std::vector<SlotData> slots;
 };

@@ -388,7 +388,7 @@ Status WriterCore::write_footer(uint64_t summary_offset, uint64_t index_offset) 
 // Run by the closing thread once the flusher has stopped.
 Status WriterCore::final_sync() {
   if (sync_failed_.load(std::memory_order_acquire)) return {};  // reported already; syncing again proves nothing
-  const uint64_t cls = appended_cls_.load(std::memory_order_relaxed);
+  const uint64_t copperlists = appended_cls_.load(std::memory_order_relaxed);
   const uint64_t end = pos_;
   if (end > synced_end_.load(std::memory_order_relaxed)) {
     Status status = sync_to(end);
@@ -399,8 +399,8 @@ Status WriterCore::final_sync() {
   }
   retire_below_.store(std::max(retire_below_.load(std::memory_order_relaxed), end), std::memory_order_release);
   slab_wake_.release();  // it may be waiting for those slabs to be retirable
-  durable_cls_.store(cls, std::memory_order_release);
-  (void)marks_.push(SyncMark{end, cls, wall_now_ns()});
+  durable_cls_.store(copperlists, std::memory_order_release);
+  (void)marks_.push(SyncMark{end, copperlists, wall_now_ns()});
   return append_sync_marks();
 }
 

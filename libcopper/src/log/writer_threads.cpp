@@ -164,7 +164,7 @@ void WriterCore::flusher_loop() {
     }
     if (stop_flusher_.load(std::memory_order_acquire)) return;  // close makes the last sync itself
     // The count first: the appending thread publishes it after the offset.
-    const uint64_t cls = appended_cls_.load(std::memory_order_acquire);
+    const uint64_t copperlists = appended_cls_.load(std::memory_order_acquire);
     const uint64_t end = appended_end_.load(std::memory_order_acquire);
     if (end <= synced_end_.load(std::memory_order_relaxed)) continue;
     Status status = sync_to(end);
@@ -173,9 +173,9 @@ void WriterCore::flusher_loop() {
       set_background_failure(std::move(status));
       return;
     }
-    durable_cls_.store(cls, std::memory_order_release);
+    durable_cls_.store(copperlists, std::memory_order_release);
     retire_below_.store(end, std::memory_order_release);
-    (void)marks_.push(SyncMark{end, cls, wall_now_ns()});
+    (void)marks_.push(SyncMark{end, copperlists, wall_now_ns()});
     slab_wake_.release();
   }
 }
