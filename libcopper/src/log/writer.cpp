@@ -230,13 +230,7 @@ WriterCore::WriterCore(const WriterOptions& options, uint32_t task_count, uint32
       slot_sizes_(slot_count),
       index_(index_capacity(options.slab_size)) {
   keyframe_states_.reserve(task_count);
-  if (!zstd_) return;
-  free_batches_.reserve(kBatches);
-  for (size_t i = 0; i < kBatches; ++i) {
-    batches_.push_back(std::make_unique<Batch>());
-    batches_.back()->raw.reserve(options.batch_bytes + (64u << 10));
-    free_batches_.push_back(batches_.back().get());
-  }
+  if (zstd_) compressor_ = std::make_unique<BatchCompressor>(options.compression.level, options.batch_bytes);
 }
 
 WriterCore::~WriterCore() {
@@ -418,18 +412,18 @@ Status WriterCore::drain_batches() {
   Status status;
   if (!zstd_) return status;
   if (filling_ != nullptr) submit_batch();
-  while (batches_out_ > 0) {
-    const uint32_t seen = compressed_events_.load(std::memory_order_acquire);
+  while (compressor_->outstanding() > 0) {
+    const uint32_t seen = compressor_->events();
     Status drained = drain_compressed();
     if (status.ok()) status = drained;
-    if (batches_out_ > 0) compressed_events_.wait(seen, std::memory_order_acquire);
+    if (compressor_->outstanding() > 0) compressor_->wait_for_event(seen);
   }
   return status;
 }
 
 Status WriterCore::finish_close(std::string_view end_reason) {
   Status status = drain_batches();
-  stop_compressor();
+  if (compressor_) compressor_->stop();
   auto keep = [&status](Status next) {
     if (status.ok()) status = std::move(next);
   };

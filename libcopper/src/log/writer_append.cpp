@@ -305,40 +305,36 @@ void WriterCore::finish_copperlists(uint16_t flags, uint64_t first, uint32_t cou
 Status WriterCore::drain_compressed() {
   Batch* batch = nullptr;
   Status result;
-  while (compressed_.pop(batch)) {
-    --batches_out_;
+  while (compressor_->pop_compressed(batch)) {
     if (result.ok() && !batch->error.ok()) result = fail(batch->error);
     if (result.ok()) {
       const auto& stored = batch->use_packed ? batch->packed : batch->raw;
       result = append_copperlists(stored, batch->use_packed ? kRecordFlagZstd : 0, batch->first_cl_id,
                                   batch->cl_count, batch->raw.size());
     }
-    free_batches_.push_back(batch);  // capacity reserved for every batch
+    compressor_->give_back(batch);
   }
   return result;
 }
 
 Result<Batch*> WriterCore::free_batch() {
   bool waited = false;
-  while (free_batches_.empty()) {
-    const uint32_t seen = compressed_events_.load(std::memory_order_acquire);
+  for (;;) {
+    const uint32_t seen = compressor_->events();
     Status status = drain_compressed();
     if (!status.ok()) return status;
-    if (!free_batches_.empty()) break;
+    if (Batch* batch = compressor_->take_free()) {
+      batch_waits_ += waited ? 1 : 0;
+      return batch;
+    }
     waited = true;
-    compressed_events_.wait(seen, std::memory_order_acquire);
+    compressor_->wait_for_event(seen);
   }
-  batch_waits_ += waited ? 1 : 0;
-  Batch* batch = free_batches_.back();
-  free_batches_.pop_back();
-  return batch;
 }
 
 void WriterCore::submit_batch() {
-  to_compress_.push(filling_);  // never full: it has room for every batch
-  ++batches_out_;
+  compressor_->submit(filling_);
   filling_ = nullptr;
-  compress_wake_.release();
 }
 
 
@@ -367,8 +363,6 @@ Status WriterCore::commit_entry(const Entry& cl) {
     write_payload_header(filling_->raw.data(), cl.id, 0);
     filling_->first_cl_id = cl.id;
     filling_->cl_count = 0;
-    filling_->use_packed = false;
-    filling_->error = Status();
   }
   encode_entry(cl, filling_->raw);
   CopperlistsHeader::put_cl_count(filling_->raw.data(), ++filling_->cl_count);

@@ -1,8 +1,9 @@
 // The log writer's machinery (see writer.hpp for the threads). Split over
-//   writer.cpp         creation, metadata, close, summary, index, footer
-//   writer_append.cpp  the appending thread: records, slabs, commit
-//   writer_threads.cpp the slab thread, the flusher and the compressor
+//   writer.cpp           creation, metadata, close, summary, index, footer
+//   writer_append.cpp    the appending thread: records, slabs, commit, batches
+//   writer_threads.cpp   the slab thread and the flusher
 //   writer_recorded.cpp  writing copperlists read from another log (recover)
+//   batch_compressor.*   the zstd thread and its pool of batches (its own class)
 #pragma once
 
 #include <atomic>
@@ -20,6 +21,7 @@
 #include "copper/log/format.hpp"
 #include "copper/log/reader.hpp"
 #include "copper/log/writer.hpp"
+#include "batch_compressor.hpp"
 #include "layout.hpp"
 
 namespace copper::log::detail {
@@ -37,19 +39,7 @@ inline int64_t wall_now_ns() {
 inline constexpr size_t kRingSlabs = 8;
 // Two, because prefaulting a slab takes about as long as filling it.
 inline constexpr uint64_t kSpareSlabs = 2;
-inline constexpr size_t kBatches = 4;
 inline constexpr size_t kRecordTypes = 13;  // record type values 0..12
-
-// A batch of copperlists for the compressor: raw holds a whole copperlists
-// payload; packed its zstd frame (or nothing if compression did not help).
-struct Batch {
-  std::vector<uint8_t> raw;
-  std::vector<uint8_t> packed;
-  uint64_t first_cl_id = 0;
-  uint32_t cl_count = 0;
-  bool use_packed = false;
-  Status error;
-};
 
 // Each copperlists record gets an entry until the array is full; then every
 // other entry is dropped and only every 2^k-th record is kept, so the index
@@ -145,9 +135,6 @@ class WriterCore {
   Status commit_entry(const Entry& cl);
   void count_commit(uint64_t cl_id);
 
-  // --- writer_recorded.cpp
-  size_t entry_size(const CopperListView& cl);
-  void write_entry(const CopperListView& cl, size_t size, uint8_t* p) const;
   Status append_copperlists(std::span<const uint8_t> payload, uint16_t flags, uint64_t first, uint32_t count,
                             uint64_t raw_bytes);
   // Frames the copperlists record begin_record() placed and indexes it.
@@ -157,6 +144,10 @@ class WriterCore {
   Result<Batch*> free_batch();
   void wake_flusher_after_append();
 
+  // --- writer_recorded.cpp
+  size_t entry_size(const CopperListView& cl);
+  void write_entry(const CopperListView& cl, size_t size, uint8_t* p) const;
+
   // --- writer_threads.cpp
   void start_threads();
   void slab_loop();
@@ -164,9 +155,7 @@ class WriterCore {
   Status prepare_slab(uint64_t slab);
   void flusher_loop();
   Status sync_to(uint64_t end);
-  void compressor_loop();
   void set_background_failure(Status status);
-  void stop_compressor();
   void stop_flusher();
   void stop_slab_thread();
   void stop_threads();
@@ -193,9 +182,7 @@ class WriterCore {
   std::vector<uint32_t> slot_sizes_;  // by slot: encoded sizes of the entry being written
   std::vector<KeyframeState> keyframe_states_;  // room for every task: a keyframe's states
   Batch* filling_ = nullptr;
-  std::vector<Batch*> free_batches_;
-  std::vector<std::unique_ptr<Batch>> batches_;
-  size_t batches_out_ = 0;
+  std::unique_ptr<BatchCompressor> compressor_;  // zstd logs only
   Index index_;
   size_t table_strings_written_ = 0;  // ids of text_log.hpp's table already in the file
   std::array<uint64_t, kRecordTypes> record_counts_{};
@@ -223,9 +210,6 @@ class WriterCore {
   std::atomic<uint64_t> syncs_{0};
   std::atomic<bool> flusher_running_{false};
   boost::lockfree::spsc_queue<SyncMark, boost::lockfree::capacity<64>> marks_;
-  boost::lockfree::spsc_queue<Batch*, boost::lockfree::capacity<kBatches>> to_compress_;
-  boost::lockfree::spsc_queue<Batch*, boost::lockfree::capacity<kBatches>> compressed_;
-  std::atomic<uint32_t> compressed_events_{0};
   std::atomic<bool> background_failed_{false};
   // The slab thread could not prepare a slab (a full disk): reported only
   // when the appending thread needs that slab. Guarded by failure_mutex_.
@@ -233,9 +217,9 @@ class WriterCore {
   std::atomic<bool> slab_failed_{false};
   std::mutex failure_mutex_;  // guards background_status_; error path only
   Status background_status_;
-  std::atomic<bool> stop_slabs_{false}, stop_flusher_{false}, stop_compressor_{false};
-  Wakeup slab_wake_{0}, flush_wake_{0}, compress_wake_{0};
-  std::thread slab_thread_, flusher_thread_, compressor_thread_;
+  std::atomic<bool> stop_slabs_{false}, stop_flusher_{false};
+  Wakeup slab_wake_{0}, flush_wake_{0};
+  std::thread slab_thread_, flusher_thread_;
 };
 
 }  // namespace copper::log::detail

@@ -1,7 +1,8 @@
-// The writer's helpers. Each blocks on its own semaphore when idle; none
-// touches what the appending thread owns.
+// The writer's helper threads that are not their own class: the slab
+// thread and the flusher (the compressor is batch_compressor.*). Each
+// blocks on its own semaphore when idle; none touches what the appending
+// thread owns.
 #include <sys/mman.h>
-#include <zstd.h>
 
 #include <chrono>
 #include <fmt/format.h>
@@ -16,7 +17,7 @@ void WriterCore::start_threads() {
     flusher_running_.store(true, std::memory_order_relaxed);
     flusher_thread_ = std::thread([this] { flusher_loop(); });
   }
-  if (zstd_) compressor_thread_ = std::thread([this] { compressor_loop(); });
+  if (compressor_) compressor_->start();
 }
 
 void WriterCore::set_background_failure(Status status) {
@@ -28,8 +29,7 @@ void WriterCore::set_background_failure(Status status) {
   // Wake the appending thread wherever it may be waiting.
   slab_events_.fetch_add(1, std::memory_order_release);
   slab_events_.notify_all();
-  compressed_events_.fetch_add(1, std::memory_order_release);
-  compressed_events_.notify_all();
+  if (compressor_) compressor_->wake();
 }
 
 // --- slab thread
@@ -180,49 +180,6 @@ void WriterCore::flusher_loop() {
   }
 }
 
-// --- compressor
-
-namespace {
-
-void compress_batch(ZSTD_CCtx* context, int level, Batch& batch) {
-  batch.packed.resize(ZSTD_compressBound(batch.raw.size()));
-  const size_t n = ZSTD_compressCCtx(context, batch.packed.data(), batch.packed.size(), batch.raw.data(),
-                                     batch.raw.size(), level);
-  if (ZSTD_isError(n)) {
-    batch.error = Status::error(fmt::format("compressing copperlists {}..{}: {}", batch.first_cl_id,
-                                            batch.first_cl_id + batch.cl_count - 1, ZSTD_getErrorName(n)));
-    return;
-  }
-  // Incompressible data is stored as is.
-  batch.use_packed = n < batch.raw.size();
-  batch.packed.resize(n);
-}
-
-}  // namespace
-
-void WriterCore::compressor_loop() {
-  ZSTD_CCtx* context = ZSTD_createCCtx();
-  for (;;) {
-    compress_wake_.acquire();
-    Batch* batch = nullptr;
-    while (to_compress_.pop(batch)) {
-      if (context == nullptr) batch->error = Status::error("compressing copperlists: out of memory");
-      else compress_batch(context, options_.compression.level, *batch);
-      compressed_.push(batch);
-      compressed_events_.fetch_add(1, std::memory_order_release);
-      compressed_events_.notify_all();
-    }
-    if (stop_compressor_.load(std::memory_order_acquire)) break;
-  }
-  ZSTD_freeCCtx(context);
-}
-
-void WriterCore::stop_compressor() {
-  stop_compressor_.store(true, std::memory_order_release);
-  compress_wake_.release();
-  if (compressor_thread_.joinable()) compressor_thread_.join();
-}
-
 void WriterCore::stop_flusher() {
   stop_flusher_.store(true, std::memory_order_release);
   flush_wake_.release();
@@ -237,7 +194,7 @@ void WriterCore::stop_slab_thread() {
 }
 
 void WriterCore::stop_threads() {
-  stop_compressor();
+  if (compressor_) compressor_->stop();
   stop_flusher();
   stop_slab_thread();
 }
