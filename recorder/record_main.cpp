@@ -13,14 +13,14 @@
 
 #include "copper/config.hpp"
 #include "copper/graph.hpp"
-#include "copper/plugin.hpp"
 #include "copper/log/writer.hpp"
+#include "copper/plugin.hpp"
 #include "copper/registry.hpp"
 #include "copper/runtime.hpp"
 #include "copper/stats.hpp"
+#include "exit_codes.hpp"
 #include "plugin_cli.hpp"
 #include "progress.hpp"
-#include "exit_codes.hpp"
 
 namespace {
 
@@ -28,7 +28,6 @@ using copper::exit_code_for;
 using copper::kExitCannotRun;
 using copper::kExitFailed;
 using copper::kExitOk;
-
 
 struct Options {
   std::string config_path;

@@ -19,11 +19,11 @@
 #include "copper/log/reader.hpp"
 #include "copper/registry.hpp"
 #include "copper/replay.hpp"
+#include "exit_codes.hpp"
 #include "plugin_cli.hpp"
 #include "progress.hpp"
 #include "recorded_plugins.hpp"
 #include "report.hpp"
-#include "exit_codes.hpp"
 
 namespace {
 
@@ -31,7 +31,6 @@ using copper::exit_code_for;
 using copper::kExitCannotRun;
 using copper::kExitFailed;
 using copper::kExitOk;
-
 
 struct Options {
   std::string log;

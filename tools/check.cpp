@@ -136,8 +136,9 @@ std::string health_text(const Health& health, const std::string& path) {
   for (const auto& line : health.problems) out += "  " + line + "\n";
   for (const auto& [first, last] : health.known_gaps)
     out += fmt::format("  copperlists {}..{} were lost before this log was recovered\n", first, last);
-  out += fmt::format("verdict: {}\n",
-                     health.verdict == HealthVerdict::healthy ? "healthy" : "DAMAGED (salvageable: copper-log recover)");
+  out +=
+      fmt::format("verdict: {}\n",
+                  health.verdict == HealthVerdict::healthy ? "healthy" : "DAMAGED (salvageable: copper-log recover)");
   return out;
 }
 

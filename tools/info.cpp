@@ -237,7 +237,8 @@ std::string info_text(const json& info) {
                        text_of(field(host, "kernel")), text_of(field(host, "cpus")));
   out += fmt::format("copperlists: {}", copperlists["count"].get<uint64_t>());
   if (!copperlists["first_id"].is_null())
-    out += fmt::format(" (ids {}..{})", copperlists["first_id"].get<uint64_t>(), copperlists["last_id"].get<uint64_t>());
+    out +=
+        fmt::format(" (ids {}..{})", copperlists["first_id"].get<uint64_t>(), copperlists["last_id"].get<uint64_t>());
   if (!copperlists["duration_ns"].is_null())
     out += fmt::format(", duration {} s", seconds_text(copperlists["duration_ns"].get<int64_t>()));
   out += "\n";

@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "copper/log/reader.hpp"
-#include "progress.hpp"
 #include "copper/status.hpp"
 #include "exit_codes.hpp"  // the three tools' one table
+#include "progress.hpp"
 
 namespace copper::logtool {
 
@@ -25,8 +25,6 @@ using ::copper::kExitCannotRun;
 using ::copper::kExitDamaged;
 using ::copper::kExitFailed;
 using ::copper::kExitOk;
-
-
 
 // Where a subcommand writes: its output stream (stdout or -o FILE) and
 // stderr for diagnostics, so tests can run subcommands in-process.

@@ -42,7 +42,8 @@ class StringTable {
  public:
   uint32_t add(log::TextLevel level, std::string_view file, uint32_t line, std::string_view format) {
     // The string record stores the file length in a u16: keep its end.
-    if (file.size() > log::StringHeader::kMaxFileLength) file = file.substr(file.size() - log::StringHeader::kMaxFileLength);
+    if (file.size() > log::StringHeader::kMaxFileLength)
+      file = file.substr(file.size() - log::StringHeader::kMaxFileLength);
     Key key{uint8_t(level), std::string(file), line, std::string(format)};
 
     std::lock_guard lock(mutex_);
@@ -137,8 +138,12 @@ void detail::append_text_entry(TextLogBuffer& buffer, const Context& ctx, uint32
   }
   uint8_t* p = buffer.reserve(log::TextEntryHeader::kSize + args_length);
   if (p == nullptr) return;
-  log::TextEntryHeader{ctx.cl_id(), ctx.task_index(), string_id, static_cast<uint8_t>(level),
-                       static_cast<uint8_t>(arg_count), static_cast<uint16_t>(args_length)}
+  log::TextEntryHeader{ctx.cl_id(),
+                       ctx.task_index(),
+                       string_id,
+                       static_cast<uint8_t>(level),
+                       static_cast<uint8_t>(arg_count),
+                       static_cast<uint16_t>(args_length)}
       .encode(p);
   p += log::TextEntryHeader::kSize;
   for (size_t i = 0; i < arg_count; ++i) p = put_arg(p, args[i]);

@@ -12,8 +12,8 @@
 #include <memory>
 #include <vector>
 
-#include "copper/export.hpp"
 #include "copper/clock.hpp"
+#include "copper/export.hpp"
 #include "copper/graph.hpp"
 #include "copper/task_status.hpp"
 #include "copper/text_log_buffer.hpp"

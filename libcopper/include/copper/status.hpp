@@ -53,9 +53,7 @@ class [[nodiscard]] Status {
     return Status(StatusCode::invalid_argument, std::move(message));
   }
   static Status not_found(std::string message) { return Status(StatusCode::not_found, std::move(message)); }
-  static Status already_exists(std::string message) {
-    return Status(StatusCode::already_exists, std::move(message));
-  }
+  static Status already_exists(std::string message) { return Status(StatusCode::already_exists, std::move(message)); }
   static Status corruption(std::string message) { return Status(StatusCode::corruption, std::move(message)); }
   static Status io_error(std::string message) { return Status(StatusCode::io_error, std::move(message)); }
   static Status aborted(std::string message) { return Status(StatusCode::aborted, std::move(message)); }

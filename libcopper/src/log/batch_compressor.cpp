@@ -14,8 +14,8 @@ constexpr uint64_t kSlack = 64u << 10;
 
 void compress(ZSTD_CCtx* context, int level, Batch& batch) {
   batch.packed.resize(ZSTD_compressBound(batch.raw.size()));
-  const size_t n = ZSTD_compressCCtx(context, batch.packed.data(), batch.packed.size(), batch.raw.data(),
-                                     batch.raw.size(), level);
+  const size_t n =
+      ZSTD_compressCCtx(context, batch.packed.data(), batch.packed.size(), batch.raw.data(), batch.raw.size(), level);
   if (ZSTD_isError(n)) {
     batch.error = Status::error(fmt::format("compressing copperlists {}..{}: {}", batch.first_cl_id,
                                             batch.first_cl_id + batch.cl_count - 1, ZSTD_getErrorName(n)));
@@ -39,7 +39,9 @@ BatchCompressor::BatchCompressor(int level, uint64_t batch_bytes) : level_(level
 
 BatchCompressor::~BatchCompressor() { stop(); }
 
-void BatchCompressor::start() { thread_ = std::thread([this] { loop(); }); }
+void BatchCompressor::start() {
+  thread_ = std::thread([this] { loop(); });
+}
 
 void BatchCompressor::stop() {
   stopping_.store(true, std::memory_order_release);

@@ -59,14 +59,14 @@ inline constexpr size_t kFileHeaderSize = 64;
 
 // The file header, at offset 0.
 namespace header {
-inline constexpr size_t kMagic = 0;       // u8[8] "COPPERLG"
-inline constexpr size_t kVersion = 8;     // u32
-inline constexpr size_t kHeaderSize = 12; // u32, 64
-inline constexpr size_t kFlags = 16;      // u64, bit 0 clean_close
-inline constexpr size_t kRunId = 24;      // u8[16]
-inline constexpr size_t kCreated = 40;    // i64 ns since the Unix epoch
-inline constexpr size_t kSlabSize = 48;   // u64
-inline constexpr size_t kChecksum = 56;   // u64 XXH3-64 of bytes 0..55
+inline constexpr size_t kMagic = 0;        // u8[8] "COPPERLG"
+inline constexpr size_t kVersion = 8;      // u32
+inline constexpr size_t kHeaderSize = 12;  // u32, 64
+inline constexpr size_t kFlags = 16;       // u64, bit 0 clean_close
+inline constexpr size_t kRunId = 24;       // u8[16]
+inline constexpr size_t kCreated = 40;     // i64 ns since the Unix epoch
+inline constexpr size_t kSlabSize = 48;    // u64
+inline constexpr size_t kChecksum = 56;    // u64 XXH3-64 of bytes 0..55
 }  // namespace header
 
 // ---------------------------------------------------------------- records
@@ -75,13 +75,13 @@ inline constexpr uint32_t kRecordSync = 0x43455243;  // "CREC" on disk
 
 // The 24 bytes before every payload.
 struct RecordHeader {
-  static constexpr size_t kSync = 0;      // u32 kRecordSync
-  static constexpr size_t kType = 4;      // u16 RecordType
-  static constexpr size_t kFlags = 6;     // u16, bit 0 zstd
-  static constexpr size_t kLength = 8;    // u32 stored payload length
-  static constexpr size_t kReserved = 12; // u32, 0
-  static constexpr size_t kChecksum = 16; // u64, over bytes 0..15 and the payload
-  static constexpr size_t kChecked = 16;  // the header bytes the checksum covers
+  static constexpr size_t kSync = 0;       // u32 kRecordSync
+  static constexpr size_t kType = 4;       // u16 RecordType
+  static constexpr size_t kFlags = 6;      // u16, bit 0 zstd
+  static constexpr size_t kLength = 8;     // u32 stored payload length
+  static constexpr size_t kReserved = 12;  // u32, 0
+  static constexpr size_t kChecksum = 16;  // u64, over bytes 0..15 and the payload
+  static constexpr size_t kChecked = 16;   // the header bytes the checksum covers
   static constexpr size_t kSize = 24;
 
   uint32_t sync = kRecordSync;
@@ -121,11 +121,11 @@ constexpr uint64_t record_footprint(uint64_t payload_length) { return kRecordHea
 
 // The copperlists payload starts with this, then cl_count entries.
 struct CopperlistsHeader {
-  static constexpr size_t kFirstClId = 0;  // u64
-  static constexpr size_t kClCount = 8;    // u32
-  static constexpr size_t kSlotCount = 12; // u32
-  static constexpr size_t kTaskCount = 16; // u32
-  static constexpr size_t kReserved = 20;  // u32, 0
+  static constexpr size_t kFirstClId = 0;   // u64
+  static constexpr size_t kClCount = 8;     // u32
+  static constexpr size_t kSlotCount = 12;  // u32
+  static constexpr size_t kTaskCount = 16;  // u32
+  static constexpr size_t kReserved = 20;   // u32, 0
   static constexpr size_t kSize = 24;
 
   uint64_t first_cl_id = 0;
@@ -173,9 +173,9 @@ struct EntryHeader {
 
 // A task's process start, end and status inside an entry.
 struct TaskTimingLayout {
-  static constexpr size_t kStart = 0;   // i64
-  static constexpr size_t kEnd = 8;     // i64
-  static constexpr size_t kStatus = 16; // u8 TaskStatus
+  static constexpr size_t kStart = 0;    // i64
+  static constexpr size_t kEnd = 8;      // i64
+  static constexpr size_t kStatus = 16;  // u8 TaskStatus
   static constexpr size_t kSize = 17;
 
   static void encode(uint8_t* p, int64_t start_ns, int64_t end_ns, TaskStatus status) {
@@ -220,12 +220,12 @@ constexpr uint64_t entry_fixed_size(uint64_t task_count, uint64_t slot_count) {
 inline constexpr size_t kTextCountSize = 4;
 
 struct TextEntryHeader {
-  static constexpr size_t kClId = 0;        // u64
-  static constexpr size_t kTaskIndex = 8;   // u32, kNoTask: not from a task
-  static constexpr size_t kStringId = 12;   // u32
-  static constexpr size_t kLevel = 16;      // u8 TextLevel
-  static constexpr size_t kArgCount = 17;   // u8
-  static constexpr size_t kArgsLength = 18; // u16
+  static constexpr size_t kClId = 0;         // u64
+  static constexpr size_t kTaskIndex = 8;    // u32, kNoTask: not from a task
+  static constexpr size_t kStringId = 12;    // u32
+  static constexpr size_t kLevel = 16;       // u8 TextLevel
+  static constexpr size_t kArgCount = 17;    // u8
+  static constexpr size_t kArgsLength = 18;  // u16
   static constexpr size_t kSize = 20;
   static constexpr size_t kMaxArgsLength = 0xFFFF;
 
@@ -245,8 +245,12 @@ struct TextEntryHeader {
     store_le<uint16_t>(p + kArgsLength, args_length);
   }
   static TextEntryHeader decode(const uint8_t* p) {
-    return {load_le<uint64_t>(p + kClId), load_le<uint32_t>(p + kTaskIndex), load_le<uint32_t>(p + kStringId),
-            p[kLevel], p[kArgCount], load_le<uint16_t>(p + kArgsLength)};
+    return {load_le<uint64_t>(p + kClId),
+            load_le<uint32_t>(p + kTaskIndex),
+            load_le<uint32_t>(p + kStringId),
+            p[kLevel],
+            p[kArgCount],
+            load_le<uint16_t>(p + kArgsLength)};
   }
 };
 
@@ -320,7 +324,9 @@ struct KeyframeHeader {
     store_le<uint64_t>(p + kClId, cl_id);
     store_le<uint32_t>(p + kCount, count);
   }
-  static KeyframeHeader decode(const uint8_t* p) { return {load_le<uint64_t>(p + kClId), load_le<uint32_t>(p + kCount)}; }
+  static KeyframeHeader decode(const uint8_t* p) {
+    return {load_le<uint64_t>(p + kClId), load_le<uint32_t>(p + kCount)};
+  }
 };
 
 struct KeyframeStateHeader {
@@ -451,8 +457,8 @@ struct Footer {
     store_le<uint64_t>(p + kDataEnd, data_end);
   }
   static Footer decode(const uint8_t* p) {
-    return {load_le<uint64_t>(p + kSummaryOffset), load_le<uint64_t>(p + kIndexOffset),
-            load_le<uint64_t>(p + kClCount), load_le<uint64_t>(p + kDataEnd)};
+    return {load_le<uint64_t>(p + kSummaryOffset), load_le<uint64_t>(p + kIndexOffset), load_le<uint64_t>(p + kClCount),
+            load_le<uint64_t>(p + kDataEnd)};
   }
 };
 

@@ -6,8 +6,8 @@
 
 #include <fmt/format.h>
 
-#include "copper/message_schema.hpp"
 #include "../text_util.hpp"
+#include "copper/message_schema.hpp"
 #include "record_parse.hpp"
 #include "record_scanner.hpp"
 
@@ -26,35 +26,40 @@ constexpr uint64_t kUnboundedSlab = uint64_t{1} << 62;
 Status check_file(const std::filesystem::path& path) {
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
-  if (status.type() == std::filesystem::file_type::not_found) return fail(StatusCode::not_found, "{}: no such file", path.string());
+  if (status.type() == std::filesystem::file_type::not_found)
+    return fail(StatusCode::not_found, "{}: no such file", path.string());
   if (ec) return fail(StatusCode::io_error, "{}: {}", path.string(), ec.message());
-  if (std::filesystem::is_directory(status)) return fail(StatusCode::corruption, "{}: is a directory, not a log file", path.string());
-  if (!std::filesystem::is_regular_file(status)) return fail(StatusCode::corruption, "{}: not a regular file", path.string());
+  if (std::filesystem::is_directory(status))
+    return fail(StatusCode::corruption, "{}: is a directory, not a log file", path.string());
+  if (!std::filesystem::is_regular_file(status))
+    return fail(StatusCode::corruption, "{}: not a regular file", path.string());
   const auto size = std::filesystem::file_size(path, ec);
   if (ec) return fail(StatusCode::io_error, "{}: {}", path.string(), ec.message());
   // An empty file cannot be mapped, so it is caught here.
   if (size == 0) return fail(StatusCode::corruption, "{}: empty file, not a copper log", path.string());
   if (size < kFileHeaderSize)
-    return fail(StatusCode::corruption, "{}: {} bytes, too short for a copper log (its header alone is {})", path.string(), size,
-                kFileHeaderSize);
+    return fail(StatusCode::corruption, "{}: {} bytes, too short for a copper log (its header alone is {})",
+                path.string(), size, kFileHeaderSize);
   return Status();
 }
 
 Result<LogHeader> parse_header(std::span<const uint8_t> bytes, const std::string& name) {
   const uint8_t* p = bytes.data();
-  if (!std::equal(kFileMagic.begin(), kFileMagic.end(), p)) return fail(StatusCode::corruption, "{}: not a copper log", name);
+  if (!std::equal(kFileMagic.begin(), kFileMagic.end(), p))
+    return fail(StatusCode::corruption, "{}: not a copper log", name);
   LogHeader h;
   h.checksum_ok = load_le<uint64_t>(p + header::kChecksum) == header_checksum(p);
   h.version = load_le<uint32_t>(p + header::kVersion);
   // Fields under a failed checksum are damage, not the writer's word: a
   // flipped version bit must not make the log unreadable.
   if (h.checksum_ok && h.version > kFormatVersion)
-    return fail(StatusCode::corruption, "{}: written by a newer copper: format version {}, this reader knows {}", name, h.version,
-                kFormatVersion);
+    return fail(StatusCode::corruption, "{}: written by a newer copper: format version {}, this reader knows {}", name,
+                h.version, kFormatVersion);
   if (h.checksum_ok && h.version == 0) return fail(StatusCode::corruption, "{}: unknown format version 0", name);
   const uint32_t header_size = load_le<uint32_t>(p + header::kHeaderSize);
   if (h.checksum_ok && header_size != kFileHeaderSize)
-    return fail(StatusCode::corruption, "{}: header size {}, format version {} has {}", name, header_size, kFormatVersion, kFileHeaderSize);
+    return fail(StatusCode::corruption, "{}: header size {}, format version {} has {}", name, header_size,
+                kFormatVersion, kFileHeaderSize);
   h.clean_close = (load_le<uint64_t>(p + header::kFlags) & kFlagCleanClose) != 0;
   std::copy_n(p + header::kRunId, h.run_id.size(), h.run_id.begin());
   h.run_id_hex = ::copper::detail::hex(h.run_id);
@@ -310,7 +315,8 @@ Status LogReader::Impl::absorb_copperlists(std::span<const uint8_t> payload, Che
   if (Status s = detail::parse_copperlists(payload, shape, batch); !s) return s;
   for (const auto& cl : batch.copperlists) {
     if (report.last_cl_id && cl.id <= *report.last_cl_id)
-      return fail(StatusCode::corruption, "copperlist {} after copperlist {}: ids must increase", cl.id, *report.last_cl_id);
+      return fail(StatusCode::corruption, "copperlist {} after copperlist {}: ids must increase", cl.id,
+                  *report.last_cl_id);
     if (report.last_cl_id && cl.id > *report.last_cl_id + 1)
       report.missing_cls.emplace_back(*report.last_cl_id + 1, cl.id - 1);
     if (!report.first_cl_id) report.first_cl_id = cl.id;
@@ -347,7 +353,8 @@ uint64_t LogReader::Impl::copperlist_start(uint64_t from_id) {
   const auto entry = index ? index->seek_point(from_id) : std::nullopt;
   if (!entry) return kFileHeaderSize;
   auto payload = payload_at(entry->offset, RecordType::copperlists);
-  if (!payload || !detail::parse_copperlists(*payload, shape, batch) || batch.copperlists.empty()) return kFileHeaderSize;
+  if (!payload || !detail::parse_copperlists(*payload, shape, batch) || batch.copperlists.empty())
+    return kFileHeaderSize;
   return batch.copperlists.front().id <= from_id ? entry->offset : kFileHeaderSize;
 }
 
@@ -453,7 +460,8 @@ void LogReader::for_each_keyframe(const std::function<bool(const Keyframe&)>& vi
 }
 
 Result<MessageDecoder> LogReader::slot_decoder(size_t slot) const {
-  if (slot >= impl_->slot_decoders.size()) return fail(StatusCode::invalid_argument, "slot {} is not in the metadata", slot);
+  if (slot >= impl_->slot_decoders.size())
+    return fail(StatusCode::invalid_argument, "slot {} is not in the metadata", slot);
   return impl_->slot_decoders[slot];
 }
 

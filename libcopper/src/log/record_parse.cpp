@@ -163,7 +163,8 @@ Status parse_text(std::span<const uint8_t> payload, std::vector<TextEntry>& out)
   Cursor c(payload);
   uint32_t count = 0;
   if (!c.read(count)) return fail("payload too short");
-  if (count > c.remaining() / TextEntryHeader::kSize) return fail("{} entries cannot fit in {} bytes", count, c.remaining());
+  if (count > c.remaining() / TextEntryHeader::kSize)
+    return fail("{} entries cannot fit in {} bytes", count, c.remaining());
   for (uint32_t i = 0; i < count; ++i) {
     if (Status s = parse_text_entry(c, out); !s) return fail("entry {}: {}", i, s.message());
   }
@@ -175,8 +176,7 @@ Status parse_string(std::span<const uint8_t> payload, StringEntry& out) {
   StringHeader head;
   uint32_t format_length = 0;
   std::span<const uint8_t> file, format;
-  if (!c.read_head(head) || !c.take(head.file_length, file) || !c.read(format_length) ||
-      !c.take(format_length, format))
+  if (!c.read_head(head) || !c.take(head.file_length, file) || !c.read(format_length) || !c.take(format_length, format))
     return fail("payload cut short");
   if (head.level > kMaxTextLevel) return fail("level {}", head.level);
   out.id = head.id;
@@ -218,7 +218,8 @@ Status parse_event(std::span<const uint8_t> payload, Event& out) {
 }
 
 Status parse_sync(std::span<const uint8_t> payload, SyncMark& out) {
-  if (payload.size() != SyncLayout::kSize) return fail("payload of {} bytes, not {}", payload.size(), SyncLayout::kSize);
+  if (payload.size() != SyncLayout::kSize)
+    return fail("payload of {} bytes, not {}", payload.size(), SyncLayout::kSize);
   out = SyncLayout::decode(payload.data());
   return Status();
 }
@@ -253,9 +254,7 @@ Result<IndexView> IndexView::parse(std::span<const uint8_t> payload) {
   return view;
 }
 
-IndexEntry IndexView::entry(uint64_t i) const {
-  return IndexEntry::decode(entries_.data() + i * IndexEntry::kSize);
-}
+IndexEntry IndexView::entry(uint64_t i) const { return IndexEntry::decode(entries_.data() + i * IndexEntry::kSize); }
 
 std::optional<IndexEntry> IndexView::seek_point(uint64_t id) const {
   uint64_t lo = 0, hi = size();

@@ -46,8 +46,8 @@ Status validate(const WriterOptions& options) {
         fmt::format("slab size {} must be a power of two of at least {} bytes", options.slab_size, kMinSlabSize));
   if (options.compression.kind == Compression::Kind::zstd &&
       (options.batch_cls == 0 || options.batch_bytes == 0 || options.batch_bytes > options.slab_size / 4))
-    return Status::invalid_argument(fmt::format("zstd batches need 1..{} bytes (a quarter of the slab) and at least one copperlist",
-                                     options.slab_size / 4));
+    return Status::invalid_argument(fmt::format(
+        "zstd batches need 1..{} bytes (a quarter of the slab) and at least one copperlist", options.slab_size / 4));
   return {};
 }
 
@@ -223,23 +223,30 @@ WriterCore::WriterCore(const WriterOptions& options, uint32_t task_count, uint32
     : options_(options),
       file_(std::move(file)),
       slab_size_(options.slab_size),
-      slab_pages_(slab_pages(options)),
       task_count_(task_count),
       slot_count_(slot_count),
       zstd_(options.compression.kind == Compression::Kind::zstd),
       slot_sizes_(slot_count),
-      index_(index_capacity(options.slab_size)) {
+      index_(index_capacity(options.slab_size)),
+      slabs_(*file_, options.slab_size, slab_pages(options), options.fsync.kind == FsyncPolicy::Kind::none,
+             slab_hooks()) {
   keyframe_states_.reserve(task_count);
   if (zstd_) compressor_ = std::make_unique<BatchCompressor>(options.compression.level, options.batch_bytes);
 }
 
 WriterCore::~WriterCore() {
   stop_threads();
-  unmap_all();
+  slabs_.unmap_all();
 }
 
-void WriterCore::unmap_all() {
-  for (auto& slot : ring_) delete slot.exchange(nullptr, std::memory_order_acq_rel);
+// The slab ring asks the flusher to sync when its slots are all taken; in a
+// zstd log, batches still in memory need the prepared slabs' room, so a
+// slab that cannot be prepared stops the log at once.
+SlabRing::Hooks WriterCore::slab_hooks() {
+  SlabRing::Hooks hooks;
+  hooks.ring_full = [this] { flush_wake_.release(); };
+  if (zstd_) hooks.fatal = [this](Status status) { set_background_failure(std::move(status)); };
+  return hooks;
 }
 
 Status WriterCore::open(nlohmann::json metadata) {
@@ -247,9 +254,9 @@ Status WriterCore::open(nlohmann::json metadata) {
   created_ns_ = wall_now_ns();
   std::random_device random;
   for (size_t i = 0; i < run_id_.size(); i += 4) store_le<uint32_t>(run_id_.data() + i, random());
-  Status status = prepare_slab(0);
+  Status status = slabs_.prepare(0);
   if (!status.ok()) return status;
-  slab_base_ = ring(0)->data();
+  slab_base_ = slabs_.mapping(0)->data();
   status = write_file_header();
   learn_slot_producers(metadata);
   complete_metadata(metadata);
@@ -391,8 +398,8 @@ Status WriterCore::final_sync() {
       return fail(status);
     }
   }
-  retire_below_.store(std::max(retire_below_.load(std::memory_order_relaxed), end), std::memory_order_release);
-  slab_wake_.release();  // it may be waiting for those slabs to be retirable
+  slabs_.retire_below(end);
+  slabs_.wake();  // it may be waiting for those slabs to be retirable
   durable_cls_.store(copperlists, std::memory_order_release);
   (void)marks_.push(SyncMark{end, copperlists, wall_now_ns()});
   return append_sync_marks();
@@ -438,8 +445,8 @@ Status WriterCore::finish_close(std::string_view end_reason) {
   if (tail.ok()) tail = write_index(index_offset);
   if (tail.ok()) tail = write_footer(summary_offset, index_offset);
   if (tail.ok() && !sync_failed_.load(std::memory_order_acquire)) tail = sync_to(pos_);
-  stop_slab_thread();
-  unmap_all();
+  slabs_.stop();
+  slabs_.unmap_all();
   // The clean flag promises a complete, durable log: not after a failed sync.
   if (tail.ok() && !sync_failed_.load(std::memory_order_acquire)) {
     tail = file_->truncate(pos_);
@@ -459,7 +466,7 @@ Status WriterCore::close(std::string_view end_reason) {
 void WriterCore::abandon() {
   if (closed_) return;
   stop_threads();
-  unmap_all();
+  slabs_.unmap_all();
   closed_ = true;
   close_status_ = Status::error("log writer abandoned without closing");
 }

@@ -76,25 +76,21 @@ Status WriterCore::next_slab() {
   const uint64_t next = slab_index_ + 1;
   bool waited = false;
   for (;;) {
-    const uint32_t seen = slab_events_.load(std::memory_order_acquire);
-    if (prepared_.load(std::memory_order_acquire) > next) break;
+    const uint32_t seen = slabs_.events();
+    if (slabs_.ready(next)) break;
     if (background_failed_.load(std::memory_order_acquire)) return check_background();
-    if (slab_failed_.load(std::memory_order_acquire)) {
-      std::lock_guard lock(failure_mutex_);
-      return fail(slab_status_);
-    }
-    if (!waited) slab_wake_.release();  // in case its ring was full of slabs close has since synced
+    if (std::optional<Status> failed = slabs_.failure()) return fail(std::move(*failed));
+    if (!waited) slabs_.wake();  // in case its ring was full of slabs close has since synced
     waited = true;
-    slab_events_.wait(seen, std::memory_order_acquire);
+    slabs_.wait_for_event(seen);
   }
   slab_waits_ += waited ? 1 : 0;
   pad_slab();
   slab_index_ = next;
-  slab_base_ = ring(next)->data();
+  slab_base_ = slabs_.mapping(next)->data();
   pos_ = next * slab_size_;
-  if (!flusher_running_.load(std::memory_order_relaxed)) retire_below_.store(pos_, std::memory_order_release);
-  writer_slab_.store(next, std::memory_order_release);
-  slab_wake_.release();
+  if (!flusher_running_.load(std::memory_order_relaxed)) slabs_.retire_below(pos_);
+  slabs_.entered(next);
   return {};
 }
 

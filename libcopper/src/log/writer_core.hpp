@@ -1,8 +1,9 @@
 // The log writer's machinery (see writer.hpp for the threads). Split over
 //   writer.cpp           creation, metadata, close, summary, index, footer
 //   writer_append.cpp    the appending thread: records, slabs, commit, batches
-//   writer_threads.cpp   the slab thread and the flusher
+//   writer_threads.cpp   the flusher
 //   writer_recorded.cpp  writing copperlists read from another log (recover)
+//   slab_ring.*          the slab thread and the mapped slabs (its own class)
 //   batch_compressor.*   the zstd thread and its pool of batches (its own class)
 #pragma once
 
@@ -16,13 +17,14 @@
 #include <thread>
 #include <vector>
 
+#include "batch_compressor.hpp"
 #include "copper/copperlist.hpp"
 #include "copper/log/file.hpp"
 #include "copper/log/format.hpp"
 #include "copper/log/reader.hpp"
 #include "copper/log/writer.hpp"
-#include "batch_compressor.hpp"
 #include "layout.hpp"
+#include "slab_ring.hpp"
 
 namespace copper::log::detail {
 
@@ -33,12 +35,6 @@ inline int64_t wall_now_ns() {
       .count();
 }
 
-// Slabs mapped at once: the current one, the spare, and those the flusher
-// has not synced yet. When all are taken the slab thread asks the flusher
-// to sync early.
-inline constexpr size_t kRingSlabs = 8;
-// Two, because prefaulting a slab takes about as long as filling it.
-inline constexpr uint64_t kSpareSlabs = 2;
 inline constexpr size_t kRecordTypes = 13;  // record type values 0..12
 
 // Each copperlists record gets an entry until the array is full; then every
@@ -87,6 +83,7 @@ class WriterCore {
 
  private:
   // --- writer.cpp
+  SlabRing::Hooks slab_hooks();
   Status write_file_header();
   void learn_slot_producers(const nlohmann::json& metadata);
   void complete_metadata(nlohmann::json& metadata) const;
@@ -150,22 +147,15 @@ class WriterCore {
 
   // --- writer_threads.cpp
   void start_threads();
-  void slab_loop();
-  bool retire_slabs(uint64_t& oldest);
-  Status prepare_slab(uint64_t slab);
   void flusher_loop();
   Status sync_to(uint64_t end);
   void set_background_failure(Status status);
   void stop_flusher();
-  void stop_slab_thread();
   void stop_threads();
-  void unmap_all();
-  Mapping* ring(uint64_t slab) const { return ring_[slab % kRingSlabs].load(std::memory_order_acquire); }
 
   WriterOptions options_;
   std::unique_ptr<LogFile> file_;
   const uint64_t slab_size_;
-  const PageSize slab_pages_;
   const uint32_t task_count_;
   const uint32_t slot_count_;
   std::vector<uint32_t> slot_producer_;  // by slot: its producer's task index (kNoTask: unknown)
@@ -198,11 +188,6 @@ class WriterCore {
   std::chrono::steady_clock::time_point opened_at_;
 
   // Shared with the helpers.
-  std::array<std::atomic<Mapping*>, kRingSlabs> ring_{};
-  std::atomic<uint64_t> prepared_{0};      // slabs 0..prepared_-1 have been mapped
-  std::atomic<uint32_t> slab_events_{0};   // bumped when a slab is ready or preparing failed
-  std::atomic<uint64_t> writer_slab_{0};   // the slab being appended to
-  std::atomic<uint64_t> retire_below_{0};  // slabs ending at or below may be unmapped
   std::atomic<uint64_t> appended_end_{0};
   std::atomic<uint64_t> appended_cls_{0};
   std::atomic<uint64_t> durable_cls_{0};
@@ -211,15 +196,13 @@ class WriterCore {
   std::atomic<bool> flusher_running_{false};
   boost::lockfree::spsc_queue<SyncMark, boost::lockfree::capacity<64>> marks_;
   std::atomic<bool> background_failed_{false};
-  // The slab thread could not prepare a slab (a full disk): reported only
-  // when the appending thread needs that slab. Guarded by failure_mutex_.
-  Status slab_status_;
-  std::atomic<bool> slab_failed_{false};
   std::mutex failure_mutex_;  // guards background_status_; error path only
   Status background_status_;
-  std::atomic<bool> stop_slabs_{false}, stop_flusher_{false};
-  Wakeup slab_wake_{0}, flush_wake_{0};
-  std::thread slab_thread_, flusher_thread_;
+  std::atomic<bool> stop_flusher_{false};
+  Wakeup flush_wake_{0};
+  std::thread flusher_thread_;
+  // Last: its thread calls hooks into the members above.
+  SlabRing slabs_;
 };
 
 }  // namespace copper::log::detail

@@ -65,7 +65,8 @@ Status WriterCore::write_recorded_text(std::span<const TextEntry> entries) {
   store_le<uint32_t>(p, static_cast<uint32_t>(entries.size()));
   p += kTextCountSize;
   for (const TextEntry& entry : entries) {
-    TextEntryHeader{entry.cl_id, entry.task_index, entry.string_id, static_cast<uint8_t>(entry.level),
+    TextEntryHeader{entry.cl_id,     entry.task_index,
+                    entry.string_id, static_cast<uint8_t>(entry.level),
                     entry.arg_count, static_cast<uint16_t>(entry.args.size())}
         .encode(p);
     p = put_bytes(p + TextEntryHeader::kSize, entry.args);
