@@ -229,7 +229,9 @@ WriterCore::WriterCore(const WriterOptions& options, uint32_t task_count, uint32
       slot_sizes_(slot_count),
       index_(index_capacity(options.slab_size)),
       slabs_(*file_, options.slab_size, slab_pages(options), options.fsync.kind == FsyncPolicy::Kind::none,
-             slab_hooks()) {
+             slab_hooks()),
+      flusher_(*file_, slabs_, options.slab_size, options.fsync, Flusher::Appended{&appended_end_, &appended_cls_},
+               [this](Status status) { set_background_failure(std::move(status)); }) {
   keyframe_states_.reserve(task_count);
   if (zstd_) compressor_ = std::make_unique<BatchCompressor>(options.compression.level, options.batch_bytes);
 }
@@ -244,7 +246,7 @@ WriterCore::~WriterCore() {
 // slab that cannot be prepared stops the log at once.
 SlabRing::Hooks WriterCore::slab_hooks() {
   SlabRing::Hooks hooks;
-  hooks.ring_full = [this] { flush_wake_.release(); };
+  hooks.ring_full = [this] { flusher_.wake(); };
   if (zstd_) hooks.fatal = [this](Status status) { set_background_failure(std::move(status)); };
   return hooks;
 }
@@ -325,7 +327,7 @@ LogWriter::Stats WriterCore::stats() const {
   s.raw_cl_bytes = raw_cl_bytes_;
   s.stored_cl_bytes = stored_cl_bytes_;
   s.file_bytes = pos_;
-  s.syncs = syncs_.load(std::memory_order_relaxed);
+  s.syncs = flusher_.syncs();
   s.text_entries = text_entries_;
   s.text_dropped = text_dropped_;
   s.keyframes = keyframes_;
@@ -388,20 +390,19 @@ Status WriterCore::write_footer(uint64_t summary_offset, uint64_t index_offset) 
 
 // Run by the closing thread once the flusher has stopped.
 Status WriterCore::final_sync() {
-  if (sync_failed_.load(std::memory_order_acquire)) return {};  // reported already; syncing again proves nothing
+  if (flusher_.failed()) return {};  // reported already; syncing again proves nothing
   const uint64_t copperlists = appended_cls_.load(std::memory_order_relaxed);
   const uint64_t end = pos_;
-  if (end > synced_end_.load(std::memory_order_relaxed)) {
-    Status status = sync_to(end);
+  if (end > flusher_.synced_end()) {
+    Status status = flusher_.sync_to(end);
     if (!status.ok()) {
-      sync_failed_.store(true, std::memory_order_release);
+      flusher_.set_failed();
       return fail(status);
     }
   }
   slabs_.retire_below(end);
   slabs_.wake();  // it may be waiting for those slabs to be retirable
-  durable_cls_.store(copperlists, std::memory_order_release);
-  (void)marks_.push(SyncMark{end, copperlists, wall_now_ns()});
+  flusher_.durable(end, copperlists);
   return append_sync_marks();
 }
 
@@ -438,17 +439,17 @@ Status WriterCore::finish_close(std::string_view end_reason) {
   Status earlier = check_background();
   if (!earlier.ok()) (void)write_event(EventKind::error, last_cl_id_, earlier.message());
   keep(write_event(EventKind::stop, last_cl_id_, end_reason));
-  stop_flusher();
+  flusher_.stop();
   keep(final_sync());
   uint64_t summary_offset = 0, index_offset = 0;
   Status tail = write_summary(end_reason, summary_offset);
   if (tail.ok()) tail = write_index(index_offset);
   if (tail.ok()) tail = write_footer(summary_offset, index_offset);
-  if (tail.ok() && !sync_failed_.load(std::memory_order_acquire)) tail = sync_to(pos_);
+  if (tail.ok() && !flusher_.failed()) tail = flusher_.sync_to(pos_);
   slabs_.stop();
   slabs_.unmap_all();
   // The clean flag promises a complete, durable log: not after a failed sync.
-  if (tail.ok() && !sync_failed_.load(std::memory_order_acquire)) {
+  if (tail.ok() && !flusher_.failed()) {
     tail = file_->truncate(pos_);
     if (tail.ok()) tail = set_clean_flag();
   }

@@ -89,7 +89,7 @@ Status WriterCore::next_slab() {
   slab_index_ = next;
   slab_base_ = slabs_.mapping(next)->data();
   pos_ = next * slab_size_;
-  if (!flusher_running_.load(std::memory_order_relaxed)) slabs_.retire_below(pos_);
+  if (!flusher_.running()) slabs_.retire_below(pos_);
   slabs_.entered(next);
   return {};
 }
@@ -97,7 +97,7 @@ Status WriterCore::next_slab() {
 Status WriterCore::append_sync_marks() {
   SyncMark mark;
   bool any = false;
-  while (marks_.pop(mark)) any = true;
+  while (flusher_.pop_mark(mark)) any = true;
   if (!any) return {};
   std::array<uint8_t, SyncLayout::kSize> payload{};
   SyncLayout::encode(payload.data(), mark);
@@ -369,16 +369,6 @@ Status WriterCore::commit_entry(const Entry& cl) {
 // writer_recorded.cpp commits copperlists read from a log.
 template Status WriterCore::commit_entry<CopperListView>(const CopperListView& cl);
 
-void WriterCore::wake_flusher_after_append() {
-  if (!flusher_running_.load(std::memory_order_relaxed)) return;
-  const FsyncPolicy& policy = options_.fsync;
-  if (policy.kind == FsyncPolicy::Kind::commit ||
-      (policy.kind == FsyncPolicy::Kind::bytes && pos_ - last_wake_pos_ >= policy.bytes)) {
-    last_wake_pos_ = pos_;
-    flush_wake_.release();
-  }
-}
-
 Status WriterCore::commit(const CopperList& cl) {
   if (closed_) return Status::error("log writer is closed");
   Status status = check_background();
@@ -394,7 +384,7 @@ Status WriterCore::commit(const CopperList& cl) {
 void WriterCore::count_commit(uint64_t cl_id) {
   if (cls_++ == 0) first_cl_id_ = cl_id;
   last_cl_id_ = cl_id;
-  wake_flusher_after_append();
+  flusher_.appended(pos_);
 }
 
 }  // namespace copper::log::detail

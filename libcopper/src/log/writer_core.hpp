@@ -1,8 +1,9 @@
 // The log writer's machinery (see writer.hpp for the threads). Split over
 //   writer.cpp           creation, metadata, close, summary, index, footer
 //   writer_append.cpp    the appending thread: records, slabs, commit, batches
-//   writer_threads.cpp   the flusher
+//   writer_threads.cpp   starting, stopping and failing the helper threads
 //   writer_recorded.cpp  writing copperlists read from another log (recover)
+//   flusher.*            the flusher thread and the sync marks (its own class)
 //   slab_ring.*          the slab thread and the mapped slabs (its own class)
 //   batch_compressor.*   the zstd thread and its pool of batches (its own class)
 #pragma once
@@ -23,17 +24,11 @@
 #include "copper/log/format.hpp"
 #include "copper/log/reader.hpp"
 #include "copper/log/writer.hpp"
+#include "flusher.hpp"
 #include "layout.hpp"
 #include "slab_ring.hpp"
 
 namespace copper::log::detail {
-
-// Wall-clock nanoseconds since the Unix epoch, for the records people read
-// (creation, events, sync marks), never for intervals.
-inline int64_t wall_now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 inline constexpr size_t kRecordTypes = 13;  // record type values 0..12
 
@@ -53,7 +48,6 @@ class Index {
   uint64_t stride_ = 1;
 };
 
-using Wakeup = std::counting_semaphore<(1 << 30)>;
 
 class WriterCore {
  public:
@@ -77,7 +71,7 @@ class WriterCore {
   void abandon();
 
   uint64_t committed_cls() const { return appended_cls_.load(std::memory_order_acquire); }
-  uint64_t durable_cls() const { return durable_cls_.load(std::memory_order_acquire); }
+  uint64_t durable_cls() const { return flusher_.durable_copperlists(); }
   uint64_t appended_bytes() const { return appended_end_.load(std::memory_order_acquire); }
   LogWriter::Stats stats() const;
 
@@ -139,7 +133,6 @@ class WriterCore {
   Status drain_compressed();
   void submit_batch();
   Result<Batch*> free_batch();
-  void wake_flusher_after_append();
 
   // --- writer_recorded.cpp
   size_t entry_size(const CopperListView& cl);
@@ -147,10 +140,7 @@ class WriterCore {
 
   // --- writer_threads.cpp
   void start_threads();
-  void flusher_loop();
-  Status sync_to(uint64_t end);
   void set_background_failure(Status status);
-  void stop_flusher();
   void stop_threads();
 
   WriterOptions options_;
@@ -168,7 +158,6 @@ class WriterCore {
   uint8_t* slab_base_ = nullptr;  // mapping of slab_index_
   uint64_t pos_ = 0;              // absolute offset of the next record
   uint64_t pending_length_ = 0;   // payload length of the record being built
-  uint64_t last_wake_pos_ = 0;
   std::vector<uint32_t> slot_sizes_;  // by slot: encoded sizes of the entry being written
   std::vector<KeyframeState> keyframe_states_;  // room for every task: a keyframe's states
   Batch* filling_ = nullptr;
@@ -182,7 +171,6 @@ class WriterCore {
   uint64_t text_entries_ = 0, text_dropped_ = 0, keyframes_ = 0;
   uint64_t slab_waits_ = 0, batch_waits_ = 0;
   Status failure_;         // sticky: the first error the appending thread saw
-  std::atomic<bool> sync_failed_{false};  // durability unknown: never mark the log clean
   bool closed_ = false;
   Status close_status_;
   std::chrono::steady_clock::time_point opened_at_;
@@ -190,19 +178,13 @@ class WriterCore {
   // Shared with the helpers.
   std::atomic<uint64_t> appended_end_{0};
   std::atomic<uint64_t> appended_cls_{0};
-  std::atomic<uint64_t> durable_cls_{0};
-  std::atomic<uint64_t> synced_end_{0};
-  std::atomic<uint64_t> syncs_{0};
-  std::atomic<bool> flusher_running_{false};
-  boost::lockfree::spsc_queue<SyncMark, boost::lockfree::capacity<64>> marks_;
   std::atomic<bool> background_failed_{false};
   std::mutex failure_mutex_;  // guards background_status_; error path only
   Status background_status_;
-  std::atomic<bool> stop_flusher_{false};
-  Wakeup flush_wake_{0};
-  std::thread flusher_thread_;
-  // Last: its thread calls hooks into the members above.
+  // Last: their threads call into the members above, and the flusher
+  // into the ring.
   SlabRing slabs_;
+  Flusher flusher_;
 };
 
 }  // namespace copper::log::detail
