@@ -213,12 +213,7 @@ int record_main(int argc, char** argv) {
   app.add_flag("--check", options.check_only, "validate the config and exit");
   copper::cli::add_plugin_options(app, options.plugins);
   app.add_flag("-q,--quiet", options.quiet, "no timing table or summary");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& error) {
-    return app.exit(error) == 0 ? 0 : kExitCannotRun;
-  }
-  if (!copper::cli::check_program_registrations()) return kExitCannotRun;
+  if (auto done = copper::cli::parse_command_line(app, argc, argv)) return *done;
   if (options.plugins.list_types) {
     // With --config, its plugins too, so the list is what that graph can use.
     std::optional<copper::Config> config;

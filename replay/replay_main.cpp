@@ -161,12 +161,7 @@ int replay_main(int argc, char** argv) {
                "replay a log whose message types changed: compare only the fields both versions share");
   copper::cli::add_plugin_options(app, options.plugins);
   app.add_flag("-q,--quiet", options.quiet, "no timing table");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& error) {
-    return app.exit(error) == 0 ? 0 : kExitCannotRun;
-  }
-  if (!copper::cli::check_program_registrations()) return kExitCannotRun;
+  if (auto done = copper::cli::parse_command_line(app, argc, argv)) return *done;
   if (options.plugins.list_types) {
     // With a log, the plugins it would load, so the list is what it can use.
     const nlohmann::json metadata = options.log.empty() ? nlohmann::json() : read_metadata(options.log);

@@ -150,12 +150,7 @@ int log_main(int argc, char** argv) {
   add_info_check_recover(app, commands);
   add_export_text(app, commands);
   add_diff_trace_stats(app, commands);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& error) {
-    return app.exit(error) == 0 ? 0 : kExitCannotRun;
-  }
-  if (!copper::cli::check_program_registrations()) return kExitCannotRun;
+  if (auto done = copper::cli::parse_command_line(app, argc, argv)) return *done;
   if (!copper::cli::load_plugins(commands.plugins.plugins, std::filesystem::current_path())) return kExitCannotRun;
   if (commands.plugins.list_types) {
     fmt::print("{}", copper::cli::task_types_table(copper::Registry::global()));

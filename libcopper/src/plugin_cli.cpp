@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "copper/plugin.hpp"
+#include "exit_codes.hpp"
 
 namespace copper::cli {
 
@@ -19,6 +20,16 @@ bool check_program_registrations() {
   for (const auto& conflict : conflicts)
     fmt::print(stderr, "error: {} (two task libraries linked into this program use one name)\n", conflict.describe());
   return conflicts.empty();
+}
+
+std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error) == 0 ? kExitOk : kExitCannotRun;
+  }
+  if (!check_program_registrations()) return kExitCannotRun;
+  return std::nullopt;
 }
 
 bool load_plugins(const std::vector<std::string>& specs, const std::filesystem::path& relative_to) {

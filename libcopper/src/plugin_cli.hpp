@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,11 @@ void add_plugin_options(CLI::App& app, PluginOptions& options);
 // False, with every conflict on stderr, when the program's own task types
 // (linked in, registered before main) claim one name twice.
 bool check_program_registrations();
+
+// Parses a tool's command line and checks the program's registrations:
+// the exit code to return at once (0 after --help; exit_codes.hpp's
+// "cannot run" for a usage error or a conflict), or nothing to go on.
+std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv);
 
 // Loads each spec (plugin.hpp's rules, relative paths from `relative_to`);
 // false after printing the failure.
