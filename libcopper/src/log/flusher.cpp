@@ -29,15 +29,6 @@ void Flusher::stop() {
   running_.store(false, std::memory_order_relaxed);
 }
 
-void Flusher::appended(uint64_t end) {
-  if (!running()) return;
-  if (policy_.kind == FsyncPolicy::Kind::commit ||
-      (policy_.kind == FsyncPolicy::Kind::bytes && end - last_wake_end_ >= policy_.bytes)) {
-    last_wake_end_ = end;
-    wake_.release();
-  }
-}
-
 Status Flusher::sync_to(uint64_t end) {
   const uint64_t from = synced_end_.load(std::memory_order_relaxed);
   const uint64_t retirable = slabs_.retirable();

@@ -63,8 +63,15 @@ class Flusher {
   bool running() const { return running_.load(std::memory_order_relaxed); }
 
   // The appending thread, after appending up to `end`: wakes the thread
-  // when the policy asks for a sync now.
-  void appended(uint64_t end);
+  // when the policy asks for a sync now. Inline: it runs on every commit.
+  void appended(uint64_t end) {
+    if (!running()) return;
+    if (policy_.kind == FsyncPolicy::Kind::commit ||
+        (policy_.kind == FsyncPolicy::Kind::bytes && end - last_wake_end_ >= policy_.bytes)) {
+      last_wake_end_ = end;
+      wake_.release();
+    }
+  }
   void wake() { wake_.release(); }
 
   // Makes [synced_end(), end) durable: the flusher's thread, or the closing
