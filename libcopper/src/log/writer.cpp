@@ -230,7 +230,8 @@ WriterCore::WriterCore(const WriterOptions& options, uint32_t task_count, uint32
       index_(index_capacity(options.slab_size)),
       slabs_(*file_, options.slab_size, slab_pages(options), options.fsync.kind == FsyncPolicy::Kind::none,
              slab_hooks()),
-      flusher_(*file_, slabs_, options.slab_size, options.fsync, Flusher::Appended{&appended_end_, &appended_cls_},
+      appender_(slabs_, options.slab_size, appender_hooks()),
+      flusher_(*file_, slabs_, options.slab_size, options.fsync, Flusher::Appended{&appender_.published_end(), &appended_cls_},
                [this](Status status) { set_background_failure(std::move(status)); }) {
   keyframe_states_.reserve(task_count);
   if (zstd_) compressor_ = std::make_unique<BatchCompressor>(options.compression.level, options.batch_bytes);
@@ -244,6 +245,14 @@ WriterCore::~WriterCore() {
 // The slab ring asks the flusher to sync when its slots are all taken; in a
 // zstd log, batches still in memory need the prepared slabs' room, so a
 // slab that cannot be prepared stops the log at once.
+RecordAppender::Hooks WriterCore::appender_hooks() {
+  RecordAppender::Hooks hooks;
+  hooks.background_failure = [this] { return check_background(); };
+  hooks.keep = [this](Status status) { return fail(std::move(status)); };
+  hooks.retire_on_leave = [this] { return !flusher_.running(); };
+  return hooks;
+}
+
 SlabRing::Hooks WriterCore::slab_hooks() {
   SlabRing::Hooks hooks;
   hooks.ring_full = [this] { flusher_.wake(); };
@@ -258,7 +267,6 @@ Status WriterCore::open(nlohmann::json metadata) {
   for (size_t i = 0; i < run_id_.size(); i += 4) store_le<uint32_t>(run_id_.data() + i, random());
   Status status = slabs_.prepare(0);
   if (!status.ok()) return status;
-  slab_base_ = slabs_.mapping(0)->data();
   status = write_file_header();
   learn_slot_producers(metadata);
   complete_metadata(metadata);
@@ -283,7 +291,7 @@ void WriterCore::learn_slot_producers(const nlohmann::json& metadata) {
 }
 
 Status WriterCore::write_file_header() {
-  uint8_t* h = slab_base_;
+  uint8_t* h = appender_.start(kFileHeaderSize);
   std::memcpy(h + header::kMagic, kFileMagic.data(), kFileMagic.size());
   store_le<uint32_t>(h + header::kVersion, kFormatVersion);
   store_le<uint32_t>(h + header::kHeaderSize, kFileHeaderSize);
@@ -292,8 +300,6 @@ Status WriterCore::write_file_header() {
   store_le<int64_t>(h + header::kCreated, created_ns_);
   store_le<uint64_t>(h + header::kSlabSize, slab_size_);
   store_le<uint64_t>(h + header::kChecksum, header_checksum(h));
-  pos_ = kFileHeaderSize;
-  appended_end_.store(pos_, std::memory_order_release);
   return {};
 }
 
@@ -318,7 +324,7 @@ void WriterCore::complete_metadata(nlohmann::json& metadata) const {
 
 Status WriterCore::write_json(RecordType type, const nlohmann::json& value) {
   const std::string text = value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  return append(type, 0, {reinterpret_cast<const uint8_t*>(text.data()), text.size()});
+  return appender_.append(type, 0, {reinterpret_cast<const uint8_t*>(text.data()), text.size()});
 }
 
 LogWriter::Stats WriterCore::stats() const {
@@ -326,12 +332,12 @@ LogWriter::Stats WriterCore::stats() const {
   s.cls = cls_;
   s.raw_cl_bytes = raw_cl_bytes_;
   s.stored_cl_bytes = stored_cl_bytes_;
-  s.file_bytes = pos_;
+  s.file_bytes = appender_.position();
   s.syncs = flusher_.syncs();
   s.text_entries = text_entries_;
   s.text_dropped = text_dropped_;
   s.keyframes = keyframes_;
-  s.slab_waits = slab_waits_;
+  s.slab_waits = appender_.slab_waits();
   s.batch_waits = batch_waits_;
   return s;
 }
@@ -341,10 +347,11 @@ LogWriter::Stats WriterCore::stats() const {
 Status WriterCore::write_summary(std::string_view end_reason, uint64_t& offset) {
   nlohmann::json records = nlohmann::json::object(), bytes = nlohmann::json::object();
   for (size_t type = 1; type < kRecordTypes; ++type) {
-    if (record_counts_[type] == 0) continue;
-    const char* name = to_string(static_cast<RecordType>(type));
-    records[name] = record_counts_[type];
-    bytes[name] = record_bytes_[type];
+    const auto kind = static_cast<RecordType>(type);
+    if (appender_.records(kind) == 0) continue;
+    const char* name = to_string(kind);
+    records[name] = appender_.records(kind);
+    bytes[name] = appender_.payload_bytes(kind);
   }
   const auto wall = std::chrono::steady_clock::now() - opened_at_;
   nlohmann::json summary = {
@@ -361,30 +368,30 @@ Status WriterCore::write_summary(std::string_view end_reason, uint64_t& offset) 
       {"end_reason", end_reason},
       {"wall_time_ns", std::chrono::duration_cast<std::chrono::nanoseconds>(wall).count()}};
   const std::string text = summary.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  auto at = begin_record(text.size());
+  auto at = appender_.begin(text.size());
   if (!at.ok()) return at.status();
-  offset = pos_;
+  offset = appender_.position();
   std::memcpy(*at, text.data(), text.size());
-  finish_record(RecordType::summary, 0, static_cast<uint32_t>(text.size()));
+  appender_.finish(RecordType::summary, 0, static_cast<uint32_t>(text.size()));
   return {};
 }
 
 Status WriterCore::write_index(uint64_t& offset) {
   const auto& entries = index_.entries();
   const uint64_t length = index_record_size(entries.size());
-  auto at = begin_record(length);
+  auto at = appender_.begin(length);
   if (!at.ok()) return at.status();
-  offset = pos_;
+  offset = appender_.position();
   encode_index_record(*at, entries);
-  finish_record(RecordType::index, 0, static_cast<uint32_t>(length));
+  appender_.finish(RecordType::index, 0, static_cast<uint32_t>(length));
   return {};
 }
 
 Status WriterCore::write_footer(uint64_t summary_offset, uint64_t index_offset) {
-  auto at = begin_record(Footer::kSize);
+  auto at = appender_.begin(Footer::kSize);
   if (!at.ok()) return at.status();
-  Footer{summary_offset, index_offset, appended_cls_.load(std::memory_order_relaxed), pos_}.encode(*at);
-  finish_record(RecordType::footer, 0, Footer::kSize);
+  Footer{summary_offset, index_offset, appended_cls_.load(std::memory_order_relaxed), appender_.position()}.encode(*at);
+  appender_.finish(RecordType::footer, 0, Footer::kSize);
   return {};
 }
 
@@ -392,7 +399,7 @@ Status WriterCore::write_footer(uint64_t summary_offset, uint64_t index_offset) 
 Status WriterCore::final_sync() {
   if (flusher_.failed()) return {};  // reported already; syncing again proves nothing
   const uint64_t copperlists = appended_cls_.load(std::memory_order_relaxed);
-  const uint64_t end = pos_;
+  const uint64_t end = appender_.position();
   if (end > flusher_.synced_end()) {
     Status status = flusher_.sync_to(end);
     if (!status.ok()) {
@@ -445,12 +452,12 @@ Status WriterCore::finish_close(std::string_view end_reason) {
   Status tail = write_summary(end_reason, summary_offset);
   if (tail.ok()) tail = write_index(index_offset);
   if (tail.ok()) tail = write_footer(summary_offset, index_offset);
-  if (tail.ok() && !flusher_.failed()) tail = flusher_.sync_to(pos_);
+  if (tail.ok() && !flusher_.failed()) tail = flusher_.sync_to(appender_.position());
   slabs_.stop();
   slabs_.unmap_all();
   // The clean flag promises a complete, durable log: not after a failed sync.
   if (tail.ok() && !flusher_.failed()) {
-    tail = file_->truncate(pos_);
+    tail = file_->truncate(appender_.position());
     if (tail.ok()) tail = set_clean_flag();
   }
   keep(std::move(tail));

@@ -23,77 +23,6 @@ Status WriterCore::check_background() {
   return fail(background_status_);
 }
 
-Result<uint8_t*> WriterCore::begin_record(uint64_t length) {
-  const uint64_t need = record_footprint(length);
-  if (length > UINT32_MAX || need > slab_size_)
-    return Status::error(fmt::format("a record of {} bytes does not fit in a slab of {} bytes; use a larger slab size",
-                                     length, slab_size_));
-  if (pos_ + need > (slab_index_ + 1) * slab_size_) {
-    Status status = next_slab();
-    if (!status.ok()) return status;
-  }
-  pending_length_ = length;
-  return slab_base_ + (pos_ - slab_index_ * slab_size_) + kRecordHeaderSize;
-}
-
-void WriterCore::finish_record(RecordType type, uint16_t flags, uint32_t length) {
-  uint8_t* header = slab_base_ + (pos_ - slab_index_ * slab_size_);
-  RecordHeader{kRecordSync, static_cast<uint16_t>(type), flags, length, 0}.encode(header);
-  std::memset(header + kRecordHeaderSize + length, 0, align8(length) - length);
-  RecordHeader::put_checksum(header, record_checksum(header, {header + kRecordHeaderSize, length}));
-  pos_ += record_footprint(length);
-  const auto slot = static_cast<size_t>(type);
-  ++record_counts_[slot];
-  record_bytes_[slot] += length;
-  appended_end_.store(pos_, std::memory_order_release);
-}
-
-Status WriterCore::append(RecordType type, uint16_t flags, std::span<const uint8_t> payload) {
-  auto at = begin_record(payload.size());
-  if (!at.ok()) return at.status();
-  if (!payload.empty()) std::memcpy(*at, payload.data(), payload.size());
-  finish_record(type, flags, static_cast<uint32_t>(payload.size()));
-  return {};
-}
-
-// The tail of a slab too short for the next record: a padding record, or
-// zeros (already there: slabs are fresh) when not even a header fits.
-void WriterCore::pad_slab() {
-  const uint64_t left = (slab_index_ + 1) * slab_size_ - pos_;
-  if (left >= kRecordHeaderSize) {
-    const auto length = static_cast<uint32_t>(left - kRecordHeaderSize);
-    std::memset(slab_base_ + (pos_ - slab_index_ * slab_size_) + kRecordHeaderSize, 0, length);
-    finish_record(RecordType::padding, 0, length);
-  }
-  pos_ = (slab_index_ + 1) * slab_size_;
-}
-
-// Switches to the spare slab the slab thread prepared; waits for it only if
-// it is not ready yet.
-Status WriterCore::next_slab() {
-  Status background = check_background();
-  if (!background.ok()) return background;
-  const uint64_t next = slab_index_ + 1;
-  bool waited = false;
-  for (;;) {
-    const uint32_t seen = slabs_.events();
-    if (slabs_.ready(next)) break;
-    if (background_failed_.load(std::memory_order_acquire)) return check_background();
-    if (std::optional<Status> failed = slabs_.failure()) return fail(std::move(*failed));
-    if (!waited) slabs_.wake();  // in case its ring was full of slabs close has since synced
-    waited = true;
-    slabs_.wait_for_event(seen);
-  }
-  slab_waits_ += waited ? 1 : 0;
-  pad_slab();
-  slab_index_ = next;
-  slab_base_ = slabs_.mapping(next)->data();
-  pos_ = next * slab_size_;
-  if (!flusher_.running()) slabs_.retire_below(pos_);
-  slabs_.entered(next);
-  return {};
-}
-
 Status WriterCore::append_sync_marks() {
   SyncMark mark;
   bool any = false;
@@ -101,7 +30,7 @@ Status WriterCore::append_sync_marks() {
   if (!any) return {};
   std::array<uint8_t, SyncLayout::kSize> payload{};
   SyncLayout::encode(payload.data(), mark);
-  return append(RecordType::sync, 0, payload);
+  return appender_.append(RecordType::sync, 0, payload);
 }
 
 // The frozen states of a keyframe copperlist; keyframe_states_ has room
@@ -119,7 +48,7 @@ Status WriterCore::append_keyframe(const CopperList& cl) {
 Status WriterCore::append_keyframe(uint64_t cl_id, std::span<const KeyframeState> states) {
   uint64_t length = KeyframeHeader::kSize;
   for (const KeyframeState& state : states) length += KeyframeStateHeader::kSize + state.state.size();
-  auto at = begin_record(length);
+  auto at = appender_.begin(length);
   if (!at.ok()) return at.status();
   uint8_t* p = *at;
   KeyframeHeader{cl_id, static_cast<uint32_t>(states.size())}.encode(p);
@@ -128,7 +57,7 @@ Status WriterCore::append_keyframe(uint64_t cl_id, std::span<const KeyframeState
     KeyframeStateHeader{state.task_index, static_cast<uint32_t>(state.state.size())}.encode(p);
     p = put_bytes(p + KeyframeStateHeader::kSize, state.state);
   }
-  finish_record(RecordType::keyframe, 0, static_cast<uint32_t>(length));
+  appender_.finish(RecordType::keyframe, 0, static_cast<uint32_t>(length));
   ++keyframes_;
   return {};
 }
@@ -145,23 +74,23 @@ Status WriterCore::append_text(const CopperList& cl) {
   if (entries == 0) return {};
   Status strings = append_new_strings();
   if (!strings.ok()) return strings;
-  auto at = begin_record(kTextCountSize + bytes);
+  auto at = appender_.begin(kTextCountSize + bytes);
   if (!at.ok()) return at.status();
   uint8_t* p = *at;
   store_le<uint32_t>(p, entries);
   p += kTextCountSize;
   for (uint32_t t = 0; t < task_count_; ++t) p = put_bytes(p, cl.text_log(t).bytes());
-  finish_record(RecordType::text, 0, static_cast<uint32_t>(kTextCountSize + bytes));
+  appender_.finish(RecordType::text, 0, static_cast<uint32_t>(kTextCountSize + bytes));
   text_entries_ += entries;
   return {};
 }
 
 Status WriterCore::append_string(const TextString& s) {
   const uint64_t length = string_record_size(s.file, s.format);
-  auto at = begin_record(length);
+  auto at = appender_.begin(length);
   if (!at.ok()) return at.status();
   encode_string_record(*at, s.id, s.level, s.line, s.file, s.format);
-  finish_record(RecordType::string, 0, static_cast<uint32_t>(length));
+  appender_.finish(RecordType::string, 0, static_cast<uint32_t>(length));
   return {};
 }
 
@@ -188,11 +117,11 @@ Status WriterCore::write_strings(std::span<const TextString> strings) {
 Status WriterCore::write_event(EventKind kind, uint64_t cl_id, std::string_view message) {
   if (closed_) return Status::error("log writer is closed");
   const uint64_t length = EventHeader::kSize + message.size();
-  auto at = begin_record(length);
+  auto at = appender_.begin(length);
   if (!at.ok()) return at.status();
   EventHeader{static_cast<uint16_t>(kind), static_cast<uint32_t>(message.size()), cl_id, wall_now_ns()}.encode(*at);
   put_bytes(*at + EventHeader::kSize, message);
-  finish_record(RecordType::event, 0, static_cast<uint32_t>(length));
+  appender_.finish(RecordType::event, 0, static_cast<uint32_t>(length));
   return {};
 }
 
@@ -205,7 +134,7 @@ Status WriterCore::append_failure(std::string_view phase, std::string_view task,
   if (Status status = check_background(); !status.ok()) return status;
   const size_t words = FailureHeader::kSize + phase.size() + task.size() + message.size();
   const size_t entry = entry_size(cl);
-  auto at = begin_record(words + entry);
+  auto at = appender_.begin(words + entry);
   if (!at.ok()) return fail(at.status());
   uint8_t* p = *at;
   FailureHeader{static_cast<uint16_t>(phase.size()), static_cast<uint16_t>(task.size()),
@@ -214,7 +143,7 @@ Status WriterCore::append_failure(std::string_view phase, std::string_view task,
   p += FailureHeader::kSize;
   for (std::string_view text : {phase, task, message}) p = put_bytes(p, text);
   write_entry(cl, entry, p);
-  finish_record(RecordType::failure, 0, static_cast<uint32_t>(words + entry));
+  appender_.finish(RecordType::failure, 0, static_cast<uint32_t>(words + entry));
   return {};
 }
 
@@ -280,7 +209,7 @@ void WriterCore::encode_entry(const Entry& cl, std::vector<uint8_t>& out) {
 
 Status WriterCore::append_copperlists(std::span<const uint8_t> payload, uint16_t flags, uint64_t first,
                                       uint32_t count, uint64_t raw_bytes) {
-  auto at = begin_record(payload.size());
+  auto at = appender_.begin(payload.size());
   if (!at.ok()) return at.status();
   std::memcpy(*at, payload.data(), payload.size());
   finish_copperlists(flags, first, count, static_cast<uint32_t>(payload.size()), raw_bytes);
@@ -289,12 +218,12 @@ Status WriterCore::append_copperlists(std::span<const uint8_t> payload, uint16_t
 
 void WriterCore::finish_copperlists(uint16_t flags, uint64_t first, uint32_t count, uint32_t length,
                                     uint64_t raw_bytes) {
-  const uint64_t offset = pos_;
-  finish_record(RecordType::copperlists, flags, length);
+  const uint64_t offset = appender_.position();
+  appender_.finish(RecordType::copperlists, flags, length);
   index_.add(first, count, offset);
   raw_cl_bytes_ += raw_bytes;
   stored_cl_bytes_ += length;
-  // After appended_end_ (finish_record): the flusher reads the count first.
+  // After the appender published the end: the flusher reads the count first.
   appended_cls_.store(appended_cls_.load(std::memory_order_relaxed) + count, std::memory_order_release);
 }
 
@@ -339,7 +268,7 @@ Status WriterCore::commit_entry(const Entry& cl) {
   if (!zstd_) {
     const size_t size = entry_size(cl);
     const size_t length = CopperlistsHeader::kSize + size;
-    auto at = begin_record(length);
+    auto at = appender_.begin(length);
     if (!at.ok()) return at.status();
     write_payload_header(*at, cl.id, 1);
     write_entry(cl, size, *at + CopperlistsHeader::kSize);
@@ -384,7 +313,7 @@ Status WriterCore::commit(const CopperList& cl) {
 void WriterCore::count_commit(uint64_t cl_id) {
   if (cls_++ == 0) first_cl_id_ = cl_id;
   last_cl_id_ = cl_id;
-  flusher_.appended(pos_);
+  flusher_.appended(appender_.position());
 }
 
 }  // namespace copper::log::detail

@@ -26,11 +26,11 @@
 #include "copper/log/writer.hpp"
 #include "flusher.hpp"
 #include "layout.hpp"
+#include "record_appender.hpp"
 #include "slab_ring.hpp"
 
 namespace copper::log::detail {
 
-inline constexpr size_t kRecordTypes = 13;  // record type values 0..12
 
 // Each copperlists record gets an entry until the array is full; then every
 // other entry is dropped and only every 2^k-th record is kept, so the index
@@ -72,12 +72,13 @@ class WriterCore {
 
   uint64_t committed_cls() const { return appended_cls_.load(std::memory_order_acquire); }
   uint64_t durable_cls() const { return flusher_.durable_copperlists(); }
-  uint64_t appended_bytes() const { return appended_end_.load(std::memory_order_acquire); }
+  uint64_t appended_bytes() const { return appender_.published_end().load(std::memory_order_acquire); }
   LogWriter::Stats stats() const;
 
  private:
   // --- writer.cpp
   SlabRing::Hooks slab_hooks();
+  RecordAppender::Hooks appender_hooks();
   Status write_file_header();
   void learn_slot_producers(const nlohmann::json& metadata);
   void complete_metadata(nlohmann::json& metadata) const;
@@ -90,14 +91,7 @@ class WriterCore {
   Status final_sync();
   Status set_clean_flag();
 
-  // --- writer_append.cpp
-  // Room for a record with this payload length, switching slabs if needed;
-  // returns where the payload goes. finish_record frames it.
-  Result<uint8_t*> begin_record(uint64_t length);
-  void finish_record(RecordType type, uint16_t flags, uint32_t length);
-  Status append(RecordType type, uint16_t flags, std::span<const uint8_t> payload);
-  Status next_slab();
-  void pad_slab();
+  // --- writer_append.cpp (records are framed by appender_)
   Status check_background();
   Status fail(Status status);
   Status append_keyframe(const CopperList& cl);
@@ -128,7 +122,7 @@ class WriterCore {
 
   Status append_copperlists(std::span<const uint8_t> payload, uint16_t flags, uint64_t first, uint32_t count,
                             uint64_t raw_bytes);
-  // Frames the copperlists record begin_record() placed and indexes it.
+  // Frames the copperlists record appender_.begin() placed and indexes it.
   void finish_copperlists(uint16_t flags, uint64_t first, uint32_t count, uint32_t length, uint64_t raw_bytes);
   Status drain_compressed();
   void submit_batch();
@@ -154,29 +148,22 @@ class WriterCore {
   int64_t created_ns_ = 0;
 
   // Owned by the appending thread.
-  uint64_t slab_index_ = 0;
-  uint8_t* slab_base_ = nullptr;  // mapping of slab_index_
-  uint64_t pos_ = 0;              // absolute offset of the next record
-  uint64_t pending_length_ = 0;   // payload length of the record being built
   std::vector<uint32_t> slot_sizes_;  // by slot: encoded sizes of the entry being written
   std::vector<KeyframeState> keyframe_states_;  // room for every task: a keyframe's states
   Batch* filling_ = nullptr;
   std::unique_ptr<BatchCompressor> compressor_;  // zstd logs only
   Index index_;
   size_t table_strings_written_ = 0;  // ids of text_log.hpp's table already in the file
-  std::array<uint64_t, kRecordTypes> record_counts_{};
-  std::array<uint64_t, kRecordTypes> record_bytes_{};
   uint64_t cls_ = 0, first_cl_id_ = 0, last_cl_id_ = 0;
   uint64_t raw_cl_bytes_ = 0, stored_cl_bytes_ = 0;
   uint64_t text_entries_ = 0, text_dropped_ = 0, keyframes_ = 0;
-  uint64_t slab_waits_ = 0, batch_waits_ = 0;
+  uint64_t batch_waits_ = 0;
   Status failure_;         // sticky: the first error the appending thread saw
   bool closed_ = false;
   Status close_status_;
   std::chrono::steady_clock::time_point opened_at_;
 
   // Shared with the helpers.
-  std::atomic<uint64_t> appended_end_{0};
   std::atomic<uint64_t> appended_cls_{0};
   std::atomic<bool> background_failed_{false};
   std::mutex failure_mutex_;  // guards background_status_; error path only
@@ -184,6 +171,7 @@ class WriterCore {
   // Last: their threads call into the members above, and the flusher
   // into the ring.
   SlabRing slabs_;
+  RecordAppender appender_;
   Flusher flusher_;
 };
 

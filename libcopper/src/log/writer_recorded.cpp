@@ -59,7 +59,7 @@ Status WriterCore::write_recorded_text(std::span<const TextEntry> entries) {
   if (entries.empty()) return {};
   uint64_t length = kTextCountSize;
   for (const TextEntry& entry : entries) length += TextEntryHeader::kSize + entry.args.size();
-  auto at = begin_record(length);
+  auto at = appender_.begin(length);
   if (!at.ok()) return at.status();
   uint8_t* p = *at;
   store_le<uint32_t>(p, static_cast<uint32_t>(entries.size()));
@@ -71,7 +71,7 @@ Status WriterCore::write_recorded_text(std::span<const TextEntry> entries) {
         .encode(p);
     p = put_bytes(p + TextEntryHeader::kSize, entry.args);
   }
-  finish_record(RecordType::text, 0, static_cast<uint32_t>(length));
+  appender_.finish(RecordType::text, 0, static_cast<uint32_t>(length));
   text_entries_ += entries.size();
   return {};
 }
