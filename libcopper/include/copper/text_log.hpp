@@ -19,18 +19,17 @@
 // The string table and the log writer
 // -----------------------------------
 // Call sites register their format string once, on first use, into a
-// process-wide, append-only table; ids are dense from 0. The writer (one
-// thread) keeps `written`, the number of ids it has already written, and
-// before it writes a text record it does
-//
-//   for (size_t n = text_string_count(); written < n; ++written)
-//     write a string record (type 4) for text_string(written);
+// process-wide, append-only table; ids are dense from 0. Each log writer
+// keeps which ids its file already holds, and before it writes a text
+// record it writes a string record (type 4) for each id the record's
+// entries name that it has not written yet: a log holds the strings its
+// entries use and no others, whatever else the process logs.
 //
 // Every id in a committed copperlist was registered before its entry was
 // written, and the commit hands the copperlist to the writer through a
-// synchronising queue, so the count the writer loads already covers it: a
-// string record always precedes the first text record that uses it.
-// Reading the table takes no lock and never waits for a registering thread.
+// synchronising queue, so the writer sees the registered string: a string
+// record always precedes the first text record that uses it. Reading the
+// table takes no lock and never waits for a registering thread.
 #pragma once
 
 #include <cstddef>

@@ -234,6 +234,7 @@ WriterCore::WriterCore(const WriterOptions& options, uint32_t task_count, uint32
       flusher_(*file_, slabs_, options.slab_size, options.fsync, Flusher::Appended{&appender_.published_end(), &appended_cls_},
                [this](Status status) { set_background_failure(std::move(status)); }) {
   keyframe_states_.reserve(task_count);
+  strings_written_.reserve(1024);
   if (zstd_) compressor_ = std::make_unique<BatchCompressor>(options.compression.level, options.batch_bytes);
 }
 

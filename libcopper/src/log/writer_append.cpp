@@ -72,7 +72,7 @@ Status WriterCore::append_text(const CopperList& cl) {
     text_dropped_ += cl.text_log(t).dropped();
   }
   if (entries == 0) return {};
-  Status strings = append_new_strings();
+  Status strings = append_named_strings(cl);
   if (!strings.ok()) return strings;
   auto at = appender_.begin(kTextCountSize + bytes);
   if (!at.ok()) return at.status();
@@ -91,20 +91,37 @@ Status WriterCore::append_string(const TextString& s) {
   if (!at.ok()) return at.status();
   encode_string_record(*at, s.id, s.level, s.line, s.file, s.format);
   appender_.finish(RecordType::string, 0, static_cast<uint32_t>(length));
+  // Grows only when a string is first written: not in the steady state.
+  if (s.id >= strings_written_.size()) strings_written_.resize(s.id + 1);
+  strings_written_[s.id] = true;
   return {};
 }
 
-// String records must precede the first text record naming them. The
-// process-wide table only grows, so the ids not yet written are a suffix;
-// in the steady state this is one atomic load.
-Status WriterCore::append_new_strings() {
-  const size_t count = copper::text_string_count();
-  for (; table_strings_written_ < count; ++table_strings_written_) {
-    Status status = append_string(copper::text_string(table_strings_written_));
-    if (!status.ok()) return status;
+// String records must precede the first text record naming them. Each
+// writer writes the strings its own entries name, once each, in the order
+// they are first named, so a second writer in the process does not copy
+// the first one's strings. In the steady state this reads each entry's
+// string id and tests a bit.
+Status WriterCore::append_named_strings(const CopperList& cl) {
+  for (uint32_t t = 0; t < task_count_; ++t) {
+    const std::span<const uint8_t> bytes = cl.text_log(t).bytes();
+    for (size_t at = 0; at + TextEntryHeader::kSize <= bytes.size();) {
+      const TextEntryHeader head = TextEntryHeader::decode(bytes.data() + at);
+      at += TextEntryHeader::kSize + head.args_length;
+      if (string_written(head.string_id)) continue;
+      // Registered before its entry was written, and the commit hand-off
+      // synchronises: the count loaded here covers it.
+      if (head.string_id >= copper::text_string_count())
+        return Status::corruption(
+            fmt::format("a text entry names string {}, which was never registered", head.string_id));
+      Status status = append_string(copper::text_string(head.string_id));
+      if (!status.ok()) return status;
+    }
   }
   return {};
 }
+
+bool WriterCore::string_written(uint32_t id) const { return id < strings_written_.size() && strings_written_[id]; }
 
 Status WriterCore::write_strings(std::span<const TextString> strings) {
   for (const TextString& s : strings) {
@@ -153,7 +170,8 @@ Status WriterCore::append_failure(std::string_view phase, std::string_view task,
 // per run, off the commit path: it may allocate.
 Status WriterCore::write_failure(const CopperList& cl, const TaskFailure& failure) {
   std::vector<TaskTiming> tasks;
-  for (uint32_t t = 0; t < task_count_; ++t) tasks.push_back({cl.record(t).start, cl.record(t).end, cl.record(t).status});
+  for (uint32_t t = 0; t < task_count_; ++t)
+    tasks.push_back({cl.record(t).start, cl.record(t).end, cl.record(t).status});
   std::vector<std::vector<uint8_t>> messages(slot_count_);
   std::vector<SlotData> slots;
   for (uint32_t slot = 0; slot < slot_count_; ++slot) {
@@ -207,8 +225,8 @@ void WriterCore::encode_entry(const Entry& cl, std::vector<uint8_t>& out) {
   write_entry(cl, size, out.data() + at);
 }
 
-Status WriterCore::append_copperlists(std::span<const uint8_t> payload, uint16_t flags, uint64_t first,
-                                      uint32_t count, uint64_t raw_bytes) {
+Status WriterCore::append_copperlists(std::span<const uint8_t> payload, uint16_t flags, uint64_t first, uint32_t count,
+                                      uint64_t raw_bytes) {
   auto at = appender_.begin(payload.size());
   if (!at.ok()) return at.status();
   std::memcpy(*at, payload.data(), payload.size());
@@ -234,8 +252,8 @@ Status WriterCore::drain_compressed() {
     if (result.ok() && !batch->error.ok()) result = fail(batch->error);
     if (result.ok()) {
       const auto& stored = batch->use_packed ? batch->packed : batch->raw;
-      result = append_copperlists(stored, batch->use_packed ? kRecordFlagZstd : 0, batch->first_cl_id,
-                                  batch->cl_count, batch->raw.size());
+      result = append_copperlists(stored, batch->use_packed ? kRecordFlagZstd : 0, batch->first_cl_id, batch->cl_count,
+                                  batch->raw.size());
     }
     compressor_->give_back(batch);
   }
@@ -261,7 +279,6 @@ void WriterCore::submit_batch() {
   compressor_->submit(filling_);
   filling_ = nullptr;
 }
-
 
 template <class Entry>
 Status WriterCore::commit_entry(const Entry& cl) {

@@ -97,7 +97,8 @@ class WriterCore {
   Status append_keyframe(const CopperList& cl);
   Status append_keyframe(uint64_t cl_id, std::span<const KeyframeState> states);
   Status append_text(const CopperList& cl);
-  Status append_new_strings();
+  Status append_named_strings(const CopperList& cl);
+  bool string_written(uint32_t id) const;
   Status append_string(const TextString& s);
   Status append_sync_marks();
   Status append_failure(std::string_view phase, std::string_view task, std::string_view message,
@@ -153,7 +154,7 @@ class WriterCore {
   Batch* filling_ = nullptr;
   std::unique_ptr<BatchCompressor> compressor_;  // zstd logs only
   Index index_;
-  size_t table_strings_written_ = 0;  // ids of text_log.hpp's table already in the file
+  std::vector<bool> strings_written_;  // by string id: a string record is in this file
   uint64_t cls_ = 0, first_cl_id_ = 0, last_cl_id_ = 0;
   uint64_t raw_cl_bytes_ = 0, stored_cl_bytes_ = 0;
   uint64_t text_entries_ = 0, text_dropped_ = 0, keyframes_ = 0;
