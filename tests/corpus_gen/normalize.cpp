@@ -35,25 +35,32 @@ void patch_metadata(Rec& rec) {
   rec.payload = to_bytes(dump(metadata));
 }
 
+// Task stamps that depend only on the copperlist's time: task t ran from
+// time + 1000 t for 500 ns. A task that never ran keeps zeros when asked.
+void restamp_tasks(uint8_t* entry, uint32_t tasks, bool skip_not_run) {
+  const int64_t time = lg::EntryHeader::decode(entry).time_ns;
+  for (uint32_t t = 0; t < tasks; ++t) {
+    uint8_t* task = entry + lg::EntryHeader::kSize + t * lg::TaskTimingLayout::kSize;
+    uint8_t status = 0;
+    (void)lg::TaskTimingLayout::decode(task, status);
+    if (skip_not_run && status == 0) continue;
+    const int64_t start = time + 1000 * static_cast<int64_t>(t);
+    lg::TaskTimingLayout::encode(task, start, start + 500, static_cast<copper::TaskStatus>(status));
+  }
+}
+
 void patch_copperlists(Rec& rec) {
   Bytes& p = rec.payload;
-  require(p.size() >= 24, "short copperlists payload");
-  const uint32_t count = lg::load_le<uint32_t>(p.data() + 8);
-  const uint32_t tasks = lg::load_le<uint32_t>(p.data() + 16);
-  size_t at = 24;
-  for (uint32_t i = 0; i < count; ++i) {
-    require(at + 4 <= p.size(), "short copperlist entry");
-    const uint32_t length = lg::load_le<uint32_t>(p.data() + at);
-    require(at + 4 + length <= p.size() && length >= 16 + tasks * 17u, "short copperlist entry");
-    uint8_t* entry = p.data() + at + 4;
-    const int64_t time = lg::load_le<int64_t>(entry + 8);
-    for (uint32_t t = 0; t < tasks; ++t) {
-      uint8_t* task = entry + 16 + t * 17u;
-      const int64_t start = time + 1000 * static_cast<int64_t>(t);
-      lg::store_le<int64_t>(task, start);
-      lg::store_le<int64_t>(task + 8, start + 500);
-    }
-    at += 4 + length;
+  require(p.size() >= lg::CopperlistsHeader::kSize, "short copperlists payload");
+  const lg::CopperlistsHeader head = lg::CopperlistsHeader::decode(p.data());
+  size_t at = lg::CopperlistsHeader::kSize;
+  for (uint32_t i = 0; i < head.cl_count; ++i) {
+    require(at + lg::EntryHeader::kSize <= p.size(), "short copperlist entry");
+    const lg::EntryHeader entry = lg::EntryHeader::decode(p.data() + at);
+    const uint64_t size = lg::EntryHeader::kLengthField + entry.length;
+    require(at + size <= p.size() && size >= lg::entry_fixed_size(head.task_count, 0), "short copperlist entry");
+    restamp_tasks(p.data() + at, head.task_count, false);
+    at += size;
   }
   require(at == p.size(), "copperlists payload has trailing bytes");
 }
@@ -62,46 +69,44 @@ void patch_copperlists(Rec& rec) {
 // copperlists, for the tasks that ran (a task that never ran keeps zeros).
 void patch_failure(Rec& rec, uint32_t tasks) {
   Bytes& p = rec.payload;
-  require(p.size() >= 8, "short failure payload");
-  const size_t words = 8 + lg::load_le<uint16_t>(p.data()) + size_t{lg::load_le<uint16_t>(p.data() + 2)} +
-                       lg::load_le<uint32_t>(p.data() + 4);
-  require(p.size() >= words + 20 + tasks * 17u, "short failure entry");
-  uint8_t* entry = p.data() + words + 4;
-  const int64_t time = lg::load_le<int64_t>(entry + 8);
-  for (uint32_t t = 0; t < tasks; ++t) {
-    uint8_t* task = entry + 16 + t * 17u;
-    if (task[16] == 0) continue;
-    const int64_t start = time + 1000 * static_cast<int64_t>(t);
-    lg::store_le<int64_t>(task, start);
-    lg::store_le<int64_t>(task + 8, start + 500);
-  }
+  require(p.size() >= lg::FailureHeader::kSize, "short failure payload");
+  const lg::FailureHeader head = lg::FailureHeader::decode(p.data());
+  const size_t words = lg::FailureHeader::kSize + size_t{head.phase_length} + head.task_length + head.message_length;
+  require(p.size() >= words + lg::entry_fixed_size(tasks, 0), "short failure entry");
+  restamp_tasks(p.data() + words, tasks, true);
 }
 
 void patch_string(Rec& rec) {
+  // The file as a path from the source tree, whatever the build's folder.
   const Bytes& p = rec.payload;
-  require(p.size() >= 15, "short string payload");
-  const uint16_t file_length = lg::load_le<uint16_t>(p.data() + 9);
-  require(p.size() >= 15u + file_length, "short string payload");
-  std::string file(p.begin() + 11, p.begin() + 11 + file_length);
+  constexpr size_t kFixed = lg::StringHeader::kSize + lg::StringHeader::kFormatLengthSize;
+  require(p.size() >= kFixed, "short string payload");
+  lg::StringHeader head = lg::StringHeader::decode(p.data());
+  require(p.size() >= kFixed + head.file_length, "short string payload");
+  const auto file_at = p.begin() + lg::StringHeader::kSize;
+  std::string file(file_at, file_at + head.file_length);
   while (file.starts_with("../")) file.erase(0, 3);
-  Bytes out(p.begin(), p.begin() + 9);
-  out.resize(11);
-  lg::store_le<uint16_t>(out.data() + 9, static_cast<uint16_t>(file.size()));
+  Bytes out(lg::StringHeader::kSize);
+  const auto old_file_length = head.file_length;
+  head.file_length = static_cast<uint16_t>(file.size());
+  head.encode(out.data());
   out.insert(out.end(), file.begin(), file.end());
-  out.insert(out.end(), p.begin() + 11 + file_length, p.end());
+  out.insert(out.end(), file_at + old_file_length, p.end());
   rec.payload = std::move(out);
 }
 
 void patch_event(Rec& rec) {
-  require(rec.payload.size() >= 24, "short event payload");
-  const uint64_t cl_id = lg::load_le<uint64_t>(rec.payload.data() + 8);
-  lg::store_le<int64_t>(rec.payload.data() + 16, kCreatedNs + static_cast<int64_t>(cl_id) * kCycleNs);
+  require(rec.payload.size() >= lg::EventHeader::kSize, "short event payload");
+  lg::EventHeader head = lg::EventHeader::decode(rec.payload.data());
+  head.time_ns = kCreatedNs + static_cast<int64_t>(head.cl_id) * kCycleNs;
+  head.encode(rec.payload.data());
 }
 
 void patch_sync_time(Rec& rec) {
-  require(rec.payload.size() == 24, "bad sync payload");
-  const uint64_t cls = lg::load_le<uint64_t>(rec.payload.data() + 8);
-  lg::store_le<int64_t>(rec.payload.data() + 16, kCreatedNs + static_cast<int64_t>(cls) * kCycleNs);
+  require(rec.payload.size() == lg::SyncLayout::kSize, "bad sync payload");
+  copper::log::SyncMark mark = lg::SyncLayout::decode(rec.payload.data());
+  mark.time_ns = kCreatedNs + static_cast<int64_t>(mark.durable_cls) * kCycleNs;
+  lg::SyncLayout::encode(rec.payload.data(), mark);
 }
 
 // The zstd writer appends a batch when the compressor has finished it; this
@@ -189,11 +194,8 @@ class Emitter {
  private:
   void append(uint16_t type, uint16_t flags, std::span<const uint8_t> stored) {
     uint8_t h[lg::kRecordHeaderSize] = {};
-    lg::store_le<uint32_t>(h, lg::kRecordSync);
-    lg::store_le<uint16_t>(h + 4, type);
-    lg::store_le<uint16_t>(h + 6, flags);
-    lg::store_le<uint32_t>(h + 8, static_cast<uint32_t>(stored.size()));
-    lg::store_le<uint64_t>(h + 16, lg::record_checksum(h, stored));
+    lg::RecordHeader{lg::kRecordSync, type, flags, static_cast<uint32_t>(stored.size()), 0}.encode(h);
+    lg::RecordHeader::put_checksum(h, lg::record_checksum(h, stored));
     out_.insert(out_.end(), h, h + sizeof(h));
     out_.insert(out_.end(), stored.begin(), stored.end());
     out_.resize(lg::align8(out_.size()), 0);
@@ -265,15 +267,17 @@ class Relayout {
       }
     }
     stored_cl_bytes_ += stored.size();
-    cl_count_ += lg::load_le<uint32_t>(rec.payload.data() + 8);
+    cl_count_ += lg::CopperlistsHeader::decode(rec.payload.data()).cl_count;
     return stored;
   }
 
   Bytes sync(const Rec& rec) {
     Bytes stored = rec.payload;
-    const auto it = moved_end_.find(lg::load_le<uint64_t>(stored.data()));
+    copper::log::SyncMark mark = lg::SyncLayout::decode(stored.data());
+    const auto it = moved_end_.find(mark.durable_offset);
     require(it != moved_end_.end(), "sync record names no record end");
-    lg::store_le<uint64_t>(stored.data(), it->second);
+    mark.durable_offset = it->second;
+    lg::SyncLayout::encode(stored.data(), mark);
     return stored;
   }
 
@@ -291,13 +295,15 @@ class Relayout {
 
   Bytes index(const Rec& rec) {
     Bytes stored = rec.payload;
-    const uint32_t entries = lg::load_le<uint32_t>(stored.data());
-    require(stored.size() == 8 + 24u * entries, "bad index payload");
+    const uint32_t entries = lg::load_le<uint32_t>(stored.data() + lg::IndexHeader::kCount);
+    require(stored.size() == lg::index_record_size(entries), "bad index payload");
     for (uint32_t i = 0; i < entries; ++i) {
-      uint8_t* entry = stored.data() + 8 + 24u * i;
-      const auto it = moved_offset_.find(lg::load_le<uint64_t>(entry + 16));
+      uint8_t* at = stored.data() + lg::IndexHeader::kSize + lg::IndexEntry::kSize * i;
+      lg::IndexEntry entry = lg::IndexEntry::decode(at);
+      const auto it = moved_offset_.find(entry.offset);
       require(it != moved_offset_.end(), "index entry names no record");
-      lg::store_le<uint64_t>(entry + 16, it->second);
+      entry.offset = it->second;
+      entry.encode(at);
     }
     index_offset_ = emitter_.next_offset(stored.size());
     return stored;
@@ -305,10 +311,13 @@ class Relayout {
 
   Bytes footer(const Rec& rec) {
     Bytes stored = rec.payload;
-    require(stored.size() == 32 && lg::load_le<uint64_t>(stored.data() + 16) == cl_count_, "bad footer");
-    lg::store_le<uint64_t>(stored.data(), summary_offset_);
-    lg::store_le<uint64_t>(stored.data() + 8, index_offset_);
-    lg::store_le<uint64_t>(stored.data() + 24, emitter_.next_offset(stored.size()));
+    require(stored.size() == lg::Footer::kSize, "bad footer");
+    lg::Footer footer = lg::Footer::decode(stored.data());
+    require(footer.cl_count == cl_count_, "bad footer");
+    footer.summary_offset = summary_offset_;
+    footer.index_offset = index_offset_;
+    footer.data_end = emitter_.next_offset(stored.size());
+    footer.encode(stored.data());
     closed_ = true;
     return stored;
   }

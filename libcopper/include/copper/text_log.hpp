@@ -6,7 +6,8 @@
 // the text is rebuilt offline (copper-log text) with fmt. Entries travel
 // with their copperlist and are committed with it, so they are ordered and
 // need no lock. The entry layout is the "text payload" of
-// docs/log-format.md; log/text_format.hpp reads it back.
+// docs/log-format.md; the log reader parses it and log/text_format.hpp
+// rebuilds the text.
 //
 //   CU_TRACE / CU_DEBUG / CU_INFO / CU_WARN / CU_ERROR (ctx, "fmt", args...)
 //
