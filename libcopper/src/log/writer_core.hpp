@@ -1,8 +1,9 @@
 // The log writer's machinery (see writer.hpp for the threads). Split over
 //   writer.cpp           creation, metadata, close, summary, index, footer
-//   writer_append.cpp    the appending thread: records, slabs, commit, batches
+//   writer_append.cpp    the appending thread: what goes into each record, commit, batches
 //   writer_threads.cpp   starting, stopping and failing the helper threads
 //   writer_recorded.cpp  writing copperlists read from another log (recover)
+//   record_appender.*    framing records into the slabs, slab switches (its own class)
 //   flusher.*            the flusher thread and the sync marks (its own class)
 //   slab_ring.*          the slab thread and the mapped slabs (its own class)
 //   batch_compressor.*   the zstd thread and its pool of batches (its own class)
@@ -10,7 +11,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <boost/lockfree/spsc_queue.hpp>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -31,7 +31,6 @@
 
 namespace copper::log::detail {
 
-
 // Each copperlists record gets an entry until the array is full; then every
 // other entry is dropped and only every 2^k-th record is kept, so the index
 // always fits in one record (which cannot cross a slab) and its memory is
@@ -47,7 +46,6 @@ class Index {
   uint64_t records_ = 0;
   uint64_t stride_ = 1;
 };
-
 
 class WriterCore {
  public:
