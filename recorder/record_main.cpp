@@ -27,7 +27,6 @@ namespace {
 using copper::exit_code_for;
 using copper::kExitCannotRun;
 using copper::kExitFailed;
-using copper::kExitOk;
 
 struct Options {
   std::string config_path;
