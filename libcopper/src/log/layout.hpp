@@ -3,7 +3,7 @@
 // Every fixed-size part of the format is a struct here with its fields'
 // offsets named as in the spec, its size, one encode (to bytes) and one
 // decode (from bytes). Variable-length records get one size function and
-// one encoder each. Nothing else in copper writes or reads a log byte by
+// one encoder each. Nothing else in the library writes or reads a log byte by
 // offset: the writer, the recover path and the text-log call encode
 // through these; record_parse.cpp checks lengths and then decodes through
 // these; the corpus generator and the tests use the same names.
