@@ -214,6 +214,6 @@ TEST_CASE("cli.log.every_corpus_file_through_every_subcommand") {
       ++runs;
     }
   }
-  CHECK(runs == 14 * 15);
+  CHECK(runs == 17 * 15);
   std::filesystem::remove(out);
 }

@@ -48,7 +48,7 @@ TEST_CASE("log.diff.missing_copperlists") {
   CHECK(result.differing == 0);
   CHECK(result.only_a == 13);
   REQUIRE(result.first);
-  CHECK(result.first->cl_id == 95);
+  CHECK(result.first->cl_id == 88);
   CHECK(result.first->field == "copperlist");
 }
 

@@ -2,6 +2,9 @@
 // FaultyLogFile and faulty_file_views.
 #include <doctest/doctest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
@@ -48,7 +51,10 @@ TEST_CASE("log.file.create_new_refuses_an_existing_file") {
   REQUIRE_FALSE(file.ok());
   CHECK(contains(file.error_message(), "exists; use --force"));
   CHECK(std::filesystem::file_size(path) == 8);
+  // Overwriting writes a new file beside it, put in place by publish().
   auto replaced = open_or_fail(path, OpenMode::overwrite);
+  CHECK(std::filesystem::file_size(path) == 8);
+  REQUIRE(replaced->publish().ok());
   CHECK(std::filesystem::file_size(path) == 0);
 }
 
@@ -201,4 +207,41 @@ TEST_CASE("log.file.short_mapping_reads_as_a_cut_file") {
   uint64_t seen = 0;
   half->for_each_copperlist([&](const copper::log::CopperListView&) { return ++seen, true; });
   CHECK(seen == report.cl_count);
+}
+
+TEST_CASE("log.regression.second_writer_on_a_log_is_refused_naming_the_holder") {
+  ScratchDir dir;
+  const auto path = dir / "run.copper";
+  auto first = open_or_fail(path, OpenMode::create_new);
+  REQUIRE(first->publish().ok());
+  auto second = copper::log::open_log_file(path, OpenMode::overwrite);
+  REQUIRE_FALSE(second.ok());
+  CHECK(second.status().code() == copper::StatusCode::already_exists);
+  CHECK(contains(second.error_message(), "is being written by another process (pid " + std::to_string(getpid())));
+  first.reset();  // the lock goes with the writer
+  auto third = copper::log::open_log_file(path, OpenMode::overwrite);
+  CHECK(third.ok());
+}
+
+TEST_CASE("log.regression.force_never_replaces_what_is_not_a_regular_file") {
+  ScratchDir dir;
+  const auto fifo = dir / "fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  auto file = copper::log::open_log_file(fifo, OpenMode::overwrite);
+  REQUIRE_FALSE(file.ok());
+  CHECK(contains(file.error_message(), "is a FIFO: a log is written only over a regular file"));
+  CHECK(std::filesystem::is_fifo(fifo));
+  const auto directory = dir / "sub";
+  std::filesystem::create_directory(directory);
+  auto over_directory = copper::log::open_log_file(directory, OpenMode::overwrite);
+  REQUIRE_FALSE(over_directory.ok());
+  CHECK(contains(over_directory.error_message(), "is a directory"));
+  CHECK(std::filesystem::is_directory(directory));
+  // A character device: a symlink to /dev/null is followed to it.
+  const auto device = dir / "null";
+  std::filesystem::create_symlink("/dev/null", device);
+  auto over_device = copper::log::open_log_file(device, OpenMode::overwrite);
+  REQUIRE_FALSE(over_device.ok());
+  CHECK(contains(over_device.error_message(), "is a character device"));
+  CHECK(std::filesystem::is_character_file("/dev/null"));
 }

@@ -13,7 +13,7 @@ TEST_CASE("log.info.facts_of_a_clean_log") {
   auto reader = copper::log::LogReader::open(testing_tasks::corpus_file("clean_zstd.copper"));
   REQUIRE(reader.ok());
   const auto info = log_info(*reader);
-  CHECK(info["format_version"] == 1);
+  CHECK(info["format_version"] == copper::log::kFormatVersion);
   CHECK(info["run_id"] == "c0ffee00c0ffee01c0ffee02c0ffee03");
   CHECK(info["created_utc"] == "2023-11-14T22:13:20.000000000Z");
   CHECK(info["clean_close"] == true);

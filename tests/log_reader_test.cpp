@@ -27,7 +27,7 @@ TEST_CASE("log.reader.clean.reads_everything") {
   TempFile file(log.bytes);
   LogReader reader = open_ok(file);
 
-  CHECK(reader.header().version == 1);
+  CHECK(reader.header().version == copper::log::kFormatVersion);
   CHECK(reader.header().checksum_ok);
   CHECK(reader.header().clean_close);
   CHECK(reader.header().run_id_hex == "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf");
@@ -204,10 +204,11 @@ TEST_CASE("log.reader.errors.refused_files") {
 
 TEST_CASE("log.reader.errors.future_version") {
   LogBuilder log(kSlab);
-  log.version = 2;
+  log.version = copper::log::kFormatVersion + 1;
   log.add(RecordType::metadata, log_bytes::text_bytes("{}"));
   const std::string error = open_error(log.image());
-  CHECK(error.find("written by a newer copper: format version 2, this reader knows 1") != std::string::npos);
+  CHECK(error.find(fmt::format("written by a newer copper: format version {}, this reader knows {}",
+                               copper::log::kFormatVersion + 1, copper::log::kFormatVersion)) != std::string::npos);
 }
 
 TEST_CASE("log.reader.zstd.compressed_batches") {

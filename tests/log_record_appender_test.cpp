@@ -75,7 +75,7 @@ TEST_CASE("log.record_appender.frames_a_record_as_the_spec_says") {
   CHECK(header.flags == 0);
   CHECK(header.length == 5);
   CHECK(copper::log::load_le<uint32_t>(h + RecordHeader::kReserved) == 0);
-  CHECK(header.checksum == copper::log::record_checksum(h, {h + RecordHeader::kSize, 5}));
+  CHECK(header.checksum == copper::log::record_checksum(0, h, {h + RecordHeader::kSize, 5}));
   CHECK(std::all_of(h + RecordHeader::kSize + 5, h + RecordHeader::kSize + 8, [](uint8_t b) { return b == 0; }));
   CHECK(log.appender->position() == kHeader + 24 + 8);
   CHECK(log.appender->published_end().load() == log.appender->position());

@@ -39,10 +39,10 @@ TEST_CASE("log.text.filters_and_lost_copperlists") {
   });
   CHECK(unknown.code == kExitCannotRun);
   CHECK(unknown.err == "error: no task \"nope\" in the log\n");
-  // zeroed_page lost the text of 94..106 and the copperlists 95..107: the
-  // entry of copperlist 107 survives, without its copperlist's time.
+  // The version 1 zeroed_page lost the text of 94..106 and the copperlists
+  // 95..107: the entry of copperlist 107 survives, without its copperlist's time.
   auto damaged = run_tool([](Io io) {
-    return run_text({corpus_file("zeroed_page.copper"), std::nullopt, "", false}, io);
+    return run_text({corpus_file("v1/zeroed_page.copper"), std::nullopt, "", false}, io);
   });
   CHECK(damaged.out.find("- INFO  chat cl 107: value=535") != std::string::npos);
   CHECK(damaged.out.find("cl 100:") == std::string::npos);

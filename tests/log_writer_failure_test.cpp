@@ -3,8 +3,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <signal.h>
+
 #include <cerrno>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -152,4 +155,53 @@ TEST_CASE("log.writer.process_exit_without_close_loses_nothing_committed") {
   const Walk w = walk(read_file(path), lg::kMinSlabSize);
   CHECK(w.damage == "");
   check_consecutive(copperlists(w, 4, 3), 1234);
+}
+
+TEST_CASE("log.regression.force_keeps_the_old_log_when_the_new_one_cannot_start") {
+  ScratchDir dir;
+  const auto path = dir / "run.copper";
+  std::ofstream(path) << "the previous log";
+  auto graph = require_graph(kSumGraph);
+  auto options = small_options(path);
+  options.overwrite = true;
+  options.open_file = faulty(lg::FaultyLogFile::Op::reserve, 1, ENOSPC);
+  auto writer = lg::LogWriter::create(options, graph);
+  REQUIRE_FALSE(writer.ok());
+  CHECK(contains(writer.error_message(), "No space left on device"));
+  CHECK(read_file(path).size() == std::string_view("the previous log").size());
+  // and nothing of the failed attempt is left beside it
+  CHECK(std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator()) == 1);
+}
+
+// A recorder killed between writing the header and growing the file (the
+// child kills itself at its first reserve) leaves a log the tools read as
+// empty, not a file of zeros that is "not a copper log".
+TEST_CASE("log.regression.recorder_killed_at_start_leaves_an_empty_log") {
+  ScratchDir dir;
+  const auto path = dir / "run.copper";
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    auto graph = require_graph(kSumGraph);
+    auto options = small_options(path);
+    options.open_file = [](const std::filesystem::path& p, lg::OpenMode mode) {
+      auto real = lg::open_log_file(p, mode);
+      if (!real.ok()) return real;
+      auto file = std::make_unique<lg::FaultyLogFile>(std::move(real).value());
+      file->on_call(lg::FaultyLogFile::Op::reserve, [] { ::kill(::getpid(), SIGKILL); });
+      return copper::Result<std::unique_ptr<lg::LogFile>>(std::unique_ptr<lg::LogFile>(std::move(file)));
+    };
+    (void)lg::LogWriter::create(options, graph);
+    _exit(11);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  REQUIRE(WIFSIGNALED(status));
+  REQUIRE(std::filesystem::file_size(path) == lg::kFileHeaderSize);
+  auto reader = lg::LogReader::open(path);
+  REQUIRE(reader.ok());
+  CHECK(reader->header().checksum_ok);
+  CHECK_FALSE(reader->header().clean_close);
+  CHECK(reader->check().cl_count == 0);
+  CHECK(reader->check().damage.empty());
 }

@@ -35,7 +35,7 @@ TEST_CASE("log.writer.header_and_metadata_follow_the_spec") {
   const auto file = read_file(dir / "run.copper");
   REQUIRE(file.size() > 64);
   CHECK(std::equal(lg::kFileMagic.begin(), lg::kFileMagic.end(), file.begin()));
-  CHECK(at<uint32_t>(file, 8) == 1);
+  CHECK(at<uint32_t>(file, 8) == lg::kFormatVersion);
   CHECK(at<uint32_t>(file, 12) == 64);
   CHECK(at<uint64_t>(file, 16) == lg::kFlagCleanClose);
   CHECK(at<uint64_t>(file, 48) == lg::kMinSlabSize);
@@ -47,7 +47,7 @@ TEST_CASE("log.writer.header_and_metadata_follow_the_spec") {
   CHECK(w.records[0].offset == 64);
   REQUIRE(w.records[0].type == RecordType::metadata);
   const auto meta = json_of(w.records[0]);
-  CHECK(meta["format_version"] == 1);
+  CHECK(meta["format_version"] == lg::kFormatVersion);
   CHECK(meta["slab_size"] == lg::kMinSlabSize);
   std::string run_id;
   for (size_t i = 24; i < 40; ++i) run_id += fmt::format("{:02x}", file[i]);
@@ -68,8 +68,11 @@ TEST_CASE("log.writer.header_and_metadata_follow_the_spec") {
   CHECK(meta["slots"][2]["schema"] == graph.slots()[2].type->schema);
   CHECK(meta["slots"][2]["schema_hash"] == fmt::format("{:016x}", graph.slots()[2].type->schema_hash));
 
-  CHECK(w.records[1].type == RecordType::event);
-  CHECK(at<uint16_t>(w.records[1].payload, 0) == static_cast<uint16_t>(lg::EventKind::start));
+  // The metadata twice (docs/log-format.md, "File layout"), then the start event.
+  CHECK(w.records[1].type == RecordType::metadata);
+  CHECK(w.records[1].payload == w.records[0].payload);
+  CHECK(w.records[2].type == RecordType::event);
+  CHECK(at<uint16_t>(w.records[2].payload, 0) == static_cast<uint16_t>(lg::EventKind::start));
   const auto& footer = w.records.back();
   REQUIRE(footer.type == RecordType::footer);
   CHECK(w.end == file.size());  // trimmed right after the footer

@@ -37,11 +37,7 @@ namespace {
 void walk_ids(log::LogReader& reader, Health& health) {
   std::optional<uint64_t> previous;
   reader.for_each_copperlist([&](const log::CopperListView& cl) {
-    ++health.copperlists;
-    if (previous && cl.id <= *previous) {
-      health.backwards.push_back({cl.id, *previous});
-      return true;  // keep the highest id seen as the reference
-    }
+    ++health.copperlists;  // ids increase: the reader ends a log where they go back
     if (previous && cl.id > *previous + 1) health.missing_cls.emplace_back(*previous + 1, cl.id - 1);
     if (!health.first_cl_id) health.first_cl_id = cl.id;
     health.last_cl_id = cl.id;
@@ -75,9 +71,6 @@ void list_problems(const log::CheckReport& report, Health& health) {
   for (const auto& [first, last] : health.missing_cls)
     health.problems.push_back(first == last ? fmt::format("missing copperlist {}", first)
                                             : fmt::format("missing copperlists {}..{}", first, last));
-  for (const auto& b : health.backwards)
-    health.problems.push_back(
-        fmt::format("copperlist {} comes after copperlist {}: ids go backwards", b.cl_id, b.after));
   if (!health.clean_close) health.problems.push_back("not closed cleanly (no footer): the recording was cut short");
 }
 
@@ -86,6 +79,13 @@ void list_problems(const log::CheckReport& report, Health& health) {
 Health assess(log::LogReader& reader) {
   Health health;
   const log::CheckReport& report = reader.check();
+  // A recorder stopped before its first record leaves the header alone.
+  if (!reader.metadata().is_object() && report.verified_records == 0 && report.damage.empty()) {
+    health.problems.push_back("empty: the recorder stopped before it wrote anything");
+    health.problems.push_back("not closed cleanly (no footer): the recording was cut short");
+    health.verdict = HealthVerdict::damaged;
+    return health;
+  }
   if (!reader.metadata().is_object())
     return unreadable(
         fmt::format("{}: the metadata record is unreadable: nothing can be decoded", reader.path().string()));
@@ -108,10 +108,8 @@ nlohmann::json health_json(const Health& health, log::LogReader* reader) {
               {"last_cl_id", health.last_cl_id ? json(*health.last_cl_id) : json(nullptr)},
               {"missing_cls", health.missing_cls},
               {"known_gaps", health.known_gaps},
-              {"backwards_ids", json::array()},
               {"problems", health.problems},
               {"damage", json::array()}};
-  for (const auto& b : health.backwards) out["backwards_ids"].push_back({{"cl_id", b.cl_id}, {"after", b.after}});
   if (reader == nullptr || health.verdict == HealthVerdict::unreadable) return out;
   const log::CheckReport& report = reader->check();  // cached: assess() ran it
   for (const auto& d : report.damage)

@@ -1,5 +1,5 @@
 // copper-log check: verifies every record of a log and says what is wrong:
-// damaged byte ranges, copperlist id gaps and ids going backwards, an
+// damaged byte ranges, copperlist id gaps, stale data past the end, an
 // unclean close. The verdict decides the exit code, which recover shares.
 #pragma once
 
@@ -24,12 +24,6 @@ enum class HealthVerdict { healthy, damaged, unreadable };
 const char* to_string(HealthVerdict verdict);
 int exit_code(HealthVerdict verdict);  // 0, 3, 1
 
-// A copperlist whose id is not greater than the one before it in the file.
-struct BackwardsId {
-  uint64_t cl_id = 0;
-  uint64_t after = 0;
-};
-
 struct Health {
   HealthVerdict verdict = HealthVerdict::healthy;
   std::string error;  // why it is unreadable
@@ -40,7 +34,6 @@ struct Health {
   // Gaps a recovered log says were lost before recovery (metadata
   // "recovered_from"): reported, but not damage of this file.
   std::vector<std::pair<uint64_t, uint64_t>> known_gaps;
-  std::vector<BackwardsId> backwards;
   std::vector<std::string> problems;  // one line each, in file order
 };
 

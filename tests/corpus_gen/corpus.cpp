@@ -201,6 +201,53 @@ void add_refused_variants(const Bytes& clean, std::vector<CorpusFile>& out) {
   out.push_back({"garbage.copper", std::move(garbage), fmt::format("4096 bytes of std::mt19937({})", kGarbageSeed)});
 }
 
+// The same bytes as if another recording (run id `run_id`) had written
+// them: header and every record checksum sealed with that run's seed.
+Bytes as_another_recording(const Bytes& log, const std::array<uint8_t, 16>& run_id) {
+  Bytes bytes = log;
+  std::copy(run_id.begin(), run_id.end(), bytes.begin() + lg::header::kRunId);
+  rewrite_header_checksum(bytes);
+  const uint64_t seed = lg::record_seed(lg::kFormatVersion, run_id);
+  for (const Rec& rec : parse_records(log)) {
+    uint8_t* h = bytes.data() + rec.offset;
+    lg::RecordHeader::put_checksum(h, lg::record_checksum(seed, h, {h + lg::kRecordHeaderSize, rec.stored_length}));
+  }
+  return bytes;
+}
+
+// What a reused file holds after a power loss, what a bit flip does to the
+// metadata, and what a recorder killed before its first record leaves.
+void add_format_2_variants(const Bytes& clean, const Bytes& unclosed, std::vector<CorpusFile>& out) {
+  {
+    uint64_t end = unclosed.size();
+    while (end > 0 && unclosed[end - 1] == 0) --end;
+    end = lg::align8(end);
+    const Bytes foreign = as_another_recording(clean, {0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12});
+    Bytes bytes = unclosed;
+    std::copy(foreign.begin() + static_cast<std::ptrdiff_t>(end), foreign.begin() + static_cast<std::ptrdiff_t>(kSlab),
+              bytes.begin() + static_cast<std::ptrdiff_t>(end));
+    out.push_back(
+        {"stale_tail.copper", std::move(bytes),
+         fmt::format("unclosed.copper with bytes [{}, {}) of a clean log of another run id in its tail", end, kSlab)});
+  }
+  {
+    const std::vector<Rec> records = parse_records(clean);
+    const Rec& metadata = records.front();
+    const uint64_t at = metadata.offset + lg::kRecordHeaderSize + 40;
+    Bytes bytes = clean;
+    bytes[at] ^= 0x04;
+    out.push_back({"bitflip_metadata.copper", std::move(bytes),
+                   fmt::format("bit 2 of byte {} flipped, in the first metadata record [{}, {})", at, metadata.offset,
+                               metadata.end)});
+  }
+  {
+    Bytes bytes(kSlab, 0);
+    std::copy_n(unclosed.begin(), lg::kFileHeaderSize, bytes.begin());
+    out.push_back({"killed_at_start.copper", std::move(bytes),
+                   "unclosed.copper's header, then zeros to the end of the first slab"});
+  }
+}
+
 }  // namespace
 
 std::vector<CorpusFile> make_corpus(const std::filesystem::path& scratch) {
@@ -210,9 +257,8 @@ std::vector<CorpusFile> make_corpus(const std::filesystem::path& scratch) {
   files.push_back({"clean_zstd.copper",
                    normalize(record(scratch, lg::Compression::zstd(kZstdLevel), kCleanCls, Ending::close), true),
                    fmt::format("{} copperlists, zstd, closed", kCleanCls)});
-  files.push_back({"unclosed.copper",
-                   normalize(record(scratch, lg::Compression::none(), kUnclosedCls, Ending::abandon), false),
-                   fmt::format("{} copperlists, abandoned", kUnclosedCls)});
+  const Bytes unclosed = normalize(record(scratch, lg::Compression::none(), kUnclosedCls, Ending::abandon), false);
+  files.push_back({"unclosed.copper", unclosed, fmt::format("{} copperlists, abandoned", kUnclosedCls)});
   files.push_back({"failed.copper",
                    normalize(record(scratch, lg::Compression::none(), kCleanCls, Ending::failure), false),
                    fmt::format("task failed at copperlist {}, closed", kFailsAt)});
@@ -220,6 +266,7 @@ std::vector<CorpusFile> make_corpus(const std::filesystem::path& scratch) {
   add_cut_variants(clean, records, files);
   add_flipped_variants(clean, records, files);
   add_refused_variants(clean, files);
+  add_format_2_variants(clean, unclosed, files);
   return files;
 }
 

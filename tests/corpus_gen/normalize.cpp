@@ -165,7 +165,7 @@ class Emitter {
   // slab if it does not fit); what the next add() returns.
   uint64_t next_offset(uint64_t length) const {
     const uint64_t left = kSlab - out_.size() % kSlab;
-    return lg::record_footprint(length) <= left ? out_.size() : out_.size() + left;
+    return lg::record_footprint(length) <= left ? out_.size() : out_.size() + left + preamble_.size();
   }
 
   uint64_t add(uint16_t type, uint16_t flags, std::span<const uint8_t> stored) {
@@ -175,11 +175,18 @@ class Emitter {
         append(static_cast<uint16_t>(lg::RecordType::padding), 0, Bytes(left - lg::kRecordHeaderSize, 0));
       else
         out_.resize(out_.size() + left, 0);
+      if (!preamble_.empty()) append(static_cast<uint16_t>(lg::RecordType::metadata), 0, preamble_);
     }
     require(lg::record_footprint(stored.size()) <= kSlab - out_.size() % kSlab, "record larger than a slab");
     const uint64_t offset = out_.size();
     append(type, flags, stored);
     return offset;
+  }
+
+  // As the writer: the metadata record again now, and first in every later slab.
+  void repeat_metadata(std::span<const uint8_t> stored) {
+    add(static_cast<uint16_t>(lg::RecordType::metadata), 0, stored);
+    preamble_.assign(stored.begin(), stored.end());
   }
 
   uint64_t size() const { return out_.size(); }
@@ -195,7 +202,7 @@ class Emitter {
   void append(uint16_t type, uint16_t flags, std::span<const uint8_t> stored) {
     uint8_t h[lg::kRecordHeaderSize] = {};
     lg::RecordHeader{lg::kRecordSync, type, flags, static_cast<uint32_t>(stored.size()), 0}.encode(h);
-    lg::RecordHeader::put_checksum(h, lg::record_checksum(h, stored));
+    lg::RecordHeader::put_checksum(h, lg::record_checksum(kSeed, h, stored));
     out_.insert(out_.end(), h, h + sizeof(h));
     out_.insert(out_.end(), stored.begin(), stored.end());
     out_.resize(lg::align8(out_.size()), 0);
@@ -204,7 +211,9 @@ class Emitter {
     bytes_[name] += stored.size();
   }
 
+  static inline const uint64_t kSeed = lg::record_seed(lg::kFormatVersion, kRunId);
   Bytes out_;
+  Bytes preamble_;  // the metadata payload once it has been emitted
   std::map<std::string, uint64_t> counts_;
   std::map<std::string, uint64_t> bytes_;
 };
@@ -234,6 +243,7 @@ class Relayout {
     uint16_t flags = 0;
     Bytes stored = rewrite(rec, flags);
     const uint64_t offset = emitter_.add(rec.type, flags, stored);
+    if (is(rec, lg::RecordType::metadata)) emitter_.repeat_metadata(stored);
     moved_offset_[rec.offset] = offset;
     moved_end_[rec.end] = emitter_.size();
   }
@@ -336,6 +346,10 @@ Bytes normalize(std::span<const uint8_t> file, bool zstd) {
   const uint64_t flags = lg::load_le<uint64_t>(file.data() + lg::header::kFlags);
   std::vector<Rec> records = parse_records(file);
   require(!records.empty() && is(records.front(), lg::RecordType::metadata), "the log does not start with metadata");
+  // The emitter makes the metadata's copies again where the new layout puts them.
+  records.erase(std::remove_if(records.begin() + 1, records.end(),
+                               [](const Rec& rec) { return is(rec, lg::RecordType::metadata); }),
+                records.end());
   const auto tasks = static_cast<uint32_t>(parse_json(records.front())["tasks"].size());
   for (Rec& rec : records) patch_in_place(rec, tasks);
   if (zstd) records = canonical_batch_order(std::move(records));

@@ -29,13 +29,19 @@ bool all_zero(std::span<const uint8_t> bytes) {
   return std::all_of(bytes.begin(), bytes.end(), [](uint8_t b) { return b == 0; });
 }
 
+uint64_t file_seed(std::span<const uint8_t> file) {
+  std::array<uint8_t, 16> run_id{};
+  std::copy_n(file.data() + lg::header::kRunId, run_id.size(), run_id.begin());
+  return lg::record_seed(lg::load_le<uint32_t>(file.data() + lg::header::kVersion), run_id);
+}
+
 Rec verified_record(std::span<const uint8_t> file, uint64_t pos, uint64_t slab_left) {
   const uint8_t* h = file.data() + pos;
   const uint64_t length = lg::load_le<uint32_t>(h + 8);
   require(lg::record_footprint(length) <= slab_left && pos + lg::kRecordHeaderSize + length <= file.size(),
           fmt::format("record at offset {} does not fit", pos));
   const std::span<const uint8_t> stored(h + lg::kRecordHeaderSize, length);
-  require(lg::record_checksum(h, stored) == lg::load_le<uint64_t>(h + 16),
+  require(lg::record_checksum(file_seed(file), h, stored) == lg::load_le<uint64_t>(h + 16),
           fmt::format("record at offset {} does not verify", pos));
   Rec rec;
   rec.type = lg::load_le<uint16_t>(h + 4);

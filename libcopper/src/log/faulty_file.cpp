@@ -16,9 +16,15 @@ uint64_t FaultyLogFile::calls(Op op) const {
   return faults_[static_cast<size_t>(op)].calls;
 }
 
+void FaultyLogFile::on_call(Op op, std::function<void()> action) {
+  std::lock_guard lock(mutex_);
+  faults_[static_cast<size_t>(op)].action = std::move(action);
+}
+
 Status FaultyLogFile::tick(Op op, const std::string& what) {
   std::lock_guard lock(mutex_);
   Fault& fault = faults_[static_cast<size_t>(op)];
+  if (fault.action) fault.action();
   ++fault.calls;
   if (fault.nth != 0 && fault.calls >= fault.nth) return errno_status(what, fault.err);
   return {};
@@ -38,6 +44,11 @@ Result<std::unique_ptr<Mapping>> FaultyLogFile::map(uint64_t offset, uint64_t le
 Status FaultyLogFile::flush(const Mapping& mapping, uint64_t offset, uint64_t length) {
   Status status = tick(Op::flush, fmt::format("syncing {} (msync)", path().string()));
   return status.ok() ? inner_->flush(mapping, offset, length) : status;
+}
+
+Status FaultyLogFile::write_at(uint64_t offset, std::span<const uint8_t> bytes) {
+  Status status = tick(Op::write_at, fmt::format("writing {}", path().string()));
+  return status.ok() ? inner_->write_at(offset, bytes) : status;
 }
 
 Status FaultyLogFile::datasync() {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -19,17 +20,22 @@ namespace copper::log {
 // Thread-safe: the writer calls it from several threads.
 class FaultyLogFile final : public LogFile {
  public:
-  enum class Op { reserve, map, flush, datasync, start_writeback, truncate, count_ };
+  enum class Op { reserve, map, flush, write_at, datasync, start_writeback, truncate, count_ };
 
   explicit FaultyLogFile(std::unique_ptr<LogFile> inner) : inner_(std::move(inner)) {}
 
   void fail(Op op, uint64_t nth, int err);
+  // Runs `action` at every call of `op`, before the call (e.g. the process
+  // killing itself there).
+  void on_call(Op op, std::function<void()> action);
   uint64_t calls(Op op) const;
 
   const std::filesystem::path& path() const override { return inner_->path(); }
   Status reserve(uint64_t new_size) override;
   Result<std::unique_ptr<Mapping>> map(uint64_t offset, uint64_t length, PageSize pages) override;
   Status flush(const Mapping& mapping, uint64_t offset, uint64_t length) override;
+  Status publish() override { return inner_->publish(); }
+  Status write_at(uint64_t offset, std::span<const uint8_t> bytes) override;
   Status datasync() override;
   Status start_writeback(uint64_t offset, uint64_t length) override;
   Status truncate(uint64_t size) override;
@@ -39,6 +45,7 @@ class FaultyLogFile final : public LogFile {
     uint64_t calls = 0;
     uint64_t nth = 0;  // 0: never fail
     int err = 0;
+    std::function<void()> action;
   };
   // Counts the call; a non-ok Status when it must fail.
   Status tick(Op op, const std::string& what);

@@ -1,16 +1,21 @@
 #include "copper/log/file.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+#include <algorithm>
 #include <boost/interprocess/exceptions.hpp>
 #include <boost/interprocess/file_mapping.hpp>
 #include <boost/interprocess/mapped_region.hpp>
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fmt/format.h>
+#include <fstream>
+#include <sstream>
 
 #include "page_mapping.hpp"
 
@@ -37,9 +42,14 @@ class RegionMapping final : public Mapping {
 
 class PosixLogFile final : public LogFile {
  public:
-  PosixLogFile(std::filesystem::path path, int fd, bip::file_mapping mapping)
-      : path_(std::move(path)), fd_(fd), mapping_(std::move(mapping)) {}
-  ~PosixLogFile() override { ::close(fd_); }
+  // `temporary`: the file is being made under that name, to replace `path`
+  // when published.
+  PosixLogFile(std::filesystem::path path, std::filesystem::path temporary, int fd, bip::file_mapping mapping)
+      : path_(std::move(path)), temporary_(std::move(temporary)), fd_(fd), mapping_(std::move(mapping)) {}
+  ~PosixLogFile() override {
+    if (!temporary_.empty()) ::unlink(temporary_.c_str());  // never published: the old file stays
+    ::close(fd_);
+  }
   PosixLogFile(const PosixLogFile&) = delete;
   PosixLogFile& operator=(const PosixLogFile&) = delete;
 
@@ -76,6 +86,25 @@ class PosixLogFile final : public LogFile {
     return {};
   }
 
+  Status publish() override {
+    if (temporary_.empty()) return {};
+    if (::rename(temporary_.c_str(), path_.c_str()) != 0)
+      return errno_status(fmt::format("renaming {} to {}", temporary_.string(), path_.string()), errno);
+    temporary_.clear();
+    return {};
+  }
+
+  Status write_at(uint64_t offset, std::span<const uint8_t> bytes) override {
+    size_t done = 0;
+    while (done < bytes.size()) {
+      const ssize_t n = ::pwrite(fd_, bytes.data() + done, bytes.size() - done, static_cast<off_t>(offset + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return errno_status(fmt::format("writing {}", path_.string()), errno);
+      done += static_cast<size_t>(n);
+    }
+    return {};
+  }
+
   Status datasync() override {
     if (::fdatasync(fd_) != 0) return errno_status(fmt::format("syncing {} (fdatasync)", path_.string()), errno);
     return {};
@@ -101,6 +130,7 @@ class PosixLogFile final : public LogFile {
 
  private:
   std::filesystem::path path_;
+  std::filesystem::path temporary_;
   int fd_;
   bip::file_mapping mapping_;
   uint64_t reserved_ = 0;  // the file is created empty (O_EXCL or O_TRUNC)
@@ -136,22 +166,113 @@ Result<std::unique_ptr<FileView>> open_file_view(const std::filesystem::path& pa
   }
 }
 
-Result<std::unique_ptr<LogFile>> open_log_file(const std::filesystem::path& path, OpenMode mode) {
-  const int flags = O_RDWR | O_CREAT | O_CLOEXEC | (mode == OpenMode::create_new ? O_EXCL : O_TRUNC);
-  const int fd = ::open(path.c_str(), flags, 0644);
-  if (fd < 0) {
-    if (errno == EEXIST)
-      return Status::already_exists(fmt::format("{} exists; use --force to overwrite it", path.string()));
-    return errno_status(fmt::format("creating {}", path.string()), errno);
-  }
-  try {
-    bip::file_mapping mapping(path.c_str(), bip::read_write);
-    return std::unique_ptr<LogFile>(std::make_unique<PosixLogFile>(path, fd, std::move(mapping)));
-  } catch (const bip::interprocess_exception& e) {
-    ::close(fd);
-    return errno_status(fmt::format("opening {} for mapping", path.string()), e.get_native_error());
-  }
+namespace {
+
+std::string file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
 }
 
+// "pid 1234, copper-record" for the process holding a flock on the file
+// (from /proc/locks), or "" when it cannot be told.
+std::string lock_holder(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return "";
+  const std::string wanted = fmt::format("{:02x}:{:02x}:{}", major(st.st_dev), minor(st.st_dev), st.st_ino);
+  std::ifstream locks("/proc/locks");
+  for (std::string line; std::getline(locks, line);) {
+    std::istringstream fields(line);
+    std::string ordinal, kind, advisory, access, pid, device;
+    fields >> ordinal >> kind >> advisory >> access >> pid >> device;
+    if (kind != "FLOCK" || device != wanted) continue;
+    std::ifstream comm_file(fmt::format("/proc/{}/comm", pid));
+    std::string comm;
+    std::getline(comm_file, comm);
+    return comm.empty() ? fmt::format("pid {}", pid) : fmt::format("pid {}, {}", pid, comm);
+  }
+  return "";
+}
+
+// Takes the writer's lock: an exclusive flock, held while the descriptor
+// is open, so two recorders never write one log.
+Status lock_for_writing(int fd, const std::filesystem::path& path) {
+  if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return {};
+  if (errno != EWOULDBLOCK) return errno_status(fmt::format("locking {}", path.string()), errno);
+  const std::string holder = lock_holder(fd);
+  const std::string who = holder.empty() ? std::string() : fmt::format(" ({})", holder);
+  return Status::already_exists(
+      fmt::format("{} is being written by another process{}; stop it first or write elsewhere", path.string(), who));
+}
+
+Status require_regular(const std::filesystem::path& path, const struct stat& st) {
+  if (S_ISREG(st.st_mode)) return {};
+  return Status::invalid_argument(
+      fmt::format("{} is {}: a log is written only over a regular file, and it is left as it is", path.string(),
+                  file_kind(st.st_mode)));
+}
+
+// An existing file is replaced only when it is a regular file that no one
+// is writing. Checked by stat before opening: opening some devices has
+// effects of its own.
+Status check_replaceable(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    return errno == ENOENT ? Status() : errno_status(fmt::format("inspecting {}", path.string()), errno);
+  if (Status regular = require_regular(path, st); !regular.ok()) return regular;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return errno_status(fmt::format("opening {}", path.string()), errno);
+  Status status = lock_for_writing(fd, path);
+  ::close(fd);  // releases the probe's lock
+  return status;
+}
+
+// create_new: the file itself, created exclusively. overwrite: a fresh file
+// beside it, renamed over it by publish() once the log has started, so a
+// log that cannot start leaves the old one as it was.
+Result<std::pair<int, std::filesystem::path>> create_for_writing(const std::filesystem::path& path, OpenMode mode) {
+  std::filesystem::path temporary;
+  int fd = -1;
+  if (mode == OpenMode::create_new) {
+    fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == EEXIST)
+      return Status::already_exists(fmt::format("{} exists; use --force to overwrite it", path.string()));
+    if (fd < 0) return errno_status(fmt::format("creating {}", path.string()), errno);
+  } else {
+    if (Status replaceable = check_replaceable(path); !replaceable.ok()) return replaceable;
+    std::string name = (path.parent_path() / fmt::format(".{}.XXXXXX", path.filename().string())).string();
+    fd = ::mkstemp(name.data());
+    if (fd < 0) return errno_status(fmt::format("creating a file beside {}", path.string()), errno);
+    ::fchmod(fd, 0644);
+    ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    temporary = name;
+  }
+  if (Status locked = lock_for_writing(fd, path); !locked.ok()) {
+    if (!temporary.empty()) ::unlink(temporary.c_str());
+    ::close(fd);
+    return locked;
+  }
+  return std::pair{fd, temporary};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<LogFile>> open_log_file(const std::filesystem::path& path, OpenMode mode) {
+  auto created = create_for_writing(path, mode);
+  if (!created.ok()) return created.status();
+  const auto& [fd, temporary] = *created;
+  const std::filesystem::path& name = temporary.empty() ? path : temporary;
+  try {
+    bip::file_mapping mapping(name.c_str(), bip::read_write);
+    return std::unique_ptr<LogFile>(std::make_unique<PosixLogFile>(path, temporary, fd, std::move(mapping)));
+  } catch (const bip::interprocess_exception& e) {
+    if (!temporary.empty()) ::unlink(temporary.c_str());
+    ::close(fd);
+    return errno_status(fmt::format("opening {} for mapping", name.string()), e.get_native_error());
+  }
+}
 
 }  // namespace copper::log

@@ -48,8 +48,12 @@ const char* to_string(TextLevel level) {
 // Two one-shot hashes instead of one streaming hash: the checksum field
 // sits between the header and the payload, and one-shot XXH3 is much
 // faster than the streaming API on the small records of the hot path.
-uint64_t record_checksum(const uint8_t* header16, std::span<const uint8_t> payload) {
-  return detail::xxh3(payload.data(), payload.size(), detail::xxh3(header16, RecordHeader::kChecked));
+uint64_t record_checksum(uint64_t seed, const uint8_t* header16, std::span<const uint8_t> payload) {
+  return detail::xxh3(payload.data(), payload.size(), detail::xxh3(header16, RecordHeader::kChecked, seed));
+}
+
+uint64_t record_seed(uint32_t format_version, std::span<const uint8_t, 16> run_id) {
+  return format_version < 2 ? 0 : detail::xxh3(run_id.data(), run_id.size());
 }
 
 uint64_t header_checksum(const uint8_t* file_header) { return detail::xxh3(file_header, header::kChecksum); }

@@ -108,9 +108,14 @@ struct RecordHeader {
 inline constexpr size_t kRecordHeaderSize = RecordHeader::kSize;
 
 // The record checksum: XXH3-64 of the payload seeded with XXH3-64 of the
-// header's first kChecked bytes, so header and payload need not be
-// contiguous (a zstd batch is checksummed where it is stored).
-uint64_t record_checksum(const uint8_t* header16, std::span<const uint8_t> payload);
+// header's first kChecked bytes, itself seeded with the file's record seed,
+// so header and payload need not be contiguous (a zstd batch is checksummed
+// where it is stored) and a record verifies only in the file it was
+// written for.
+uint64_t record_checksum(uint64_t seed, const uint8_t* header16, std::span<const uint8_t> payload);
+// The record seed of a file: XXH3-64 of its 16-byte run id from format
+// version 2 on; 0 in version 1, whose records carry no run identity.
+uint64_t record_seed(uint32_t format_version, std::span<const uint8_t, 16> run_id);
 // The file header's checksum field: XXH3-64 of the bytes before it.
 uint64_t header_checksum(const uint8_t* file_header);
 

@@ -81,8 +81,9 @@ struct LogReader::Impl {
   std::span<const uint8_t> bytes;  // view's
   uint64_t written_end = 0;
   LogHeader header;
-  uint64_t slab = kDefaultSlabSize;
+  detail::Framing framing{kDefaultSlabSize, 0};
   std::vector<Damage> open_damage;
+  std::optional<uint64_t> stale_from;  // where copperlist ids went back: set by run_check
 
   nlohmann::json metadata;
   std::optional<detail::ClShape> shape;
@@ -101,14 +102,16 @@ struct LogReader::Impl {
   std::vector<TextEntry> text;
   std::vector<KeyframeState> states;
 
-  void choose_slab_and_read_metadata();
+  void choose_framing_and_read_metadata();
+  uint64_t choose_seed() const;
+  std::optional<detail::RawRecord> find_metadata() const;
   void learn_metadata();
   void read_footer();
   std::optional<detail::RawRecord> record_at(uint64_t offset, RecordType type) const;
   Result<std::span<const uint8_t>> payload_at(uint64_t offset, RecordType type);
   CheckReport run_check();
   Status absorb(const detail::RawRecord& record, std::span<const uint8_t> payload, CheckReport& report);
-  Status absorb_copperlists(std::span<const uint8_t> payload, CheckReport& report);
+  Status absorb_copperlists(const detail::RawRecord& record, std::span<const uint8_t> payload, CheckReport& report);
   void check_end(CheckReport& report) const;
   uint64_t copperlist_start(uint64_t from_id);
   bool walk_copperlists(uint64_t start, const std::function<bool(const CopperListView&)>& visit);
@@ -118,7 +121,7 @@ struct LogReader::Impl {
 std::optional<detail::RawRecord> LogReader::Impl::record_at(uint64_t offset, RecordType type) const {
   detail::RawRecord record;
   if (offset < kFileHeaderSize || offset % 8 != 0) return std::nullopt;
-  if (detail::verify_record(bytes, offset, slab, record) != nullptr) return std::nullopt;
+  if (detail::verify_record(bytes, offset, framing, record) != nullptr) return std::nullopt;
   if (record.type != static_cast<uint16_t>(type)) return std::nullopt;
   return record;
 }
@@ -129,25 +132,60 @@ Result<std::span<const uint8_t>> LogReader::Impl::payload_at(uint64_t offset, Re
   return decoder.decode(*record);
 }
 
-// The slab size bounds every record, so it is settled before anything else
-// is read; the metadata comes first in the file and fits any slab size.
-void LogReader::Impl::choose_slab_and_read_metadata() {
+// The slab size bounds every record and the record seed verifies it, so
+// both are settled before anything else is read; the metadata comes first
+// in the file and fits any slab size.
+void LogReader::Impl::choose_framing_and_read_metadata() {
   const bool header_slab = header.checksum_ok && valid_slab_size(header.slab_size);
   if (!header.checksum_ok)
     open_damage.push_back(Damage{0, kFileHeaderSize, "file header checksum mismatch"});
   else if (!header_slab)
     open_damage.push_back(Damage{0, kFileHeaderSize, fmt::format("invalid slab size {}", header.slab_size)});
-  slab = header_slab ? header.slab_size : kUnboundedSlab;
-  auto payload = payload_at(kFileHeaderSize, RecordType::metadata);
+  framing.slab_size = header_slab ? header.slab_size : kUnboundedSlab;
+  framing.seed = choose_seed();
+  const auto record = find_metadata();
+  auto payload = record ? decoder.decode(*record) : fail(StatusCode::corruption, "no verified metadata record");
   Status parsed = payload ? detail::parse_json_object(*payload, metadata) : payload.status();
+  // Nothing past the header: a recorder stopped before its first record,
+  // an empty log rather than a damaged one.
+  const bool empty_log = written_end <= kFileHeaderSize && !header.clean_close;
   if (!parsed) {
     metadata = nullptr;
-    open_damage.push_back(Damage{kFileHeaderSize, 0, fmt::format("metadata unreadable: {}", parsed.message())});
+    if (!empty_log)
+      open_damage.push_back(Damage{kFileHeaderSize, 0, fmt::format("metadata unreadable: {}", parsed.message())});
   }
   if (header_slab) return;
   const auto it = metadata.is_object() ? metadata.find("slab_size") : metadata.end();
   const bool from_metadata = it != metadata.end() && it->is_number_unsigned() && valid_slab_size(it->get<uint64_t>());
-  slab = from_metadata ? it->get<uint64_t>() : kDefaultSlabSize;
+  framing.slab_size = from_metadata ? it->get<uint64_t>() : kDefaultSlabSize;
+}
+
+// The header's word when its checksum holds. Otherwise the seed under
+// which the first record verifies: version 2's from the run id, or
+// version 1's.
+uint64_t LogReader::Impl::choose_seed() const {
+  if (header.checksum_ok) return record_seed(header.version, header.run_id);
+  detail::RawRecord record;
+  for (const uint32_t version : {kFormatVersion, kOldestFormatVersion}) {
+    const detail::Framing candidate{framing.slab_size, record_seed(version, header.run_id)};
+    if (detail::verify_record(bytes, kFileHeaderSize, candidate, record) == nullptr) return candidate.seed;
+  }
+  return record_seed(kFormatVersion, header.run_id);
+}
+
+// The first metadata record that verifies: the one after the header; when
+// it is damaged, its copy right after it, else the copy that starts each
+// later slab (docs/log-format.md, "File layout").
+std::optional<detail::RawRecord> LogReader::Impl::find_metadata() const {
+  if (auto first = record_at(kFileHeaderSize, RecordType::metadata)) return first;
+  detail::RecordScanner scanner(bytes, framing, written_end, kFileHeaderSize);
+  if (auto next = scanner.next();
+      next && next->offset < framing.slab_size && next->type == static_cast<uint16_t>(RecordType::metadata))
+    return next;
+  for (uint64_t offset = framing.slab_size; offset < bytes.size() && offset >= framing.slab_size;
+       offset += framing.slab_size)
+    if (auto copy = record_at(offset, RecordType::metadata)) return copy;
+  return std::nullopt;
 }
 
 void LogReader::Impl::learn_metadata() {
@@ -214,7 +252,7 @@ Result<LogReader> LogReader::open(const std::filesystem::path& path, const FileV
   if (!header) return header.status();
   impl->header = std::move(header.value());
   impl->written_end = detail::written_end(impl->bytes);
-  impl->choose_slab_and_read_metadata();
+  impl->choose_framing_and_read_metadata();
   impl->learn_metadata();
   impl->read_footer();
   return LogReader(std::move(impl));
@@ -228,7 +266,7 @@ LogReader::~LogReader() = default;
 const std::filesystem::path& LogReader::path() const { return impl_->path; }
 uint64_t LogReader::file_size() const { return impl_->bytes.size(); }
 const LogHeader& LogReader::header() const { return impl_->header; }
-uint64_t LogReader::slab_size() const { return impl_->slab; }
+uint64_t LogReader::slab_size() const { return impl_->framing.slab_size; }
 const nlohmann::json& LogReader::metadata() const { return impl_->metadata; }
 bool LogReader::has_footer() const { return impl_->footer.has_value(); }
 const nlohmann::json& LogReader::summary() const { return impl_->summary; }
@@ -241,16 +279,22 @@ const CheckReport& LogReader::check() {
 CheckReport LogReader::Impl::run_check() {
   CheckReport report;
   std::vector<Damage> damage = open_damage;
-  detail::RecordScanner scanner(bytes, slab, written_end, kFileHeaderSize);
+  detail::RecordScanner scanner(bytes, framing, written_end, kFileHeaderSize);
   while (auto record = scanner.next()) {
-    ++report.verified_records;
-    ++report.records_by_type[type_name(record->type)];
     auto payload = decoder.decode(*record);
     Status s = payload ? absorb(*record, *payload, report) : payload.status();
+    if (stale_from) {
+      damage.push_back(
+          Damage{record->offset, std::max(written_end, record->offset) - record->offset, std::string(s.message())});
+      break;
+    }
+    ++report.verified_records;
+    ++report.records_by_type[type_name(record->type)];
     if (!s) damage.push_back(detail::record_damage(*record, s.message()));
   }
   damage.insert(damage.end(), scanner.damage().begin(), scanner.damage().end());
-  report.unwritten_tail_bytes = scanner.unwritten_tail();
+  report.unwritten_tail_bytes =
+      stale_from ? bytes.size() - std::max(written_end, *stale_from) : scanner.unwritten_tail();
   report.damage = std::move(damage);
   check_end(report);
   std::stable_sort(report.damage.begin(), report.damage.end(),
@@ -260,7 +304,7 @@ CheckReport LogReader::Impl::run_check() {
 
 Status LogReader::Impl::absorb(const detail::RawRecord& record, std::span<const uint8_t> payload, CheckReport& report) {
   switch (static_cast<RecordType>(record.type)) {
-    case RecordType::copperlists: return absorb_copperlists(payload, report);
+    case RecordType::copperlists: return absorb_copperlists(record, payload, report);
     case RecordType::text: {
       Status s = detail::parse_text(payload, text);
       if (s) report.text_entries += text.size();
@@ -311,12 +355,22 @@ Status LogReader::Impl::absorb(const detail::RawRecord& record, std::span<const 
   return Status();  // a type newer than this reader
 }
 
-Status LogReader::Impl::absorb_copperlists(std::span<const uint8_t> payload, CheckReport& report) {
+// Copperlist ids increase through a log; one that goes back or repeats is
+// where the log's own data ends and bytes left by an earlier recording
+// begin (a reused or preallocated file after a power loss): that record and
+// everything after it are ignored. Version 2's seeded checksums reject such
+// records already; this also guards version 1 logs.
+Status LogReader::Impl::absorb_copperlists(const detail::RawRecord& record, std::span<const uint8_t> payload,
+                                           CheckReport& report) {
   if (Status s = detail::parse_copperlists(payload, shape, batch); !s) return s;
   for (const auto& cl : batch.copperlists) {
-    if (report.last_cl_id && cl.id <= *report.last_cl_id)
-      return fail(StatusCode::corruption, "copperlist {} after copperlist {}: ids must increase", cl.id,
-                  *report.last_cl_id);
+    if (report.last_cl_id && cl.id <= *report.last_cl_id) {
+      stale_from = record.offset;
+      return fail(StatusCode::corruption,
+                  "copperlist {} after copperlist {}: ids go back, so the rest of the file is taken for stale data "
+                  "from an earlier recording and ignored",
+                  cl.id, *report.last_cl_id);
+    }
     if (report.last_cl_id && cl.id > *report.last_cl_id + 1)
       report.missing_cls.emplace_back(*report.last_cl_id + 1, cl.id - 1);
     if (!report.first_cl_id) report.first_cl_id = cl.id;
@@ -338,9 +392,14 @@ void LogReader::Impl::check_end(CheckReport& report) const {
                fmt::format("the footer counts {} copperlists, the file holds {}", footer->cl_count, report.cl_count)});
 }
 
+// A version 1 log's records carry no run identity, so its walk stops where
+// check() found copperlist ids going back (absorb_copperlists).
 void LogReader::for_each_record(const std::function<bool(const RecordView&)>& visit) {
-  detail::RecordScanner scanner(impl_->bytes, impl_->slab, impl_->written_end, kFileHeaderSize);
+  if (impl_->header.version < 2) check();
+  const uint64_t end = impl_->stale_from.value_or(UINT64_MAX);
+  detail::RecordScanner scanner(impl_->bytes, impl_->framing, impl_->written_end, kFileHeaderSize);
   while (auto record = scanner.next()) {
+    if (record->offset >= end) return;
     auto payload = impl_->decoder.decode(*record);
     if (!payload) continue;
     if (!visit(RecordView{record->type, record->flags, record->offset, record->footprint, *payload})) return;
@@ -360,13 +419,17 @@ uint64_t LogReader::Impl::copperlist_start(uint64_t from_id) {
 
 // False when visit asked to stop.
 bool LogReader::Impl::walk_copperlists(uint64_t start, const std::function<bool(const CopperListView&)>& visit) {
-  detail::RecordScanner scanner(bytes, slab, written_end, start);
+  detail::RecordScanner scanner(bytes, framing, written_end, start);
+  std::optional<uint64_t> last_id;
   while (auto record = scanner.next()) {
     if (record->type != static_cast<uint16_t>(RecordType::copperlists)) continue;
     auto payload = decoder.decode(*record);
     if (!payload || !detail::parse_copperlists(*payload, shape, batch)) continue;
-    for (const auto& cl : batch.copperlists)
+    for (const auto& cl : batch.copperlists) {
+      if (last_id && cl.id <= *last_id) return true;  // stale data past the log's end (absorb_copperlists)
+      last_id = cl.id;
       if (!visit(cl)) return false;
+    }
   }
   return true;
 }
@@ -378,10 +441,12 @@ void LogReader::for_each_copperlist(const std::function<bool(const CopperListVie
 
 struct CopperListCursor::State {
   State(const LogReader::Impl& reader, uint64_t start, uint64_t from)
-      : scanner(reader.bytes, reader.slab, reader.written_end, start), shape(reader.shape), from_id(from) {}
+      : scanner(reader.bytes, reader.framing, reader.written_end, start), shape(reader.shape), from_id(from) {}
   detail::RecordScanner scanner;
   std::optional<detail::ClShape> shape;
   uint64_t from_id;
+  std::optional<uint64_t> last_id;  // ids that go back end the walk (absorb_copperlists)
+  bool ended = false;
   detail::PayloadDecoder decoder;
   detail::CopperListBatch batch;
   size_t next_in_batch = 0;
@@ -412,6 +477,9 @@ const CopperListView* CopperListCursor::next() {
   for (;;) {
     while (s.next_in_batch < s.batch.copperlists.size()) {
       const CopperListView* cl = &s.batch.copperlists[s.next_in_batch++];
+      if (s.last_id && cl->id <= *s.last_id) s.ended = true;
+      if (s.ended) return nullptr;
+      s.last_id = cl->id;
       if (cl->id >= s.from_id) return cl;
     }
     if (!s.load_batch()) return nullptr;

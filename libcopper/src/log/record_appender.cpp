@@ -9,6 +9,34 @@ Status RecordAppender::too_large(uint64_t length) const {
       "a record of {} bytes does not fit in a slab of {} bytes; use a larger slab size", length, slab_size_));
 }
 
+Status RecordAppender::repeat_at_slab_starts(uint64_t offset) {
+  // Copied first: moving to the next slab may unmap this one.
+  const uint8_t* record = base_ + (offset - slab_ * slab_size_);
+  preamble_header_ = RecordHeader::decode(record);
+  std::vector<uint8_t> copy(record, record + (pos_ - offset));
+  auto at = begin(preamble_header_.length);
+  if (!at.ok()) return at.status();
+  std::memcpy(*at - kRecordHeaderSize, copy.data(), copy.size());  // the same bytes: the checksum holds
+  pos_ += copy.size();
+  count(preamble_header_);
+  end_.store(pos_, std::memory_order_release);
+  if (copy.size() <= slab_size_ / 4) preamble_ = std::move(copy);
+  return {};
+}
+
+void RecordAppender::write_preamble() {
+  if (preamble_.empty()) return;
+  std::memcpy(base_, preamble_.data(), preamble_.size());
+  pos_ += preamble_.size();
+  count(preamble_header_);
+}
+
+void RecordAppender::count(const RecordHeader& header) {
+  const size_t slot = header.type < kRecordTypes ? header.type : 0;
+  ++counts_[slot];
+  bytes_[slot] += header.length;
+}
+
 // The tail of a slab too short for the next record: a padding record, or
 // zeros (already there: slabs are fresh) when not even a header fits.
 void RecordAppender::pad_slab() {
@@ -41,6 +69,8 @@ Status RecordAppender::next_slab() {
   slab_ = next;
   base_ = slabs_.mapping(next)->data();
   pos_ = next * slab_size_;
+  write_preamble();
+  end_.store(pos_, std::memory_order_release);
   if (hooks_.retire_on_leave()) slabs_.retire_below(pos_);
   slabs_.entered(next);
   return {};

@@ -9,6 +9,12 @@
 // not even a header fits) and the record starts the next slab, which the
 // slab ring prepared ahead (docs/log-format.md, "File layout").
 //
+// Every record's checksum is seeded with the file's record seed
+// (layout.hpp, record_seed), set once before the first record. The
+// metadata record is repeated as the first record of every slab after the
+// first (repeat_at_slab_starts), so one damaged copy does not make the log
+// unreadable.
+//
 // begin and finish run once per record on the commit path, so they are
 // defined here, inline: no allocation, no lock, no system call. Only a
 // slab switch waits, and only when the slab thread is behind (counted in
@@ -20,6 +26,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <vector>
 
 #include "copper/status.hpp"
 #include "layout.hpp"
@@ -49,10 +56,17 @@ class RecordAppender {
     return base_;
   }
 
+  void set_record_seed(uint64_t seed) { seed_ = seed; }
+
+  // Appends a copy of the record at `offset` (the last one appended, in
+  // the current slab) now, and writes one at the start of every later slab.
+  // A record too large to leave room for others in a slab is copied once.
+  Status repeat_at_slab_starts(uint64_t offset);
+
   // Where a record with a payload of `length` bytes goes.
   Result<uint8_t*> begin(uint64_t length) {
     const uint64_t need = record_footprint(length);
-    if (length > UINT32_MAX || need > slab_size_) return too_large(length);
+    if (length > UINT32_MAX || need > slab_size_ - preamble_.size()) return too_large(length);
     if (pos_ + need > (slab_ + 1) * slab_size_) {
       Status status = next_slab();
       if (!status.ok()) return status;
@@ -65,7 +79,7 @@ class RecordAppender {
     uint8_t* header = base_ + (pos_ - slab_ * slab_size_);
     RecordHeader{kRecordSync, static_cast<uint16_t>(type), flags, length, 0}.encode(header);
     std::memset(header + kRecordHeaderSize + length, 0, align8(length) - length);
-    RecordHeader::put_checksum(header, record_checksum(header, {header + kRecordHeaderSize, length}));
+    RecordHeader::put_checksum(header, record_checksum(seed_, header, {header + kRecordHeaderSize, length}));
     pos_ += record_footprint(length);
     const auto slot = static_cast<size_t>(type);
     ++counts_[slot];
@@ -92,10 +106,15 @@ class RecordAppender {
   Status too_large(uint64_t length) const;
   Status next_slab();
   void pad_slab();
+  void write_preamble();
+  void count(const RecordHeader& header);
 
   SlabRing& slabs_;
   const uint64_t slab_size_;
   const Hooks hooks_;
+  uint64_t seed_ = 0;
+  std::vector<uint8_t> preamble_;  // a whole record written first in every later slab
+  RecordHeader preamble_header_;
   uint64_t slab_ = 0;
   uint8_t* base_ = nullptr;  // the mapping of slab_
   uint64_t pos_ = 0;         // absolute offset of the next record

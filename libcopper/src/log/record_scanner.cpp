@@ -8,17 +8,20 @@
 
 namespace copper::log::detail {
 
-const char* verify_record(std::span<const uint8_t> file, uint64_t offset, uint64_t slab_size, RawRecord& out) {
+const char* verify_record(std::span<const uint8_t> file, uint64_t offset, const Framing& framing, RawRecord& out) {
   const uint64_t size = file.size();
   if (offset > size || size - offset < kRecordHeaderSize) return "record header cut short by the end of the file";
   const uint8_t* h = file.data() + offset;
   const RecordHeader header = RecordHeader::decode(h);
   if (header.sync != kRecordSync) return "no record here (bad sync word)";
   const uint64_t length = header.length;
-  if (record_footprint(length) > slab_size - offset % slab_size) return "record length crosses a slab boundary";
+  if (record_footprint(length) > framing.slab_size - offset % framing.slab_size)
+    return "record length crosses a slab boundary";
   if (length > size - offset - kRecordHeaderSize) return "record cut short by the end of the file";
   const std::span<const uint8_t> stored(h + kRecordHeaderSize, length);
-  if (record_checksum(h, stored) != header.checksum) return "checksum mismatch";
+  // Also how a record left by another recording is told from this log's.
+  if (record_checksum(framing.seed, h, stored) != header.checksum)
+    return "checksum mismatch (damaged, or written by another recording)";
   out = RawRecord{header.type, header.flags, offset, record_footprint(length), stored};
   return nullptr;
 }
@@ -29,19 +32,20 @@ uint64_t written_end(std::span<const uint8_t> file) {
   return std::min<uint64_t>(align8(end), file.size());
 }
 
-RecordScanner::RecordScanner(std::span<const uint8_t> file, uint64_t slab_size, uint64_t written_end, uint64_t start)
-    : file_(file), slab_(slab_size), written_end_(written_end), pos_(align8(start)) {}
+RecordScanner::RecordScanner(std::span<const uint8_t> file, const Framing& framing, uint64_t written_end,
+                             uint64_t start)
+    : file_(file), framing_(framing), written_end_(written_end), pos_(align8(start)) {}
 
 std::optional<RawRecord> RecordScanner::next() {
   while (pos_ < file_.size()) {
     // The writer leaves a slab's last few bytes zero when no record header fits.
-    const uint64_t slab_left = slab_ - pos_ % slab_;
+    const uint64_t slab_left = framing_.slab_size - pos_ % framing_.slab_size;
     if (slab_left < kRecordHeaderSize) {
       pos_ += slab_left;
       continue;
     }
     RawRecord record;
-    if (const char* why = verify_record(file_, pos_, slab_, record)) {
+    if (const char* why = verify_record(file_, pos_, framing_, record)) {
       skip_damage(why);
       continue;
     }
@@ -74,7 +78,7 @@ uint64_t RecordScanner::resync(uint64_t from) const {
   RawRecord record;
   for (uint64_t q = from; q < file_.size() && file_.size() - q >= kRecordHeaderSize; q += 8) {
     if (load_le<uint32_t>(file_.data() + q) != kRecordSync) continue;
-    if (verify_record(file_, q, slab_, record) == nullptr) return q;
+    if (verify_record(file_, q, framing_, record) == nullptr) return q;
   }
   return file_.size();
 }

@@ -24,9 +24,16 @@ struct RawRecord {
   std::span<const uint8_t> stored;
 };
 
+// How a file frames its records: the slab size bounds each one, and every
+// checksum is seeded with the file's record seed (layout.hpp, record_seed).
+struct Framing {
+  uint64_t slab_size = 0;
+  uint64_t seed = 0;
+};
+
 // Verifies the record at `offset` (8-aligned) against the file and the slab
 // it sits in. Returns nullptr and fills `out`, or why it does not verify.
-const char* verify_record(std::span<const uint8_t> file, uint64_t offset, uint64_t slab_size, RawRecord& out);
+const char* verify_record(std::span<const uint8_t> file, uint64_t offset, const Framing& framing, RawRecord& out);
 
 // One past the last non-zero byte, rounded up to 8 (and capped at the file
 // size): everything from here on is an unwritten tail.
@@ -34,7 +41,7 @@ uint64_t written_end(std::span<const uint8_t> file);
 
 class RecordScanner {
  public:
-  RecordScanner(std::span<const uint8_t> file, uint64_t slab_size, uint64_t written_end, uint64_t start);
+  RecordScanner(std::span<const uint8_t> file, const Framing& framing, uint64_t written_end, uint64_t start);
 
   // The next verified record (padding skipped), or nullopt at the end.
   // Damage met on the way is recorded, never returned.
@@ -49,7 +56,7 @@ class RecordScanner {
   bool all_zero(uint64_t begin, uint64_t end) const;
 
   std::span<const uint8_t> file_;
-  uint64_t slab_;
+  Framing framing_;
   uint64_t written_end_;
   uint64_t pos_;
   uint64_t tail_ = 0;

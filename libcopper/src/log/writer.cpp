@@ -148,9 +148,9 @@ Result<std::unique_ptr<LogWriter>> LogWriter::start(const WriterOptions& options
   Status status = core->open(std::move(metadata));
   if (!status.ok()) {
     core->abandon();
-    core.reset();
+    core.reset();  // an overwriting log's new file goes with it; the old one stays
     std::error_code ignored;
-    std::filesystem::remove(options.path, ignored);  // nothing worth keeping: no copperlist yet
+    if (mode == OpenMode::create_new) std::filesystem::remove(options.path, ignored);  // ours, and empty
     return status;
   }
   return std::unique_ptr<LogWriter>(new LogWriter(std::move(core)));
@@ -261,17 +261,28 @@ SlabRing::Hooks WriterCore::slab_hooks() {
   return hooks;
 }
 
+// The header goes in first, by pwrite, before the file grows: a recorder
+// killed at once leaves an empty copper log, not megabytes of zeros. The
+// metadata record follows twice, and starts every later slab
+// (docs/log-format.md, "File layout"). Only then is an overwriting log put
+// in place of the old one.
 Status WriterCore::open(nlohmann::json metadata) {
   opened_at_ = std::chrono::steady_clock::now();
   created_ns_ = wall_now_ns();
   std::random_device random;
   for (size_t i = 0; i < run_id_.size(); i += 4) store_le<uint32_t>(run_id_.data() + i, random());
-  Status status = slabs_.prepare(0);
+  appender_.set_record_seed(record_seed(kFormatVersion, run_id_));
+  const auto file_header = encode_file_header();
+  Status status = file_->write_at(0, file_header);
+  if (status.ok()) status = slabs_.prepare(0);
   if (!status.ok()) return status;
-  status = write_file_header();
+  std::memcpy(appender_.start(kFileHeaderSize), file_header.data(), file_header.size());
   learn_slot_producers(metadata);
   complete_metadata(metadata);
-  if (status.ok()) status = write_json(RecordType::metadata, metadata);
+  const uint64_t metadata_offset = appender_.position();
+  status = write_json(RecordType::metadata, metadata);
+  if (status.ok()) status = appender_.repeat_at_slab_starts(metadata_offset);
+  if (status.ok()) status = file_->publish();
   if (!status.ok()) return status;
   start_threads();
   return write_event(EventKind::start, 0, "recording started");
@@ -291,8 +302,9 @@ void WriterCore::learn_slot_producers(const nlohmann::json& metadata) {
   }
 }
 
-Status WriterCore::write_file_header() {
-  uint8_t* h = appender_.start(kFileHeaderSize);
+std::array<uint8_t, kFileHeaderSize> WriterCore::encode_file_header() const {
+  std::array<uint8_t, kFileHeaderSize> bytes{};
+  uint8_t* h = bytes.data();
   std::memcpy(h + header::kMagic, kFileMagic.data(), kFileMagic.size());
   store_le<uint32_t>(h + header::kVersion, kFormatVersion);
   store_le<uint32_t>(h + header::kHeaderSize, kFileHeaderSize);
@@ -301,7 +313,7 @@ Status WriterCore::write_file_header() {
   store_le<int64_t>(h + header::kCreated, created_ns_);
   store_le<uint64_t>(h + header::kSlabSize, slab_size_);
   store_le<uint64_t>(h + header::kChecksum, header_checksum(h));
-  return {};
+  return bytes;
 }
 
 // The writer's own fields; the rest (config, tasks, slots) comes from the

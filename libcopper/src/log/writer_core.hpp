@@ -77,7 +77,7 @@ class WriterCore {
   // --- writer.cpp
   SlabRing::Hooks slab_hooks();
   RecordAppender::Hooks appender_hooks();
-  Status write_file_header();
+  std::array<uint8_t, kFileHeaderSize> encode_file_header() const;
   void learn_slot_producers(const nlohmann::json& metadata);
   void complete_metadata(nlohmann::json& metadata) const;
   Status write_json(RecordType type, const nlohmann::json& value);

@@ -59,6 +59,12 @@ class COPPER_API LogFile {
   // msync(MS_SYNC) of [offset, offset + length) (absolute file offsets)
   // inside `mapping`; call datasync() afterwards to finish the job.
   virtual Status flush(const Mapping& mapping, uint64_t offset, uint64_t length) = 0;
+  // Puts the file in place under its path, once the log has started (see
+  // open_log_file); a no-op when it was created there.
+  virtual Status publish() = 0;
+  // pwrite: the file header goes in this way before the file grows, so a
+  // recorder killed at once leaves a header, not a file of zeros.
+  virtual Status write_at(uint64_t offset, std::span<const uint8_t> bytes) = 0;
   virtual Status datasync() = 0;
   // Starts writing [offset, offset + length) back to storage and returns
   // without waiting (sync_file_range on Linux, nothing elsewhere). Makes
@@ -70,11 +76,16 @@ class COPPER_API LogFile {
 
 enum class OpenMode {
   create_new,  // fail if the file exists
-  overwrite,   // replace an existing file
+  overwrite,   // replace an existing regular file
 };
 
-// The real POSIX file. create_new refuses an existing file with
-// "<path> exists; use --force to overwrite it".
+// The real POSIX file, locked for writing (an exclusive flock held while it
+// is open). create_new creates it exclusively, and refuses an existing file
+// with "<path> exists; use --force to overwrite it". overwrite refuses
+// anything but a regular file (a device, a FIFO: left untouched) and a file
+// another writer holds (naming it); it writes a new file beside the old one
+// that publish() renames over it, so the old log survives a log that
+// cannot start.
 COPPER_API Result<std::unique_ptr<LogFile>> open_log_file(const std::filesystem::path& path, OpenMode mode);
 
 // A read-only mapping of a whole file: everything the reader reads of a log

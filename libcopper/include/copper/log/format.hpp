@@ -16,7 +16,11 @@
 
 namespace copper::log {
 
-inline constexpr uint32_t kFormatVersion = 1;
+// 2: record checksums are seeded with the file's run id (layout.hpp,
+// record_seed), and slab 0 holds a second copy of the metadata record.
+// Version 1 logs stay readable.
+inline constexpr uint32_t kFormatVersion = 2;
+inline constexpr uint32_t kOldestFormatVersion = 1;
 inline constexpr std::array<uint8_t, 8> kFileMagic = {'C', 'O', 'P', 'P', 'E', 'R', 'L', 'G'};
 inline constexpr uint64_t kFlagCleanClose = 1;
 inline constexpr uint64_t kDefaultSlabSize = 8u << 20;

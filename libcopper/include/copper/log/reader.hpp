@@ -45,9 +45,10 @@ namespace copper::log {
 
 // A byte range of the file that holds nothing usable, and why. A record
 // whose checksum verified but whose contents break the format is damage
-// too (offset and footprint of that record); so are copperlist ids that go
-// backwards, though those copperlists are still returned, their bytes being
-// verified. A zero-length entry states a fact about the file as a whole,
+// too (offset and footprint of that record). Copperlist ids that go back or
+// repeat end the log: from that record to the written end is damage, and no
+// walk returns anything past it (stale data of an earlier recording in a
+// reused file). A zero-length entry states a fact about the file as a whole,
 // e.g. a cleanly closed log whose footer was cut off.
 struct Damage {
   uint64_t offset = 0;
