@@ -69,6 +69,8 @@ std::string describe_run(const std::string& name, const ReplayOutcome& outcome) 
       text += fmt::format("  task \"{}\" diverged in {} copperlists\n", task, count);
   }
   if (!outcome.input_end.empty()) text += fmt::format("  stopped reading the log: {}\n", outcome.input_end);
+  for (const SkippedRange& skipped : outcome.skipped)
+    text += fmt::format("  not replayed: copperlists {}..{}: {}\n", skipped.first, skipped.last, skipped.why);
   for (const auto& failure : outcome.run.stop_failures) text += fmt::format("  error: {}\n", failure.describe());
   return text;
 }
@@ -86,6 +88,12 @@ nlohmann::json timing_json(const Replay& replay, const RunTiming& timing) {
           {"cl_per_s", timing.cls_per_second()},
           {"end_to_end", histogram_json(timing.end_to_end)},
           {"tasks", std::move(tasks)}};
+}
+
+nlohmann::json skipped_json(const std::vector<SkippedRange>& skipped) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const SkippedRange& s : skipped) out.push_back({{"first", s.first}, {"last", s.last}, {"why", s.why}});
+  return out;
 }
 
 nlohmann::json run_json(const Replay& replay, const ReplayOutcome& outcome) {
@@ -108,6 +116,7 @@ nlohmann::json run_json(const Replay& replay, const ReplayOutcome& outcome) {
           {"started_at_keyframe", outcome.started_at ? nlohmann::json(*outcome.started_at) : nlohmann::json(nullptr)},
           {"stopped", to_string(outcome.run.reason)},
           {"input_end", outcome.input_end},
+          {"skipped", skipped_json(outcome.skipped)},
           {"failure", outcome.run.failure ? nlohmann::json(outcome.run.failure->describe()) : nlohmann::json(nullptr)},
           {"recorded_failure",
            outcome.recorded_failure ? nlohmann::json(outcome.recorded_failure->describe()) : nlohmann::json(nullptr)},
