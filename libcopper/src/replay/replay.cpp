@@ -368,6 +368,23 @@ Status Replay::Impl::run_segment(const replay::Segment& segment, const ReplayOpt
   return {};
 }
 
+// The replay's own log (-o): written aside and renamed into place when
+// closed (output_file.hpp), so a failed replay leaves no half log.
+static Status open_output(const ReplayOptions& options, const Graph& graph, std::optional<OutputFile>& output,
+                          std::unique_ptr<log::LogWriter>& writer) {
+  auto created_output =
+      OutputFile::create(options.output, options.overwrite_output ? Overwrite::allow : Overwrite::refuse);
+  if (!created_output) return created_output.status();
+  output = std::move(*created_output);
+  log::WriterOptions writer_options;
+  writer_options.path = output->temporary();
+  writer_options.overwrite = true;  // the empty temporary OutputFile made
+  auto created = log::LogWriter::create(writer_options, graph);
+  if (!created) return created.status();
+  writer = std::move(created.value());
+  return {};
+}
+
 Result<ReplayOutcome> Replay::run(const ReplayOptions& options) {
   Impl& impl = *impl_;
   Diagnostics diags;
@@ -386,21 +403,10 @@ Result<ReplayOutcome> Replay::run(const ReplayOptions& options) {
   }
   if (plan->segments.front().thaw) outcome.started_at = plan->segments.front().first;
 
-  // Written aside and renamed into place when closed (output_file.hpp).
   std::optional<OutputFile> output;
   std::unique_ptr<log::LogWriter> writer;
-  if (!options.output.empty()) {
-    auto created_output =
-        OutputFile::create(options.output, options.overwrite_output ? Overwrite::allow : Overwrite::refuse);
-    if (!created_output) return created_output.status();
-    output = std::move(*created_output);
-    log::WriterOptions writer_options;
-    writer_options.path = output->temporary();
-    writer_options.overwrite = true;  // the empty temporary OutputFile made
-    auto created = log::LogWriter::create(writer_options, *graph);
-    if (!created) return created.status();
-    writer = std::move(created.value());
-  }
+  if (!options.output.empty())
+    if (Status opened = open_output(options, *graph, output, writer); !opened) return opened;
 
   uint64_t last_replayed = 0;
   for (size_t i = 0; i < plan->segments.size(); ++i) {
