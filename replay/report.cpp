@@ -33,12 +33,20 @@ std::string row(const std::string& label, const std::vector<std::string>& cells)
   return line + "\n";
 }
 
+// The id of the i-th replayed copperlist (stretches restart after gaps).
+uint64_t replayed_id(const ReplayOutcome& outcome, uint64_t i) {
+  for (const auto& [first, last] : outcome.replayed_ranges) {
+    if (i <= last - first) return first + i;
+    i -= last - first + 1;
+  }
+  return i;  // not reached: every replayed copperlist is in a range
+}
+
 std::optional<std::string> compare_runs(const ReplayOutcome& serial, const ReplayOutcome& parallel) {
   const auto& a = serial.output_hashes;
   const auto& b = parallel.output_hashes;
-  const uint64_t first = serial.started_at.value_or(0);
   for (size_t i = 0; i < std::min(a.size(), b.size()); ++i)
-    if (a[i] != b[i]) return fmt::format("outputs first differ at copperlist {}", first + i);
+    if (a[i] != b[i]) return fmt::format("outputs first differ at copperlist {}", replayed_id(serial, i));
   if (a.size() != b.size())
     return fmt::format("the serial replay ran {} copperlists, the parallel one {}", a.size(), b.size());
   return std::nullopt;

@@ -398,6 +398,7 @@ TEST_CASE("replay.regression.gap_in_the_middle_restarts_at_the_next_keyframe") {
     REQUIRE(outcome.skipped.size() == 1);
     CHECK(outcome.skipped[0].first == 46);
     CHECK(outcome.skipped[0].last == 49);
+    CHECK(outcome.replayed_ranges == std::vector<std::pair<uint64_t, uint64_t>>{{0, 44}, {50, 99}});
     // The replay's own log holds what ran: 0..44 and 50..99.
     auto written = copper::log::LogReader::open(options.output);
     REQUIRE(written.ok());

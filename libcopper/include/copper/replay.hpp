@@ -97,6 +97,9 @@ struct COPPER_API ReplayOutcome {
   // Stretches not replayed after damage; the replay restarts at the next
   // keyframe after missing copperlists (never runs tasks across a gap).
   std::vector<SkippedRange> skipped;
+  // The ids replayed, [first, last] per stretch, ascending: output_hashes[i]
+  // is the i-th id they hold.
+  std::vector<std::pair<uint64_t, uint64_t>> replayed_ranges;
   // One per replayed copperlist, folding each output in as "as recorded"
   // or, when it diverges, as its bytes' hash: two replays' values are equal
   // exactly when their outputs are (up to XXH3 collisions).

@@ -414,7 +414,10 @@ Result<ReplayOutcome> Replay::run(const ReplayOptions& options) {
     const uint64_t before = outcome.replayed;
     const bool last = i + 1 == plan->segments.size();
     if (Status ran = impl.run_segment(segment, options, last, writer.get(), outcome); !ran) return ran;
-    if (outcome.replayed > before) last_replayed = segment.first + (outcome.replayed - before) - 1;
+    if (outcome.replayed > before) {
+      last_replayed = segment.first + (outcome.replayed - before) - 1;
+      outcome.replayed_ranges.emplace_back(segment.first, last_replayed);
+    }
     if (!outcome.run.ok() || outcome.run.reason == StopReason::stop_requested) break;
   }
   outcome.timing.wall_time = outcome.run.wall_time;
