@@ -20,6 +20,7 @@
 #include "copper/registry.hpp"
 #include "copper/replay.hpp"
 #include "exit_codes.hpp"
+#include "output_file.hpp"
 #include "plugin_cli.hpp"
 #include "progress.hpp"
 #include "recorded_plugins.hpp"
@@ -86,12 +87,16 @@ std::optional<copper::ReplayOutcome> run_one(copper::Replay& replay, const Optio
   return std::move(*outcome);
 }
 
-bool write_report(const std::string& path, const nlohmann::json& report) {
-  std::ofstream out(path);
+// Written aside and renamed into place (output_file.hpp): a regular file
+// at `path` is replaced only by a whole report, anything else never.
+copper::Status write_report(const std::string& path, const nlohmann::json& report) {
+  auto output = copper::OutputFile::create(path, copper::Overwrite::allow);
+  if (!output) return output.status();
+  std::ofstream out(output->temporary());
   out << report.dump(2) << "\n";
   out.close();
-  if (!out) fmt::print(stderr, "error: cannot write the report to {}\n", path);
-  return static_cast<bool>(out);
+  if (!out) return copper::Status::io_error(fmt::format("cannot write the report to {}", path));
+  return output->commit();
 }
 
 // The log's metadata, for the plugins it names; a log that does not open
@@ -102,6 +107,12 @@ nlohmann::json read_metadata(const std::string& path) {
 }
 
 int run(const Options& options) {
+  // Refused before the replay runs, not after (a directory, a FIFO...).
+  if (copper::Status usable = copper::check_output_target(options.report, copper::Overwrite::allow);
+      !options.report.empty() && !usable) {
+    fmt::print(stderr, "error: {}\n", usable.message());
+    return kExitCannotRun;
+  }
   const nlohmann::json metadata = read_metadata(options.log);
   if (!copper::replay_cli::load_plugins_for(metadata, options.plugins.plugins)) return kExitCannotRun;
   const auto code_changed = copper::replay_cli::code_changes(metadata);
@@ -132,7 +143,10 @@ int run(const Options& options) {
     nlohmann::json report = copper::replay_cli::report_json(options.log, *replay, runs, verdict);
     report["code_changed"] = copper::replay_cli::to_json(code_changed);
     report["schema_changes"] = replay->schema_changes();
-    if (!write_report(options.report, report)) return kExitCannotRun;
+    if (copper::Status written = write_report(options.report, report); !written) {
+      fmt::print(stderr, "error: {}\n", written.message());
+      return copper::exit_code_for(written);
+    }
   }
   return verdict.identical ? kExitOk : kExitFailed;
 }

@@ -33,12 +33,20 @@ std::string row(const std::string& label, const std::vector<std::string>& cells)
   return line + "\n";
 }
 
+// The id of the i-th replayed copperlist (stretches restart after gaps).
+uint64_t replayed_id(const ReplayOutcome& outcome, uint64_t i) {
+  for (const auto& [first, last] : outcome.replayed_ranges) {
+    if (i <= last - first) return first + i;
+    i -= last - first + 1;
+  }
+  return i;  // not reached: every replayed copperlist is in a range
+}
+
 std::optional<std::string> compare_runs(const ReplayOutcome& serial, const ReplayOutcome& parallel) {
   const auto& a = serial.output_hashes;
   const auto& b = parallel.output_hashes;
-  const uint64_t first = serial.started_at.value_or(0);
   for (size_t i = 0; i < std::min(a.size(), b.size()); ++i)
-    if (a[i] != b[i]) return fmt::format("outputs first differ at copperlist {}", first + i);
+    if (a[i] != b[i]) return fmt::format("outputs first differ at copperlist {}", replayed_id(serial, i));
   if (a.size() != b.size())
     return fmt::format("the serial replay ran {} copperlists, the parallel one {}", a.size(), b.size());
   return std::nullopt;
@@ -69,6 +77,8 @@ std::string describe_run(const std::string& name, const ReplayOutcome& outcome) 
       text += fmt::format("  task \"{}\" diverged in {} copperlists\n", task, count);
   }
   if (!outcome.input_end.empty()) text += fmt::format("  stopped reading the log: {}\n", outcome.input_end);
+  for (const SkippedRange& skipped : outcome.skipped)
+    text += fmt::format("  not replayed: copperlists {}..{}: {}\n", skipped.first, skipped.last, skipped.why);
   for (const auto& failure : outcome.run.stop_failures) text += fmt::format("  error: {}\n", failure.describe());
   return text;
 }
@@ -86,6 +96,12 @@ nlohmann::json timing_json(const Replay& replay, const RunTiming& timing) {
           {"cl_per_s", timing.cls_per_second()},
           {"end_to_end", histogram_json(timing.end_to_end)},
           {"tasks", std::move(tasks)}};
+}
+
+nlohmann::json skipped_json(const std::vector<SkippedRange>& skipped) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const SkippedRange& s : skipped) out.push_back({{"first", s.first}, {"last", s.last}, {"why", s.why}});
+  return out;
 }
 
 nlohmann::json run_json(const Replay& replay, const ReplayOutcome& outcome) {
@@ -108,6 +124,7 @@ nlohmann::json run_json(const Replay& replay, const ReplayOutcome& outcome) {
           {"started_at_keyframe", outcome.started_at ? nlohmann::json(*outcome.started_at) : nlohmann::json(nullptr)},
           {"stopped", to_string(outcome.run.reason)},
           {"input_end", outcome.input_end},
+          {"skipped", skipped_json(outcome.skipped)},
           {"failure", outcome.run.failure ? nlohmann::json(outcome.run.failure->describe()) : nlohmann::json(nullptr)},
           {"recorded_failure",
            outcome.recorded_failure ? nlohmann::json(outcome.recorded_failure->describe()) : nlohmann::json(nullptr)},

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fixtures/command.hpp"
+#include "fixtures/log_damage.hpp"
 #include "fixtures/recorded_log.hpp"
 #include "fixtures/scratch_dir.hpp"
 
@@ -110,6 +111,7 @@ TEST_CASE("cli.replay.damaged_logs_replay_what_is_intact") {
       {"clean_zstd.copper", "200 copperlists replayed", ""},
       {"unclosed.copper", "150 copperlists replayed", "copperlist 149 is the last one in the log; the log was not"},
       {"truncated_mid_record.copper", "160 copperlists replayed", "copperlist 159 is the last intact one"},
+      // Their task "chat" has no freeze/thaw: no keyframe restarts them after the gap.
       {"bitflip_payload.copper", "60 copperlists replayed", "no copperlist 60"},
       {"zeroed_page.copper", "88 copperlists replayed", "no copperlist 88"},
   };
@@ -122,5 +124,33 @@ TEST_CASE("cli.replay.damaged_logs_replay_what_is_intact") {
       CHECK(outcome.output.find(c.stopped) != std::string::npos);
     else
       CHECK(outcome.output.find("stopped reading the log") == std::string::npos);
+    // After a gap, the rest is said not to be replayed, not left unsaid.
+    CHECK((outcome.output.find("not replayed: copperlists") != std::string::npos) ==
+          (std::string(c.stopped).find("no copperlist") != std::string::npos));
   }
+}
+
+// Issue 19 item 5, as the user sees it: a damaged copperlist 0 was
+// reported as every copperlist diverged (exit 1). With keyframes the replay
+// restarts at one and is identical on what it compared (exit 0); without
+// (clean.copper's task "chat" has no freeze/thaw) it cannot run: exit 2,
+// saying why.
+TEST_CASE("cli.replay.regression.damaged_first_copperlist_is_not_a_divergence") {
+  const copper_test::ScratchDir dir("cli_replay_damaged_first");
+  const auto corpus_copy = dir / "clean.copper";
+  std::filesystem::copy_file(kCorpus / "clean.copper", corpus_copy);
+  testing_tasks::damage_copperlist(corpus_copy, 0);
+  const auto cannot = replay(corpus_copy.string() + " -q");
+  INFO(cannot.output);
+  CHECK(cannot.exit_code == 2);
+  CHECK(cannot.output.find("copperlist 0 is missing") != std::string::npos);
+  CHECK(cannot.output.find("DIVERGED") == std::string::npos);
+
+  const RecordedLog log(testing_tasks::read_rover_config(), "cli_replay_damaged_first_kf", 60, 20);
+  testing_tasks::damage_copperlist(log.path, 0);
+  const auto restarted = replay(log.path.string() + " --mode both -q");
+  INFO(restarted.output);
+  CHECK(restarted.exit_code == 0);
+  CHECK(restarted.output.find("40 copperlists replayed (from the keyframe at copperlist 20)") != std::string::npos);
+  CHECK(restarted.output.find("not replayed: copperlists 1..19") != std::string::npos);
 }

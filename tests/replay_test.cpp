@@ -1,9 +1,12 @@
 // Replay (libcopper/src/replay/): rebuilding, re-executing and comparing.
 #include <doctest/doctest.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -12,10 +15,12 @@
 #include "copper/registry.hpp"
 #include "copper/replay.hpp"
 #include "fixtures/graph_helpers.hpp"
+#include "fixtures/log_damage.hpp"
 #include "fixtures/random_graph.hpp"
 #include "fixtures/recorded_log.hpp"
 #include "fixtures/replay_tasks.hpp"
 #include "fixtures/scratch_dir.hpp"
+#include "replay/segments.hpp"
 
 using copper::Replay;
 using copper::ReplayOptions;
@@ -336,4 +341,150 @@ TEST_CASE("replay.output_log_is_a_log_of_the_replay") {
   CHECK(b.next() == nullptr);
   CHECK(count == 50);
   std::filesystem::remove(options.output);
+}
+
+// Issue 19 item 5: with copperlist 0 damaged, the replay started at
+// copperlist 1 with fresh task state and called every copperlist diverged.
+TEST_CASE("replay.regression.damaged_first_copperlist_restarts_at_a_keyframe_not_diverged") {
+  const RecordedLog log(kTunableGraph, "replay_damaged_first_kf", 100, 10);
+  testing_tasks::damage_copperlist(log.path, 0);
+  Replay replay = open(log);
+  REQUIRE(replay.first_cl() == std::optional<uint64_t>(1));
+  for (RunMode run_mode : {RunMode::serial, RunMode::parallel}) {
+    const auto outcome = run(replay, mode(run_mode));
+    INFO((outcome.first_divergence ? outcome.first_divergence->describe() : "no divergence"));
+    CHECK(outcome.identical());
+    CHECK(outcome.diverged_cls == 0);
+    CHECK(outcome.started_at == std::optional<uint64_t>(10));
+    CHECK(outcome.replayed == 90);
+    CHECK(outcome.compared == 90);
+    REQUIRE(outcome.skipped.size() == 1);
+    CHECK(outcome.skipped[0].first == 1);
+    CHECK(outcome.skipped[0].last == 9);
+    CHECK(outcome.skipped[0].why.find("copperlist 0 is missing") != std::string::npos);
+    CHECK(outcome.skipped[0].why.find("keyframe at copperlist 10") != std::string::npos);
+  }
+}
+
+TEST_CASE("replay.regression.damaged_first_copperlist_without_keyframes_is_an_error_not_a_divergence") {
+  const RecordedLog log(kTunableGraph, "replay_damaged_first", 60);
+  testing_tasks::damage_copperlist(log.path, 0);
+  Replay replay = open(log);
+  REQUIRE(replay.first_cl() == std::optional<uint64_t>(1));
+  auto outcome = replay.run(mode(RunMode::serial));
+  REQUIRE_FALSE(outcome.ok());
+  const std::string error(outcome.error_message());
+  CHECK(error.find("copperlist 0 is missing") != std::string::npos);
+  CHECK(error.find("no copperlist can be replayed with the tasks in a known state") != std::string::npos);
+}
+
+// A gap in the middle: the replay never runs tasks across it with the
+// state they had before it; it restarts at the next keyframe after it.
+TEST_CASE("replay.regression.gap_in_the_middle_restarts_at_the_next_keyframe") {
+  const RecordedLog log(kTunableGraph, "replay_gap_kf", 100, 10);
+  testing_tasks::damage_copperlist(log.path, 45);
+  Replay replay = open(log);
+  REQUIRE(replay.first_missing_cl() == std::optional<uint64_t>(45));
+  const copper_test::ScratchDir dir("replay_gap_kf_out");
+  for (RunMode run_mode : {RunMode::serial, RunMode::parallel}) {
+    ReplayOptions options = mode(run_mode);
+    options.output = dir / "replayed.copper";
+    options.overwrite_output = true;
+    const auto outcome = run(replay, options);
+    CHECK(outcome.identical());
+    CHECK(outcome.replayed == 45 + 50);
+    CHECK(outcome.compared == 45 + 50);
+    CHECK_FALSE(outcome.started_at);  // the first segment starts with the recording
+    REQUIRE(outcome.skipped.size() == 1);
+    CHECK(outcome.skipped[0].first == 46);
+    CHECK(outcome.skipped[0].last == 49);
+    CHECK(outcome.replayed_ranges == std::vector<std::pair<uint64_t, uint64_t>>{{0, 44}, {50, 99}});
+    // The replay's own log holds what ran: 0..44 and 50..99.
+    auto written = copper::log::LogReader::open(options.output);
+    REQUIRE(written.ok());
+    CHECK(written->check().cl_count == 95);
+    CHECK(written->check().missing_cls == std::vector<std::pair<uint64_t, uint64_t>>{{45, 49}});
+  }
+}
+
+TEST_CASE("replay.regression.gap_in_the_middle_without_keyframes_stops_at_the_gap") {
+  const RecordedLog log(kTunableGraph, "replay_gap", 100);
+  testing_tasks::damage_copperlist(log.path, 45);
+  Replay replay = open(log);
+  const auto outcome = run(replay, mode(RunMode::serial));
+  CHECK(outcome.identical());
+  CHECK(outcome.replayed == 45);
+  CHECK(outcome.input_end.find("no copperlist 45") != std::string::npos);
+  REQUIRE(outcome.skipped.size() == 1);
+  CHECK(outcome.skipped[0].first == 46);
+  CHECK(outcome.skipped[0].last == 99);
+  CHECK(outcome.skipped[0].why.find("no keyframe follows") != std::string::npos);
+}
+
+TEST_CASE("replay.segments.plan") {
+  using copper::replay::LogShape;
+  using copper::replay::plan_segments;
+  using copper::replay::Segment;
+  auto spans = [](const copper::replay::SegmentPlan& plan) {
+    std::vector<std::tuple<uint64_t, uint64_t, bool>> out;
+    for (const Segment& s : plan.segments) out.emplace_back(s.first, s.last, s.thaw);
+    return out;
+  };
+  using Spans = std::vector<std::tuple<uint64_t, uint64_t, bool>>;
+  const LogShape gappy{{{0, 44}, {46, 99}}, {0, 10, 20, 30, 40, 50, 60, 70, 80, 90}, {}, true};
+  SUBCASE("a gap restarts at the next keyframe") {
+    auto plan = plan_segments(gappy, std::nullopt, std::nullopt);
+    REQUIRE(plan.ok());
+    CHECK(spans(*plan) == Spans{{0, 44, false}, {50, 99, true}});
+  }
+  SUBCASE("a stateless graph runs every stretch") {
+    LogShape stateless = gappy;
+    stateless.stateful = false;
+    stateless.keyframes.clear();
+    auto plan = plan_segments(stateless, std::nullopt, std::nullopt);
+    REQUIRE(plan.ok());
+    CHECK(spans(*plan) == Spans{{0, 44, false}, {46, 99, false}});
+    CHECK(plan->skipped.empty());
+  }
+  SUBCASE("from starts at the last keyframe before it, in its stretch") {
+    auto plan = plan_segments(gappy, 57, 75);
+    REQUIRE(plan.ok());
+    CHECK(spans(*plan) == Spans{{50, 75, true}});
+    CHECK(plan->skipped.empty());
+    auto in_gap = plan_segments(gappy, 47, std::nullopt);
+    REQUIRE(in_gap.ok());
+    CHECK(spans(*in_gap) == Spans{{50, 99, true}});
+    REQUIRE(in_gap->skipped.size() == 1);
+    CHECK(in_gap->skipped[0].first == 47);
+  }
+  SUBCASE("from with no keyframe in its stretch is an error") {
+    const LogShape sparse{{{0, 44}, {46, 99}}, {0, 50}, {}, true};
+    auto plan = plan_segments(sparse, 48, std::nullopt);  // 46..49 cannot be started
+    REQUIRE(plan.ok());
+    CHECK(spans(*plan) == Spans{{50, 99, true}});
+    auto none = plan_segments(LogShape{{{0, 99}}, {}, {}, true}, 30, std::nullopt);
+    REQUIRE_FALSE(none.ok());
+    CHECK(std::string(none.error_message()).find("no keyframe at or before copperlist 30") != std::string::npos);
+  }
+  SUBCASE("keyframes that cannot restore a task do not restart a replay") {
+    LogShape frozen_out{{{0, 44}, {46, 99}}, {}, {{50, "task \"x\" (t) has no state ... freeze/thaw"}}, true};
+    auto plan = plan_segments(frozen_out, std::nullopt, std::nullopt);
+    REQUIRE(plan.ok());
+    CHECK(spans(*plan) == Spans{{0, 44, false}});
+    REQUIRE(plan->skipped.size() == 1);
+    CHECK(plan->skipped[0].why.find("cannot restore it (task \"x\"") != std::string::npos);
+    auto after_gap = plan_segments(frozen_out, 60, std::nullopt);
+    REQUIRE_FALSE(after_gap.ok());
+    CHECK(std::string(after_gap.error_message()).find("no copperlist can be replayed") != std::string::npos);
+    CHECK(std::string(after_gap.error_message()).find("freeze/thaw") != std::string::npos);
+    const LogShape whole{{{0, 99}}, {}, {{20, "task \"x\" (t) ... freeze/thaw"}}, true};
+    auto from = plan_segments(whole, 30, std::nullopt);
+    REQUIRE_FALSE(from.ok());
+    CHECK(std::string(from.error_message()).find("freeze/thaw, so --from cannot start mid-log") != std::string::npos);
+  }
+  SUBCASE("present ranges") {
+    CHECK(copper::replay::present_ranges(1, 99, {{45, 45}, {60, 62}}) ==
+          std::vector<std::pair<uint64_t, uint64_t>>{{1, 44}, {46, 59}, {63, 99}});
+    CHECK(copper::replay::present_ranges(0, 10, {}) == std::vector<std::pair<uint64_t, uint64_t>>{{0, 10}});
+  }
 }

@@ -32,6 +32,56 @@ Health unreadable(std::string error) {
   return health;
 }
 
+Gaps merge_gaps(Gaps gaps) {
+  std::sort(gaps.begin(), gaps.end());
+  Gaps merged;
+  for (const auto& gap : gaps) {
+    if (gap.first > gap.second) continue;
+    const bool joins = !merged.empty() && (merged.back().second == UINT64_MAX || gap.first <= merged.back().second + 1);
+    if (joins)
+      merged.back().second = std::max(merged.back().second, gap.second);
+    else
+      merged.push_back(gap);
+  }
+  return merged;
+}
+
+// The gaps a recovered log's metadata declares lost before its recovery
+// (recovered_from.missing_cls); empty when it declares none or not as
+// recover writes them.
+static Gaps declared_gaps(const nlohmann::json& metadata) {
+  const auto from = metadata.find("recovered_from");
+  if (from == metadata.end() || !from->is_object() || !from->contains("missing_cls")) return {};
+  try {
+    return (*from)["missing_cls"].get<Gaps>();
+  } catch (const nlohmann::json::exception&) {
+    return {};  // not what recover writes: every gap stays a problem
+  }
+}
+
+// Splits each gap into the parts the metadata declares lost before a
+// recovery (known_gaps) and the rest (still missing_cls): a gap next to a
+// known one is partly new damage.
+void separate_known_gaps(const nlohmann::json& metadata, Health& health) {
+  const Gaps declared = merge_gaps(declared_gaps(metadata));
+  if (declared.empty()) return;
+  Gaps unexplained;
+  for (auto [first, last] : health.missing_cls) {
+    for (const auto& [known_first, known_last] : declared) {
+      if (known_last < first || known_first > last) continue;
+      if (known_first > first) unexplained.emplace_back(first, known_first - 1);
+      health.known_gaps.emplace_back(std::max(first, known_first), std::min(last, known_last));
+      if (known_last >= last) {
+        first = last + 1;  // nothing of this gap is left
+        break;
+      }
+      first = known_last + 1;
+    }
+    if (first <= last) unexplained.emplace_back(first, last);
+  }
+  health.missing_cls = std::move(unexplained);
+}
+
 namespace {
 
 void walk_ids(log::LogReader& reader, Health& health) {
@@ -44,24 +94,6 @@ void walk_ids(log::LogReader& reader, Health& health) {
     previous = cl.id;
     return true;
   });
-}
-
-// Moves the gaps the metadata declares lost before a recovery to known_gaps.
-void separate_known_gaps(const nlohmann::json& metadata, Health& health) {
-  const auto from = metadata.find("recovered_from");
-  if (from == metadata.end() || !from->is_object() || !from->contains("missing_cls")) return;
-  std::vector<std::pair<uint64_t, uint64_t>> declared;
-  try {
-    declared = (*from)["missing_cls"].get<std::vector<std::pair<uint64_t, uint64_t>>>();
-  } catch (const nlohmann::json::exception&) {
-    return;  // not what recover writes: every gap stays a problem
-  }
-  std::vector<std::pair<uint64_t, uint64_t>> unexplained;
-  for (const auto& gap : health.missing_cls) {
-    const bool known = std::find(declared.begin(), declared.end(), gap) != declared.end();
-    (known ? health.known_gaps : unexplained).push_back(gap);
-  }
-  health.missing_cls = std::move(unexplained);
 }
 
 void list_problems(const log::CheckReport& report, Health& health) {

@@ -24,18 +24,28 @@ enum class HealthVerdict { healthy, damaged, unreadable };
 const char* to_string(HealthVerdict verdict);
 int exit_code(HealthVerdict verdict);  // 0, 3, 1
 
+// Inclusive copperlist id ranges.
+using Gaps = std::vector<std::pair<uint64_t, uint64_t>>;
+
+// Sorted, overlapping and adjacent ranges joined.
+Gaps merge_gaps(Gaps gaps);
+
 struct Health {
   HealthVerdict verdict = HealthVerdict::healthy;
   std::string error;  // why it is unreadable
   bool clean_close = false;
   uint64_t copperlists = 0;  // as iteration returns them
   std::optional<uint64_t> first_cl_id, last_cl_id;
-  std::vector<std::pair<uint64_t, uint64_t>> missing_cls;
+  Gaps missing_cls;
   // Gaps a recovered log says were lost before recovery (metadata
   // "recovered_from"): reported, but not damage of this file.
-  std::vector<std::pair<uint64_t, uint64_t>> known_gaps;
+  Gaps known_gaps;
   std::vector<std::string> problems;  // one line each, in file order
 };
+
+// Splits health.missing_cls into the parts a recovered log's metadata
+// declares lost before its recovery (known_gaps) and the rest.
+void separate_known_gaps(const nlohmann::json& metadata, Health& health);
 
 // Walks the whole log once more than check() to see ids as a reader gets them.
 Health assess(log::LogReader& reader);

@@ -9,6 +9,7 @@
 
 #include "check.hpp"
 #include "copper/log/writer.hpp"
+#include "output_file.hpp"
 
 namespace copper::logtool {
 namespace {
@@ -130,7 +131,6 @@ Result<log::WriterOptions> writer_options(const RecoverOptions& options, const j
   if (!compression && options.compress) return compression.status();
   log::WriterOptions writer;
   writer.path = options.output;
-  writer.overwrite = options.force;
   writer.fsync = log::FsyncPolicy::none();  // close syncs whatever the policy
   writer.compression = compression ? *compression : log::Compression{};
   // The original slab size: every record that fitted there fits again.
@@ -145,12 +145,16 @@ Result<log::WriterOptions> writer_options(const RecoverOptions& options, const j
 
 // The original metadata, plus where it came from and which copperlists
 // were already missing: check reports those as known losses, not damage.
+// The losses an earlier recovery declared stay declared, so recovering a
+// recovered log gives the same verdict again (idempotent).
 json recovered_metadata(log::LogReader& reader, const Health& health) {
   json metadata = reader.metadata();
+  Gaps lost = health.known_gaps;
+  lost.insert(lost.end(), health.missing_cls.begin(), health.missing_cls.end());
   metadata["recovered_from"] = {{"run_id", reader.header().run_id_hex},
                                 {"path", reader.path().string()},
                                 {"created_unix_ns", reader.header().created_unix_ns},
-                                {"missing_cls", health.missing_cls}};
+                                {"missing_cls", merge_gaps(std::move(lost))}};
   return metadata;
 }
 
@@ -191,6 +195,18 @@ Result<RecoverResult> rewrite(log::LogReader& reader, log::LogWriter& writer) {
   return rewriter.result;
 }
 
+// The recovered log, written and closed at options.path.
+Result<RecoverResult> write_recovered(log::LogReader& reader, const log::WriterOptions& options, const json& metadata,
+                                      const std::string& input) {
+  auto writer = log::LogWriter::create_from_metadata(options, metadata);
+  if (!writer) return writer.status();
+  auto result = rewrite(reader, **writer);
+  const Status closed = (*writer)->close(fmt::format("recovered from {}", input));
+  if (!result) return result.status();
+  if (!closed) return closed;
+  return result;
+}
+
 std::string lost_text(const Health& health, const RecoverResult& result) {
   std::string out;
   for (const auto& line : health.problems) out += "  lost or doubtful: " + line + "\n";
@@ -199,7 +215,11 @@ std::string lost_text(const Health& health, const RecoverResult& result) {
   if (!health.clean_close)
     out += fmt::format("  anything recorded after copperlist {} is not in the file\n",
                        health.last_cl_id ? fmt::format("{}", *health.last_cl_id) : std::string("(none)"));
-  return out.empty() ? "  nothing was lost\n" : out;
+  if (out.empty()) out = "  nothing was lost\n";
+  for (const auto& [first, last] : health.known_gaps)
+    out += fmt::format("  copperlists {}..{} were lost before the input was recovered (still declared lost)\n", first,
+                       last);
+  return out;
 }
 
 }  // namespace
@@ -216,16 +236,20 @@ int run_recover(const RecoverOptions& options, Io io) {
     fmt::print(io.err, "error: {}\n", writer_opts.error_message());
     return kExitCannotRun;
   }
-  auto writer = log::LogWriter::create_from_metadata(*writer_opts, recovered_metadata(*reader, health));
-  if (!writer) {
-    fmt::print(io.err, "error: {}\n", writer.error_message());
-    return exit_code_for(writer.status());
+  // Written aside and renamed into place when closed: a failed recovery
+  // leaves no half log and whatever was at OUT untouched.
+  auto output = OutputFile::create(options.output, options.force ? Overwrite::allow : Overwrite::refuse);
+  if (!output) {
+    fmt::print(io.err, "error: {}\n", output.error_message());
+    return exit_code_for(output.status());
   }
-  auto result = rewrite(*reader, **writer);
-  const Status closed = (*writer)->close(fmt::format("recovered from {}", options.log));
-  if (!result || !closed) {
-    fmt::print(io.err, "error: writing {}: {}\n", options.output, !result ? result.error_message() : closed.message());
-    return kExitFailed;
+  writer_opts->path = output->temporary();
+  writer_opts->overwrite = true;  // the empty temporary OutputFile made
+  auto result = write_recovered(*reader, *writer_opts, recovered_metadata(*reader, health), options.log);
+  const Status committed = result ? output->commit() : result.status();
+  if (!committed) {
+    fmt::print(io.err, "error: writing {}: {}\n", options.output, committed.message());
+    return exit_code_for(committed);
   }
   if (options.json) {
     json out = health_json(health, &*reader);

@@ -20,8 +20,11 @@ Result<Output> Output::open(const std::string& path, std::ostream& fallback) {
   output.fallback_ = &fallback;
   if (path.empty() || path == "-") return output;
   output.path_ = path;
-  output.file_ = std::make_unique<std::ofstream>(path, std::ios::binary | std::ios::trunc);
+  auto target = OutputFile::create(path, Overwrite::allow);
+  if (!target) return target.status();
+  output.file_ = std::make_unique<std::ofstream>(target->temporary(), std::ios::binary | std::ios::trunc);
   if (!*output.file_) return Status::io_error(fmt::format("{}: cannot create the output file", path));
+  output.target_ = std::move(*target);
   return output;
 }
 
@@ -29,11 +32,10 @@ Status Output::finish() {
   std::ostream& s = stream();
   s.flush();
   if (!s) return Status::io_error(fmt::format("{}: write failed", path_.empty() ? "stdout" : path_));
-  if (file_) {
-    file_->close();
-    if (file_->fail()) return Status::error(fmt::format("{}: write failed", path_));
-  }
-  return {};
+  if (!file_) return {};
+  file_->close();
+  if (file_->fail()) return Status::io_error(fmt::format("{}: write failed", path_));
+  return target_->commit();
 }
 
 namespace {

@@ -16,6 +16,7 @@
 #include "copper/log/reader.hpp"
 #include "copper/status.hpp"
 #include "exit_codes.hpp"  // the three tools' one table
+#include "output_file.hpp"
 #include "progress.hpp"
 
 namespace copper::logtool {
@@ -36,16 +37,19 @@ struct Io {
 // Opens a log; on failure prints "error: <reason>" on io.err.
 std::optional<log::LogReader> open_log(const std::string& path, std::ostream& err);
 
-// The output of a subcommand: `path` when given (created or truncated),
-// else the fallback stream. finish() flushes and reports a write error.
+// The output of a subcommand: `path` when given, else the fallback stream.
+// A file is written aside (OutputFile) and replaces a regular file at
+// `path` only when finish() succeeds; without finish() nothing changes.
 class Output {
  public:
   static Result<Output> open(const std::string& path, std::ostream& fallback);
   std::ostream& stream() { return file_ ? *file_ : *fallback_; }
+  // Flushes and, for a file, moves it into place; reports a write error.
   Status finish();
 
  private:
   std::string path_;
+  std::optional<OutputFile> target_;
   std::unique_ptr<std::ofstream> file_;
   std::ostream* fallback_ = nullptr;
 };

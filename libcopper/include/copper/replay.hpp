@@ -76,6 +76,15 @@ struct COPPER_API RunTiming {
   double cls_per_second() const;
 };
 
+// Intact copperlists a replay did not run, because the tasks' state there
+// is unknown (copperlists before them are missing and no keyframe restores
+// it): [first, last] and why, in words.
+struct SkippedRange {
+  uint64_t first = 0;
+  uint64_t last = 0;
+  std::string why;
+};
+
 struct COPPER_API ReplayOutcome {
   RunReport run;                 // the executor's report
   uint64_t replayed = 0;         // copperlists re-executed
@@ -85,6 +94,12 @@ struct COPPER_API ReplayOutcome {
   std::optional<Divergence> first_divergence;
   std::optional<uint64_t> started_at;  // the keyframe the replay started from, if any
   std::string input_end;               // set when the log ran out or had a gap: where and why
+  // Stretches not replayed after damage; the replay restarts at the next
+  // keyframe after missing copperlists (never runs tasks across a gap).
+  std::vector<SkippedRange> skipped;
+  // The ids replayed, [first, last] per stretch, ascending: output_hashes[i]
+  // is the i-th id they hold.
+  std::vector<std::pair<uint64_t, uint64_t>> replayed_ranges;
   // One per replayed copperlist, folding each output in as "as recorded"
   // or, when it diverges, as its bytes' hash: two replays' values are equal
   // exactly when their outputs are (up to XXH3 collisions).

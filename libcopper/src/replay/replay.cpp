@@ -2,12 +2,16 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
+#include "../output_file.hpp"
+#include "../text_util.hpp"
 #include "compare.hpp"
 #include "copper/log/reader.hpp"
 #include "copper/log/writer.hpp"
-#include "../text_util.hpp"
 #include "recorded.hpp"
 #include "schema_change.hpp"
+#include "segments.hpp"
 
 namespace copper {
 
@@ -44,6 +48,9 @@ struct Replay::Impl {
   std::vector<std::optional<replay::SlotMigration>> migrations;  // by slot: set when its type changed
   std::vector<std::string> schema_changes;
   std::optional<uint64_t> first_cl, last_cl, first_missing;
+  std::vector<std::pair<uint64_t, uint64_t>> missing;  // id ranges absent between present ones
+  // The intact keyframes, ascending, and the tasks each holds a state for.
+  std::vector<std::pair<uint64_t, std::vector<uint32_t>>> keyframes;
   std::optional<log::RecordedFailure> failure;  // the copperlist the recording failed on
   uint64_t keyframe_interval = 0;
   bool closed = false;  // the log ends with its footer
@@ -57,7 +64,10 @@ struct Replay::Impl {
   void survey(log::LogReader& reader);
   Status check_range(const ReplayOptions& options) const;
   std::string cut_short_note() const;
-  Result<std::optional<uint64_t>> thaw_from_keyframe(Graph& graph, uint64_t from);
+  Result<replay::SegmentPlan> plan(const Graph& graph, const ReplayOptions& options) const;
+  Status thaw_keyframe(Graph& graph, uint64_t keyframe_id);
+  Status run_segment(const replay::Segment& segment, const ReplayOptions& options, bool last, log::LogWriter* writer,
+                     ReplayOutcome& outcome);
   const log::RecordedFailure* failure_to_feed(const Graph& graph, ReplayOutcome& outcome) const;
   void judge_failure(ReplayOutcome& outcome, std::optional<uint64_t> to) const;
 };
@@ -143,7 +153,16 @@ void Replay::Impl::survey(log::LogReader& reader) {
   first_cl = check.first_cl_id;
   last_cl = check.last_cl_id;
   failure = check.failure;
-  if (!check.missing_cls.empty()) first_missing = check.missing_cls.front().first;
+  missing = check.missing_cls;
+  if (!missing.empty()) first_missing = missing.front().first;
+  reader.for_each_keyframe([&](const log::Keyframe& keyframe) {
+    std::vector<uint32_t> tasks;
+    for (const auto& state : keyframe.states)
+      if (!state.state.empty()) tasks.push_back(state.task_index);
+    keyframes.emplace_back(keyframe.cl_id, std::move(tasks));
+    return true;
+  });
+  std::sort(keyframes.begin(), keyframes.end());
   recorded.tasks.resize(task_ids.size());
   Nanos first_start = INT64_MAX, last_end = INT64_MIN;
   reader.for_each_copperlist([&](const log::CopperListView& cl) {
@@ -245,71 +264,93 @@ void Replay::Impl::judge_failure(ReplayOutcome& outcome, std::optional<uint64_t>
                                failed->phase == failure->phase && failed->message == failure->message;
 }
 
-// Puts every stateful task in its state before the nearest keyframe at or
-// before `from`; returns that keyframe's copperlist (nullopt: start at the
-// beginning, nothing to thaw).
-Result<std::optional<uint64_t>> Replay::Impl::thaw_from_keyframe(Graph& graph, uint64_t from) {
-  if (first_cl && from <= *first_cl) return std::optional<uint64_t>();
-  std::optional<uint64_t> chosen;
-  std::vector<std::pair<uint32_t, std::vector<uint8_t>>> states;
-  mapped_log->for_each_keyframe([&](const log::Keyframe& keyframe) {
-    if (keyframe.cl_id > from) return false;
-    chosen = keyframe.cl_id;
-    states.clear();
-    for (const auto& state : keyframe.states) states.emplace_back(state.task_index, std::vector<uint8_t>(state.state.begin(), state.state.end()));
-    return true;
-  });
-  if (!chosen)
-    return fail("{}: no keyframe at or before copperlist {}: --from needs one (record with logging.keyframe_interval)",
-                path.string(), from);
-  for (TaskNode& node : graph.tasks()) {
-    if (node.type->kind == TaskKind::source || node.stateless()) continue;
-    auto state = std::find_if(states.begin(), states.end(), [&](const auto& s) { return s.first == node.index; });
-    if (state == states.end() || state->second.empty())
-      return fail("task \"{}\" ({}) has no state in the keyframe at copperlist {}: it does not support freeze/thaw, "
-                  "so --from cannot start mid-log",
-                  node.id, node.type->name, *chosen);
-    Status thawed = node.impl->thaw(state->second);
-    if (!thawed.ok())
-      return fail("task \"{}\" could not thaw its state from the keyframe at copperlist {}: {}", node.id, *chosen,
-                  thawed.message());
-  }
-  return chosen;
+// A task whose state a replay must restore to start mid-log.
+static bool keeps_state(const TaskNode& node) { return node.type->kind != TaskKind::source && !node.stateless(); }
+
+// Why the keyframe at `id`, holding states for `tasks`, cannot restore
+// every stateful task; empty when it can.
+static std::string keyframe_lacks(const Graph& graph, uint64_t id, const std::vector<uint32_t>& tasks) {
+  for (const TaskNode& node : graph.tasks())
+    if (keeps_state(node) && std::find(tasks.begin(), tasks.end(), node.index) == tasks.end())
+      return fmt::format(
+          "task \"{}\" ({}) has no state in the keyframe at copperlist {}: it does not support "
+          "freeze/thaw",
+          node.id, node.type->name, id);
+  return "";
 }
 
-Result<ReplayOutcome> Replay::run(const ReplayOptions& options) {
-  Impl& impl = *impl_;
-  Diagnostics diags;
-  auto graph = Graph::build(impl.config, impl.registry, diags);
-  if (!graph) return fail("{}: the embedded graph does not build here: {}", impl.path.string(), diags.to_string());
-  if (Status range = impl.check_range(options); !range.ok()) return range;
-  ReplayOutcome outcome;
-  uint64_t first = impl.first_cl.value_or(0);
-  if (options.from) {
-    auto started = impl.thaw_from_keyframe(*graph, *options.from);
-    if (!started) return started.status();
-    outcome.started_at = *started;
-    if (*started) first = **started;
+// The stretches of the log this replay runs (segments.hpp): from the
+// start of the recording or a keyframe, never across missing copperlists.
+Result<replay::SegmentPlan> Replay::Impl::plan(const Graph& graph, const ReplayOptions& options) const {
+  replay::LogShape shape;
+  if (first_cl && last_cl) shape.present = replay::present_ranges(*first_cl, *last_cl, missing);
+  for (const auto& [id, tasks] : keyframes) {
+    const std::string lacking = keyframe_lacks(graph, id, tasks);
+    if (lacking.empty())
+      shape.keyframes.push_back(id);
+    else
+      shape.unusable_keyframes.emplace_back(id, lacking);
   }
-  const size_t in_flight = options.mode == RunMode::parallel ? std::max<uint32_t>(options.parallel.max_in_flight, 1) : 1;
-  replay::RecordedFrames frames(in_flight, graph->slots().size(), graph->tasks().size(), impl.migration_table());
-  replay::bind_to_frames(*graph, frames);
+  shape.stateful = std::any_of(graph.tasks().begin(), graph.tasks().end(), keeps_state);
+  auto planned = replay::plan_segments(shape, options.from, options.to);
+  if (!planned) return fail("{}: {}", path.string(), planned.error_message());
+  return planned;
+}
 
-  replay::LogFeed feed(*impl.mapped_log, first, options.to, frames, impl.failure_to_feed(*graph, outcome));
-  replay::Comparer comparer(*graph, frames, impl.slot_schemas, options.from.value_or(0), outcome);
+// Puts every stateful task in its state before copperlist `keyframe_id`,
+// from the keyframe tagged with it.
+Status Replay::Impl::thaw_keyframe(Graph& graph, uint64_t keyframe_id) {
+  std::vector<std::pair<uint32_t, std::vector<uint8_t>>> states;
+  mapped_log->for_each_keyframe([&](const log::Keyframe& keyframe) {
+    if (keyframe.cl_id != keyframe_id) return keyframe.cl_id < keyframe_id;
+    for (const auto& state : keyframe.states)
+      states.emplace_back(state.task_index, std::vector<uint8_t>(state.state.begin(), state.state.end()));
+    return false;
+  });
+  for (TaskNode& node : graph.tasks()) {
+    if (!keeps_state(node)) continue;
+    auto state = std::find_if(states.begin(), states.end(), [&](const auto& s) { return s.first == node.index; });
+    if (state == states.end())
+      return fail("task \"{}\": no state in the keyframe at copperlist {}", node.id, keyframe_id);
+    Status thawed = node.impl->thaw(state->second);
+    if (!thawed.ok())
+      return fail("task \"{}\" could not thaw its state from the keyframe at copperlist {}: {}", node.id, keyframe_id,
+                  thawed.message());
+  }
+  return {};
+}
+
+// Folds one segment's executor report into the replay's.
+static void add_run(RunReport& total, const RunReport& segment) {
+  total.committed += segment.committed;
+  total.reason = segment.reason;
+  total.failure = segment.failure;
+  total.stop_failures.insert(total.stop_failures.end(), segment.stop_failures.begin(), segment.stop_failures.end());
+  total.wall_time += segment.wall_time;
+}
+
+// One executor run over a segment, on a fresh graph: the comparer folds
+// its copperlists into `outcome`. The last segment runs on to `to` or the
+// end of the log (and feeds a recorded failure), so the outcome says why
+// the input ended.
+Status Replay::Impl::run_segment(const replay::Segment& segment, const ReplayOptions& options, bool last,
+                                 log::LogWriter* writer, ReplayOutcome& outcome) {
+  Diagnostics diags;
+  auto graph = Graph::build(config, registry, diags);
+  if (!graph) return fail("{}: the embedded graph does not build here: {}", path.string(), diags.to_string());
+  if (segment.thaw)
+    if (Status thawed = thaw_keyframe(*graph, segment.first); !thawed) return thawed;
+  const size_t in_flight =
+      options.mode == RunMode::parallel ? std::max<uint32_t>(options.parallel.max_in_flight, 1) : 1;
+  replay::RecordedFrames frames(in_flight, graph->slots().size(), graph->tasks().size(), migration_table());
+  replay::bind_to_frames(*graph, frames);
+  const std::optional<uint64_t> to = last ? options.to : std::optional<uint64_t>(segment.last);
+  replay::LogFeed feed(*mapped_log, segment.first, to, frames, last ? failure_to_feed(*graph, outcome) : nullptr);
+  replay::Comparer comparer(*graph, frames, slot_schemas, options.from.value_or(0), outcome);
   CommitFanout sinks;
   sinks.add(&comparer);
   if (options.observer != nullptr) sinks.add(options.observer);
-  std::unique_ptr<log::LogWriter> writer;
-  if (!options.output.empty()) {
-    log::WriterOptions writer_options;
-    writer_options.path = options.output;
-    writer_options.overwrite = options.overwrite_output;
-    auto created = log::LogWriter::create(writer_options, *graph);
-    if (!created) return created.status();
-    writer = std::move(created.value());
-    sinks.add(writer.get());
-  }
+  if (writer != nullptr) sinks.add(writer);
 
   ManualClock clock(0);  // only stamps start/stop calls: copperlist times come from the feed
   RuntimeConfig runtime;
@@ -318,23 +359,77 @@ Result<ReplayOutcome> Replay::run(const ReplayOptions& options) {
   runtime.threads = options.parallel.threads;
   auto executor = make_executor(*graph, clock, runtime);
   executor->set_admission_feed(&feed);
-  executor->set_keyframe_interval(writer ? impl.keyframe_interval : 0);
+  executor->set_keyframe_interval(writer ? keyframe_interval : 0);
   StopConditions stop;
-  stop.first_cl = first;
-  outcome.run = executor->run(stop, &sinks);
+  stop.first_cl = segment.first;
+  const RunReport report = executor->run(stop, &sinks);
+  add_run(outcome.run, report);
+  if (last || !report.ok()) outcome.input_end = feed.ended_because();
+  return {};
+}
+
+// The replay's own log (-o): written aside and renamed into place when
+// closed (output_file.hpp), so a failed replay leaves no half log.
+static Status open_output(const ReplayOptions& options, const Graph& graph, std::optional<OutputFile>& output,
+                          std::unique_ptr<log::LogWriter>& writer) {
+  auto created_output =
+      OutputFile::create(options.output, options.overwrite_output ? Overwrite::allow : Overwrite::refuse);
+  if (!created_output) return created_output.status();
+  output = std::move(*created_output);
+  log::WriterOptions writer_options;
+  writer_options.path = output->temporary();
+  writer_options.overwrite = true;  // the empty temporary OutputFile made
+  auto created = log::LogWriter::create(writer_options, graph);
+  if (!created) return created.status();
+  writer = std::move(created.value());
+  return {};
+}
+
+Result<ReplayOutcome> Replay::run(const ReplayOptions& options) {
+  Impl& impl = *impl_;
+  Diagnostics diags;
+  auto graph = Graph::build(impl.config, impl.registry, diags);
+  if (!graph) return fail("{}: the embedded graph does not build here: {}", impl.path.string(), diags.to_string());
+  if (Status range = impl.check_range(options); !range.ok()) return range;
+  auto plan = impl.plan(*graph, options);
+  if (!plan) return plan.status();
+  ReplayOutcome outcome;
+  outcome.skipped = plan->skipped;
+  if (plan->segments.empty()) {
+    if (impl.first_cl)  // every copperlist asked for is missing
+      return fail("{}: the log holds no copperlist from {} to {}: nothing would be compared", impl.path.string(),
+                  options.from.value_or(0), options.to ? fmt::format("{}", *options.to) : std::string("its end"));
+    plan->segments.push_back({0, 0, false});  // an empty log: the run says the log ends
+  }
+  if (plan->segments.front().thaw) outcome.started_at = plan->segments.front().first;
+
+  std::optional<OutputFile> output;
+  std::unique_ptr<log::LogWriter> writer;
+  if (!options.output.empty())
+    if (Status opened = open_output(options, *graph, output, writer); !opened) return opened;
+
+  uint64_t last_replayed = 0;
+  for (size_t i = 0; i < plan->segments.size(); ++i) {
+    const replay::Segment& segment = plan->segments[i];
+    const uint64_t before = outcome.replayed;
+    const bool last = i + 1 == plan->segments.size();
+    if (Status ran = impl.run_segment(segment, options, last, writer.get(), outcome); !ran) return ran;
+    if (outcome.replayed > before) {
+      last_replayed = segment.first + (outcome.replayed - before) - 1;
+      outcome.replayed_ranges.emplace_back(segment.first, last_replayed);
+    }
+    if (!outcome.run.ok() || outcome.run.reason == StopReason::stop_requested) break;
+  }
   outcome.timing.wall_time = outcome.run.wall_time;
   impl.judge_failure(outcome, options.to);
   // Running out of an undamaged log at its last copperlist is the normal
   // end, not news; in a damaged one the recording may have gone on past it.
-  const bool at_last = outcome.replayed > 0 && impl.last_cl && !impl.first_missing &&
-                       first + outcome.replayed - 1 == *impl.last_cl;
-  if (!at_last)
-    outcome.input_end = feed.ended_because();
-  else if (!(options.to && *options.to <= *impl.last_cl))
-    outcome.input_end = impl.cut_short_note();
+  const bool at_last = outcome.replayed > 0 && impl.last_cl && last_replayed == *impl.last_cl;
+  if (at_last) outcome.input_end = options.to && *options.to <= *impl.last_cl ? "" : impl.cut_short_note();
   if (writer) {
     Status closed = writer->close(to_string(outcome.run.reason));
     if (!closed.ok()) return closed;
+    if (Status committed = output->commit(); !committed.ok()) return committed;
   }
   return outcome;
 }
