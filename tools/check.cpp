@@ -86,9 +86,7 @@ void list_problems(const log::CheckReport& report, Health& health) {
 Health assess(log::LogReader& reader) {
   Health health;
   const log::CheckReport& report = reader.check();
-  if (!reader.metadata().is_object())
-    return unreadable(
-        fmt::format("{}: the metadata record is unreadable: nothing can be decoded", reader.path().string()));
+  if (!reader.metadata().is_object()) return unreadable(metadata_problem(reader));
   health.clean_close = reader.header().clean_close && reader.has_footer();
   walk_ids(reader, health);
   separate_known_gaps(reader.metadata(), health);

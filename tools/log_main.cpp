@@ -14,11 +14,12 @@
 #include <iostream>
 
 #include "check.hpp"
+#include "cli_values.hpp"
 #include "copper/registry.hpp"
-#include "plugin_cli.hpp"
 #include "diff.hpp"
 #include "export.hpp"
 #include "info.hpp"
+#include "plugin_cli.hpp"
 #include "recover.hpp"
 #include "stats.hpp"
 #include "text.hpp"
@@ -45,8 +46,8 @@ struct Commands {
 };
 
 void add_range(CLI::App* command, ClRange& range) {
-  command->add_option("--from", range.from, "first copperlist id");
-  command->add_option("--to", range.to, "last copperlist id (inclusive)");
+  command->add_option("--from", range.from, "first copperlist id")->transform(copper::cli::whole_number());
+  command->add_option("--to", range.to, "last copperlist id (inclusive)")->transform(copper::cli::whole_number());
 }
 
 void add_info_check_recover(CLI::App& app, Commands& c) {
