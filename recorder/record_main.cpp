@@ -203,8 +203,9 @@ int record_main(int argc, char** argv) {
       ->check(copper::cli::duration_seconds());
   app.add_option("--rate", options.rate_hz, "cycles per second, 0 = unthrottled (overrides runtime.rate_hz)")
       ->check(copper::cli::rate_hz());
-  app.add_option("--fsync", options.fsync, "none | commit | bytes:N[KiB|MiB|GiB] | interval:MS");
-  app.add_option("--compress", options.compress, "none | zstd | zstd:LEVEL");
+  app.add_option("--fsync", options.fsync, "none | commit | bytes:N[KiB|MiB|GiB] | interval:MS")
+      ->check(copper::cli::fsync_policy());
+  app.add_option("--compress", options.compress, "none | zstd | zstd:LEVEL")->check(copper::cli::compression());
   app.add_option("--mode", options.mode, "serial | parallel (overrides runtime.mode)")
       ->check(CLI::IsMember({"serial", "parallel"}));
   app.add_option("--max-in-flight", options.max_in_flight,

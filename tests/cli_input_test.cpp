@@ -57,6 +57,9 @@ TEST_CASE("cli.regression.numeric_flags_refuse_what_they_cannot_mean") {
       {record + "--rate 1e-300", "--rate"},
       {record + "--max-in-flight 0", "--max-in-flight"},
       {record + "--threads -1", "--threads"},
+      {record + "--fsync interval:18446744073709551615", "--fsync"},
+      {record + "--fsync bytes:-1", "--fsync"},
+      {record + "--compress zstd:99", "--compress"},
       {kReplay + " " + kClean + " --from -1", "--from"},
       {kReplay + " " + kClean + " --to -3", "--to"},
       {kReplay + " " + kClean + " --to 18446744073709551616", "--to"},
@@ -65,6 +68,7 @@ TEST_CASE("cli.regression.numeric_flags_refuse_what_they_cannot_mean") {
       {kLog + " export " + kClean + " --to -3", "--to"},
       {kLog + " stats " + kClean + " --from 1.5", "--from"},
       {kLog + " trace " + kClean + " -o /dev/null --to nan", "--to"},
+      {kLog + " recover " + kClean + " -o /dev/null --compress zstd:-1", "--compress"},
   };
   for (const auto& c : cases) {
     const Outcome outcome = run(c.command);

@@ -105,6 +105,8 @@ TEST_CASE("config.error.bad_logging_policies") {
                                "logging": {"fsync": "bytes:lots", "compress": "zstd:99"}})");
   CHECK(built.says("logging.fsync", "bad fsync policy \"bytes:lots\""));
   CHECK(built.says("logging.compress", "bad compression \"zstd:99\""));
+  auto too_long = build_graph(R"({"tasks": [{"id": "a", "type": "t"}], "logging": {"fsync": "interval:86400001"}})");
+  CHECK(too_long.says("logging.fsync", "MS from 1 to 86400000"));  // past int64 ms the flusher's wait overflowed
   for (const char* good : {"none", "commit", "bytes:8MiB", "bytes:4096", "interval:20"}) {
     Diagnostics diags;
     std::string json = std::string(R"({"tasks": [{"id": "a", "type": "t"}], "logging": {"fsync": ")") + good + "\"}}";

@@ -63,7 +63,8 @@ void add_info_check_recover(CLI::App& app, Commands& c) {
   recover->add_option("log", c.recover.log, "the damaged or unclosed log")->required();
   recover->add_option("-o,--output", c.recover.output, "the new log")->required();
   recover->add_flag("-f,--force", c.recover.force, "overwrite the output if it exists");
-  recover->add_option("--compress", c.recover.compress, "none | zstd[:level] (default: as the original)");
+  recover->add_option("--compress", c.recover.compress, "none | zstd[:level] (default: as the original)")
+      ->check(copper::cli::compression());
   recover->add_flag("--json", c.recover.json, "print JSON (schema: tools/README.md)");
 }
 

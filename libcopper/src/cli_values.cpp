@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "copper/config.hpp"
+#include "copper/log/policy.hpp"
 
 namespace copper::cli {
 namespace {
@@ -45,5 +46,15 @@ CLI::Validator whole_number() {
 
 CLI::Validator duration_seconds() { return seconds_or_rate("seconds", duration_s_problem); }
 CLI::Validator rate_hz() { return seconds_or_rate("cycles per second", rate_hz_problem); }
+
+CLI::Validator fsync_policy() {
+  return CLI::Validator([](std::string& text) { return std::string(log::FsyncPolicy::parse(text).error_message()); },
+                        "POLICY", "fsync policy");
+}
+
+CLI::Validator compression() {
+  return CLI::Validator([](std::string& text) { return std::string(log::Compression::parse(text).error_message()); },
+                        "COMPRESSION", "compression");
+}
 
 }  // namespace copper::cli

@@ -20,4 +20,9 @@ CLI::Validator whole_number();
 CLI::Validator duration_seconds();
 CLI::Validator rate_hz();
 
+// An fsync policy and a compression as a config's logging section takes
+// them (policy.hpp's parsers), checked when the flag is read.
+CLI::Validator fsync_policy();
+CLI::Validator compression();
+
 }  // namespace copper::cli
