@@ -212,3 +212,19 @@ TEST_CASE("cli.log.regression.times_at_the_ends_of_int64") {
   CHECK(run(kLog + " trace " + log.string() + " -o " + (dir / "t.json").string()).exit_code == 0);
   CHECK(run(kLog + " info " + log.string()).exit_code == 0);
 }
+
+TEST_CASE("cli.replay.regression.recorded_plugins_of_the_wrong_shape_exit_2") {
+  // A plugin entry whose name is a number made nlohmann's value() throw
+  // out of copper-replay (abort, exit 134).
+  const copper_test::ScratchDir dir("cli_input_plugins");
+  const auto log = dir / "plugins.copper";
+  crafted::write_log(log, R"({"plugins": [{"name": 5, "path": 7, "xxh3": [], "task_types": ["no/such"]}],
+                              "tasks": [], "slots": []})",
+                     {});
+  for (const std::string& args : {log.string(), "--list-types " + log.string()}) {
+    const Outcome outcome = run(kReplay + " " + args);
+    INFO(outcome.output);
+    CHECK(outcome.exit_code == 2);
+    CHECK(contains(outcome.output, "error: the log was recorded with plugin"));
+  }
+}
