@@ -11,6 +11,7 @@
 
 #include <optional>
 
+#include "cli_values.hpp"
 #include "copper/config.hpp"
 #include "copper/graph.hpp"
 #include "copper/log/writer.hpp"
@@ -196,11 +197,15 @@ int record_main(int argc, char** argv) {
   Options options;
   app.add_option("-c,--config", options.config_path, "graph config (JSON)")->check(CLI::ExistingFile);
   app.add_option("-o,--output", options.output, "log file to write (overrides logging.path)");
-  app.add_option("-n,--cycles", options.cycles, "stop after N copperlists (overrides runtime.cycles)");
-  app.add_option("-d,--duration", options.duration_s, "stop after S seconds (overrides runtime.duration_s)");
-  app.add_option("--rate", options.rate_hz, "cycles per second, 0 = unthrottled (overrides runtime.rate_hz)");
-  app.add_option("--fsync", options.fsync, "none | commit | bytes:N[KiB|MiB|GiB] | interval:MS");
-  app.add_option("--compress", options.compress, "none | zstd | zstd:LEVEL");
+  app.add_option("-n,--cycles", options.cycles, "stop after N copperlists (overrides runtime.cycles)")
+      ->transform(copper::cli::whole_number());
+  app.add_option("-d,--duration", options.duration_s, "stop after S seconds (overrides runtime.duration_s)")
+      ->check(copper::cli::duration_seconds());
+  app.add_option("--rate", options.rate_hz, "cycles per second, 0 = unthrottled (overrides runtime.rate_hz)")
+      ->check(copper::cli::rate_hz());
+  app.add_option("--fsync", options.fsync, "none | commit | bytes:N[KiB|MiB|GiB] | interval:MS")
+      ->check(copper::cli::fsync_policy());
+  app.add_option("--compress", options.compress, "none | zstd | zstd:LEVEL")->check(copper::cli::compression());
   app.add_option("--mode", options.mode, "serial | parallel (overrides runtime.mode)")
       ->check(CLI::IsMember({"serial", "parallel"}));
   app.add_option("--max-in-flight", options.max_in_flight,

@@ -17,6 +17,13 @@ const nlohmann::json& recorded_plugins(const nlohmann::json& metadata) {
   return it != metadata.end() && it->is_array() ? *it : none;
 }
 
+// A string member of a recorded plugin entry, `fallback` when it is absent
+// or not a string: the log's word, checksummed but not trusted.
+std::string text(const nlohmann::json& entry, const char* key, const char* fallback) {
+  const auto it = entry.is_object() ? entry.find(key) : entry.end();
+  return it != entry.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
 // True when every task type the plugin provided is already registered
 // (linked into this program, or loaded from elsewhere).
 bool types_present(const nlohmann::json& plugin) {
@@ -28,8 +35,8 @@ bool types_present(const nlohmann::json& plugin) {
 }
 
 bool load_recorded(const nlohmann::json& plugin) {
-  const std::string name = plugin.value("name", "");
-  const std::string path = plugin.value("path", "");
+  const std::string name = text(plugin, "name", "");
+  const std::string path = text(plugin, "path", "");
   std::error_code ec;
   if (!path.empty() && std::filesystem::exists(path, ec)) {
     auto loaded = load_plugin(path);
@@ -54,10 +61,10 @@ const LoadedPlugin* loaded_named(const std::string& name) {
 
 std::string CodeChange::describe() const {
   std::string what;
-  const std::string was_version = recorded.value("version", "?"), now_version = loaded.value("version", "?");
+  const std::string was_version = text(recorded, "version", "?"), now_version = text(loaded, "version", "?");
   if (was_version != now_version) what += fmt::format("version {} -> {}, ", was_version, now_version);
-  what += fmt::format("XXH3 {} -> {}", recorded.value("xxh3", "?"), loaded.value("xxh3", "?"));
-  return fmt::format("plugin \"{}\" changed since the recording: {} ({})", name, what, loaded.value("path", "?"));
+  what += fmt::format("XXH3 {} -> {}", text(recorded, "xxh3", "?"), text(loaded, "xxh3", "?"));
+  return fmt::format("plugin \"{}\" changed since the recording: {} ({})", name, what, text(loaded, "path", "?"));
 }
 
 bool load_plugins_for(const nlohmann::json& metadata, const std::vector<std::string>& given) {
@@ -73,9 +80,9 @@ std::vector<CodeChange> code_changes(const nlohmann::json& metadata) {
   std::vector<CodeChange> changes;
   for (const auto& plugin : recorded_plugins(metadata)) {
     if (!plugin.is_object()) continue;
-    const std::string name = plugin.value("name", "");
+    const std::string name = text(plugin, "name", "");
     const LoadedPlugin* now = loaded_named(name);
-    if (now == nullptr || now->xxh3 == plugin.value("xxh3", "")) continue;
+    if (now == nullptr || now->xxh3 == text(plugin, "xxh3", "")) continue;
     changes.push_back({name, plugin, now->to_json()});
   }
   return changes;

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <optional>
 
+#include "cli_values.hpp"
 #include "copper/log/reader.hpp"
 #include "copper/registry.hpp"
 #include "copper/replay.hpp"
@@ -165,8 +166,9 @@ int replay_main(int argc, char** argv) {
       ->check(CLI::Range(0, 1024));
   app.add_option("--max-in-flight", options.max_in_flight, "parallel replay: copperlists in flight")
       ->check(CLI::Range(1, 4096));
-  app.add_option("--from", options.from, "compare from this copperlist on (starts at the keyframe before it)");
-  app.add_option("--to", options.to, "stop after this copperlist");
+  app.add_option("--from", options.from, "compare from this copperlist on (starts at the keyframe before it)")
+      ->transform(copper::cli::whole_number());
+  app.add_option("--to", options.to, "stop after this copperlist")->transform(copper::cli::whole_number());
   app.add_option("-o,--output", options.output, "write the replay as a new log (with --mode both: the serial one)");
   app.add_flag("-f,--force", options.force, "overwrite the -o log if it exists");
   app.add_option("--report", options.report, "write the verdict and timings as JSON (replay/README.md)");

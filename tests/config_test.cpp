@@ -105,6 +105,8 @@ TEST_CASE("config.error.bad_logging_policies") {
                                "logging": {"fsync": "bytes:lots", "compress": "zstd:99"}})");
   CHECK(built.says("logging.fsync", "bad fsync policy \"bytes:lots\""));
   CHECK(built.says("logging.compress", "bad compression \"zstd:99\""));
+  auto too_long = build_graph(R"({"tasks": [{"id": "a", "type": "t"}], "logging": {"fsync": "interval:86400001"}})");
+  CHECK(too_long.says("logging.fsync", "MS from 1 to 86400000"));  // past int64 ms the flusher's wait overflowed
   for (const char* good : {"none", "commit", "bytes:8MiB", "bytes:4096", "interval:20"}) {
     Diagnostics diags;
     std::string json = std::string(R"({"tasks": [{"id": "a", "type": "t"}], "logging": {"fsync": ")") + good + "\"}}";
@@ -135,4 +137,45 @@ TEST_CASE("config.load.reads_file") {
   auto config = copper::load_config(path, diags);
   REQUIRE(config.has_value());
   CHECK(config->tasks.size() == 2);
+}
+
+TEST_CASE("config.regression.rate_hz_1e400_is_an_error_not_an_abort") {
+  const std::string message = only_error(R"({"tasks": [{"id": "a", "type": "t"}], "runtime": {"rate_hz": 1e400}})");
+  CHECK(message.find("number overflow parsing '1e400' at runtime.rate_hz") != std::string::npos);
+}
+
+TEST_CASE("config.regression.doc_nested_100k_levels_is_an_error_not_a_crash") {
+  const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
+  const std::string message = only_error(R"({"tasks": [{"id": "a", "type": "t"}], "doc": )" + deep + "}");
+  CHECK(message.find("nested deeper than 64 levels at doc[0][0]") != std::string::npos);
+}
+
+TEST_CASE("config.error.nesting_limit_is_64_levels") {
+  auto nested_doc = [](size_t levels) {  // the top object is one level, "doc" the rest
+    return R"({"tasks": [{"id": "a", "type": "t"}], "doc": )" + std::string(levels - 1, '[') +
+           std::string(levels - 1, ']') + "}";
+  };
+  Diagnostics diags;
+  CHECK(parse_config(nested_doc(64), diags).has_value());
+  CHECK(only_error(nested_doc(65)).find("nested deeper than 64 levels") != std::string::npos);
+}
+
+TEST_CASE("config.error.duration_and_rate_out_of_range") {
+  for (const char* runtime : {R"("duration_s": -1)", R"("duration_s": 1e300)", R"("duration_s": 1e-12)",
+                              R"("rate_hz": -5)", R"("rate_hz": 1e-300)", R"("rate_hz": 1e12)"}) {
+    CAPTURE(runtime);
+    const std::string key = std::string(runtime).substr(1, std::string(runtime).find('"', 1) - 1);
+    const std::string message =
+        only_error(std::string(R"({"tasks": [{"id": "a", "type": "t"}], "runtime": {)") + runtime + "}}");
+    CHECK(message.find("runtime." + key + ": ") == 0);
+    CHECK(message.find(key == "duration_s" ? "is not a duration" : "is not a rate") != std::string::npos);
+  }
+  for (const char* runtime : {R"("duration_s": 0, "rate_hz": 0)", R"("duration_s": 1e-9, "rate_hz": 1e-6)",
+                              R"("duration_s": 1e9, "rate_hz": 1e9)"}) {
+    Diagnostics diags;
+    CHECK_MESSAGE(
+        parse_config(std::string(R"({"tasks": [{"id": "a", "type": "t"}], "runtime": {)") + runtime + "}}", diags)
+            .has_value(),
+        runtime);
+  }
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "fixtures/crafted_logs.hpp"
 #include "fixtures/log_reader_helpers.hpp"
 
 namespace {
@@ -289,4 +290,22 @@ TEST_CASE("log.reader.zstd.bad_frames_are_damage") {
   CHECK(report.damage[1].offset == absurd_at);
   CHECK(report.damage[1].reason.find("claims 1099511627776 bytes") != std::string::npos);
   CHECK(report.damage[2].offset == not_zstd_at);
+}
+
+TEST_CASE("log.reader.regression.metadata_nested_100k_levels_is_damage_not_a_crash") {
+  // Checksummed and valid JSON, but 100k levels deep: the dump and copies
+  // of such a document recurse, which crashed recover and copper-replay.
+  TempFile file;
+  crafted::write_log(file.path(), crafted::deep_metadata(100'000), {crafted::one_task_cl(0, 1000, 1000, 2000)});
+  LogReader reader = open_ok(file);
+  CHECK(reader.metadata().is_null());
+  const auto& damage = reader.check().damage;
+  REQUIRE_FALSE(damage.empty());
+  CHECK(damage.front().reason.find("metadata unreadable: nested deeper than 128 levels at doc[0]") !=
+        std::string::npos);
+
+  // One level inside the limit reads: 127 arrays under the top object.
+  crafted::write_log(file.path(), crafted::deep_metadata(127), {crafted::one_task_cl(0, 1000, 1000, 2000)});
+  LogReader at_limit = open_ok(file);
+  CHECK(at_limit.metadata().is_object());
 }

@@ -14,6 +14,7 @@
 #include "copper/log/writer.hpp"
 #include "copper/registry.hpp"
 #include "copper/replay.hpp"
+#include "fixtures/crafted_logs.hpp"
 #include "fixtures/graph_helpers.hpp"
 #include "fixtures/log_damage.hpp"
 #include "fixtures/random_graph.hpp"
@@ -486,5 +487,27 @@ TEST_CASE("replay.segments.plan") {
     CHECK(copper::replay::present_ranges(1, 99, {{45, 45}, {60, 62}}) ==
           std::vector<std::pair<uint64_t, uint64_t>>{{1, 44}, {46, 59}, {63, 99}});
     CHECK(copper::replay::present_ranges(0, 10, {}) == std::vector<std::pair<uint64_t, uint64_t>>{{0, 10}});
+  }
+}
+
+TEST_CASE("replay.regression.metadata_of_the_wrong_shape_is_an_error_not_a_crash") {
+  // Checksummed metadata a writer never makes: nlohmann's value() threw
+  // type_error out of Replay::open, and copper-replay aborted (exit 134).
+  const RecordedLog recorded(kTunableGraph, "replay_bad_metadata", 5);
+  auto reader = copper::log::LogReader::open(recorded.path);
+  REQUIRE(reader.ok());
+  const nlohmann::json good = reader->metadata();
+  CHECK(Replay::open(recorded.path, copper::Registry::global()).ok());
+  const std::vector<std::pair<const char*, nlohmann::json>> bad = {
+      {"/logging", 5}, {"/slots/0", "slot"}, {"/slots/0/producer", 7}, {"/slots/1/type", nullptr}};
+  const copper_test::ScratchDir dir("replay_bad_metadata_out");
+  for (const auto& [pointer, value] : bad) {
+    CAPTURE(pointer);
+    nlohmann::json metadata = good;
+    metadata[nlohmann::json::json_pointer(pointer)] = value;
+    crafted::write_log(dir / "bad.copper", metadata.dump(), {});
+    copper::Result<Replay> replay = copper::Status::error("not opened");
+    CHECK_NOTHROW(replay = Replay::open(dir / "bad.copper", copper::Registry::global()));
+    CHECK_FALSE(replay.ok());
   }
 }

@@ -57,6 +57,29 @@ TEST_CASE("stats.histogram.extremes") {
   CHECK(h.percentile(1.0) == INT64_MAX);
 }
 
+TEST_CASE("stats.regression.histogram_mean_of_extreme_values_never_overflows") {
+  // A log's times are whatever its bytes say: copper-log stats printed a
+  // negative mean once the int64 sum wrapped.
+  LatencyHistogram h;
+  for (int i = 0; i < 1000; ++i) h.record(INT64_MAX);
+  h.record(INT64_MIN);  // counted as 0
+  CHECK(h.count() == 1001);
+  CHECK(h.mean() == doctest::Approx(static_cast<double>(INT64_MAX) * 1000.0 / 1001.0));
+  CHECK(h.mean() > 0);
+  LatencyHistogram small;
+  for (int64_t v : {1, 2, 3, 10}) small.record(v);
+  CHECK(small.mean() == 4.0);  // exact below 2^53
+}
+
+TEST_CASE("stats.regression.elapsed_and_time_difference_saturate") {
+  CHECK(copper::elapsed(INT64_MIN, INT64_MAX) == INT64_MAX);
+  CHECK(copper::elapsed(10, 3) == 0);
+  CHECK(copper::elapsed(-5, 7) == 12);
+  CHECK(copper::time_difference(INT64_MAX, INT64_MIN) == -INT64_MAX);
+  CHECK(copper::time_difference(7, -5) == -12);
+  CHECK(copper::time_difference(-5, 7) == 12);
+}
+
 // fold_spans and TimingStats: copper's one definition of end-to-end latency
 // (first start to last end over the tasks that ran) and the per-task
 // process() durations, which the recorder's table, replay and copper-log
@@ -105,6 +128,12 @@ TEST_CASE("timing.stats.fold_spans_covers_first_start_to_last_end") {
   CHECK(folded.durations == std::vector<std::pair<size_t, Nanos>>{{0, 20}, {1, 5}, {2, 370}, {3, 20}});
   REQUIRE(folded.end_to_end.count() == 1);
   CHECK(folded.end_to_end.max() == 900 - 490);
+}
+
+TEST_CASE("timing.stats.regression.fold_spans_over_the_whole_int64_range") {
+  const Folded folded = fold({{INT64_MIN, INT64_MAX, true}, {0, INT64_MAX, true}});
+  CHECK(folded.durations == std::vector<std::pair<size_t, Nanos>>{{0, INT64_MAX}, {1, INT64_MAX}});
+  CHECK(folded.end_to_end.max() == INT64_MAX);
 }
 
 TEST_CASE("timing.stats.fold_spans_skips_tasks_that_did_not_run") {

@@ -118,9 +118,7 @@ Health assess(log::LogReader& reader) {
     health.verdict = HealthVerdict::damaged;
     return health;
   }
-  if (!reader.metadata().is_object())
-    return unreadable(
-        fmt::format("{}: the metadata record is unreadable: nothing can be decoded", reader.path().string()));
+  if (!reader.metadata().is_object()) return unreadable(metadata_problem(reader));
   health.clean_close = reader.header().clean_close && reader.has_footer();
   walk_ids(reader, health);
   separate_known_gaps(reader.metadata(), health);

@@ -113,12 +113,8 @@ Result<ExportCounts> export_log(log::LogReader& reader, const ExportOptions& opt
 }
 
 int run_export(const ExportOptions& options, Io io) {
-  auto reader = open_log(options.log, io.err);
+  auto reader = open_decodable_log(options.log, io.err);
   if (!reader) return kExitCannotRun;
-  if (!reader->metadata().is_object()) {
-    fmt::print(io.err, "error: {}: the metadata record is unreadable: nothing can be decoded\n", options.log);
-    return kExitCannotRun;
-  }
   auto output = Output::open(options.output, io.out);
   if (!output) {
     fmt::print(io.err, "error: {}\n", output.error_message());

@@ -1,12 +1,12 @@
 #include "info.hpp"
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
 #include <chrono>
 #include <map>
 
+#include "copper/stats.hpp"
 #include "log/layout.hpp"
 
 namespace copper::logtool {
@@ -19,11 +19,19 @@ const json& field(const json& object, const char* key) {
   return object.is_object() && object.contains(key) ? object[key] : null;
 }
 
-// "2024-06-01T12:00:00.123456789Z" from nanoseconds since the epoch.
+// "2024-06-01T12:00:00.123456789Z" from nanoseconds since the epoch, for
+// any int64 (1677 to 2262): the calendar comes from whole days, never
+// from a conversion back to nanoseconds, which overflows at the ends.
 std::string utc_text(int64_t ns) {
-  const auto seconds = std::chrono::sys_seconds(std::chrono::seconds(ns / 1'000'000'000 - (ns % 1'000'000'000 < 0)));
-  const int64_t fraction = ((ns % 1'000'000'000) + 1'000'000'000) % 1'000'000'000;
-  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:09}Z", seconds, fraction);
+  constexpr int64_t kPerSecond = 1'000'000'000, kSecondsPerDay = 86'400;
+  const int64_t seconds = ns / kPerSecond - (ns % kPerSecond < 0);
+  const int64_t fraction = ((ns % kPerSecond) + kPerSecond) % kPerSecond;
+  const int64_t days = seconds / kSecondsPerDay - (seconds % kSecondsPerDay < 0);
+  const int64_t in_day = seconds - days * kSecondsPerDay;
+  const std::chrono::year_month_day date{std::chrono::sys_days(std::chrono::days(days))};
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z", static_cast<int>(date.year()),
+                     static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()), in_day / 3600,
+                     in_day / 60 % 60, in_day % 60, fraction);
 }
 
 // Tasks, the connections their inputs make, and the message type per slot.
@@ -95,7 +103,7 @@ json copperlists_json(log::LogReader& reader, const log::CheckReport& report) {
   reader.find_copperlist(*report.last_cl_id, [&](const log::CopperListView& cl) { last = cl.time_ns; });
   if (first) out["first_time_ns"] = *first;
   if (last) out["last_time_ns"] = *last;
-  if (first && last) out["duration_ns"] = *last - *first;
+  if (first && last) out["duration_ns"] = time_difference(*first, *last);
   return out;
 }
 
@@ -271,7 +279,9 @@ int run_info(const InfoOptions& options, Io io) {
     io.out << info.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
   else
     io.out << info_text(info);
-  return kExitOk;
+  // What the file says without its metadata is printed; still, the log
+  // cannot be read as a recording (exit 2, as `check` says "unreadable").
+  return metadata_unreadable(*reader, io.err) ? kExitCannotRun : kExitOk;
 }
 
 }  // namespace copper::logtool

@@ -14,11 +14,12 @@
 #include <iostream>
 
 #include "check.hpp"
+#include "cli_values.hpp"
 #include "copper/registry.hpp"
-#include "plugin_cli.hpp"
 #include "diff.hpp"
 #include "export.hpp"
 #include "info.hpp"
+#include "plugin_cli.hpp"
 #include "recover.hpp"
 #include "stats.hpp"
 #include "text.hpp"
@@ -45,8 +46,8 @@ struct Commands {
 };
 
 void add_range(CLI::App* command, ClRange& range) {
-  command->add_option("--from", range.from, "first copperlist id");
-  command->add_option("--to", range.to, "last copperlist id (inclusive)");
+  command->add_option("--from", range.from, "first copperlist id")->transform(copper::cli::whole_number());
+  command->add_option("--to", range.to, "last copperlist id (inclusive)")->transform(copper::cli::whole_number());
 }
 
 void add_info_check_recover(CLI::App& app, Commands& c) {
@@ -62,7 +63,8 @@ void add_info_check_recover(CLI::App& app, Commands& c) {
   recover->add_option("log", c.recover.log, "the damaged or unclosed log")->required();
   recover->add_option("-o,--output", c.recover.output, "the new log")->required();
   recover->add_flag("-f,--force", c.recover.force, "overwrite the output if it exists");
-  recover->add_option("--compress", c.recover.compress, "none | zstd[:level] (default: as the original)");
+  recover->add_option("--compress", c.recover.compress, "none | zstd[:level] (default: as the original)")
+      ->check(copper::cli::compression());
   recover->add_flag("--json", c.recover.json, "print JSON (schema: tools/README.md)");
 }
 

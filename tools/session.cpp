@@ -15,6 +15,28 @@ std::optional<log::LogReader> open_log(const std::string& path, std::ostream& er
   return std::nullopt;
 }
 
+std::string metadata_problem(log::LogReader& reader) {
+  if (reader.metadata().is_object()) return {};
+  constexpr std::string_view kPrefix = "metadata unreadable: ";
+  std::string why = "no metadata record";
+  for (const log::Damage& damage : reader.check().damage)
+    if (damage.reason.starts_with(kPrefix)) why = damage.reason.substr(kPrefix.size());
+  return fmt::format("{}: the metadata record is unreadable ({}): nothing can be decoded", reader.path().string(), why);
+}
+
+bool metadata_unreadable(log::LogReader& reader, std::ostream& err) {
+  const std::string problem = metadata_problem(reader);
+  if (problem.empty()) return false;
+  fmt::print(err, "error: {}\n", problem);
+  return true;
+}
+
+std::optional<log::LogReader> open_decodable_log(const std::string& path, std::ostream& err) {
+  auto reader = open_log(path, err);
+  if (reader && metadata_unreadable(*reader, err)) return std::nullopt;
+  return reader;
+}
+
 Result<Output> Output::open(const std::string& path, std::ostream& fallback) {
   Output output;
   output.fallback_ = &fallback;

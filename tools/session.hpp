@@ -37,6 +37,19 @@ struct Io {
 // Opens a log; on failure prints "error: <reason>" on io.err.
 std::optional<log::LogReader> open_log(const std::string& path, std::ostream& err);
 
+// "<log>: the metadata record is unreadable (<why>): nothing can be
+// decoded" when the log opened without its metadata, else empty.
+std::string metadata_problem(log::LogReader& reader);
+
+// True, after "error: " and metadata_problem on err, when the log opened
+// without its metadata: then no copperlist, text entry or span can be
+// decoded, so a subcommand that decodes them cannot run (exit 2,
+// docs/exit-codes.md) rather than report an empty log.
+bool metadata_unreadable(log::LogReader& reader, std::ostream& err);
+
+// open_log, refusing (as above) a log whose metadata is unreadable.
+std::optional<log::LogReader> open_decodable_log(const std::string& path, std::ostream& err);
+
 // The output of a subcommand: `path` when given, else the fallback stream.
 // A file is written aside (OutputFile) and replaces a regular file at
 // `path` only when finish() succeeds; without finish() nothing changes.

@@ -13,7 +13,7 @@ using nlohmann::json;
 // are then (n - 1) / T, the inter-arrival rate, for copperlists and slots alike.
 double LogStats::span_seconds() const {
   if (!first_time_ns || !last_time_ns || *last_time_ns <= *first_time_ns || copperlists < 2) return 0.0;
-  const double span = static_cast<double>(*last_time_ns - *first_time_ns) / 1e9;
+  const double span = static_cast<double>(elapsed(*first_time_ns, *last_time_ns)) / 1e9;
   return span * static_cast<double>(copperlists) / static_cast<double>(copperlists - 1);
 }
 
@@ -123,7 +123,7 @@ std::string stats_text(const LogStats& stats) {
 }
 
 int run_stats(const StatsOptions& options, Io io) {
-  auto reader = open_log(options.log, io.err);
+  auto reader = open_decodable_log(options.log, io.err);
   if (!reader) return kExitCannotRun;
   const LogStats stats = gather_stats(*reader, options.range);
   if (options.json)

@@ -91,7 +91,7 @@ std::optional<log::TextLevel> parse_level(std::string_view name) {
 }
 
 int run_text(const TextOptions& options, Io io) {
-  auto reader = open_log(options.log, io.err);
+  auto reader = open_decodable_log(options.log, io.err);
   if (!reader) return kExitCannotRun;
   const auto tasks = task_ids(*reader);
   if (!options.task.empty() && std::find(tasks.begin(), tasks.end(), options.task) == tasks.end()) {

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "copper/stats.hpp"
 #include "selection.hpp"
 
 namespace copper::logtool {
@@ -96,8 +97,8 @@ class TraceWriter {
   void slice(const Span& span, uint64_t cl_id) {
     event(fmt::format(
         R"({{"name":{},"cat":"task","ph":"X","pid":{},"tid":{},"ts":{},"dur":{},"args":{{"cl":{},"status":"{}"}}}})",
-        json_string(tasks_[span.task]), kPid, tid(span.task, span.lane), micros(span.start - *origin_),
-        micros(span.end - span.start), cl_id, to_string(span.status)));
+        json_string(tasks_[span.task]), kPid, tid(span.task, span.lane), micros(time_difference(*origin_, span.start)),
+        micros(elapsed(span.start, span.end)), cl_id, to_string(span.status)));
     ++counts.spans;
   }
 
@@ -109,7 +110,7 @@ class TraceWriter {
       const char* phase = i == 0 ? "s" : (i + 1 == spans_.size() ? "f" : "t");
       event(fmt::format(R"({{"name":"cl {}","cat":"copperlist","ph":"{}","id":{},"pid":{},"tid":{},"ts":{},"bp":"e"}})",
                         cl_id, phase, cl_id, kPid, tid(span.task, span.lane),
-                        micros(span.start + (span.end - span.start) / 2 - *origin_)));
+                        micros(time_difference(*origin_, span.start + elapsed(span.start, span.end) / 2))));
     }
     ++counts.flows;
   }
@@ -145,7 +146,7 @@ TraceCounts write_trace(log::LogReader& reader, const ClRange& range, std::ostre
 }
 
 int run_trace(const TraceOptions& options, Io io) {
-  auto reader = open_log(options.log, io.err);
+  auto reader = open_decodable_log(options.log, io.err);
   if (!reader) return kExitCannotRun;
   auto output = Output::open(options.output, io.out);
   if (!output) {

@@ -1,13 +1,13 @@
 #include "copper/config.hpp"
 
+#include "bounded_input.hpp"
 #include "copper/log/policy.hpp"
+#include "text_util.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 namespace copper {
 
@@ -37,6 +37,20 @@ std::string Diagnostics::to_string() const {
 }
 
 const char* to_string(RunMode mode) { return mode == RunMode::serial ? "serial" : "parallel"; }
+
+// The bounds keep the nanosecond figures the runtime derives (duration,
+// and the period 1e9 / rate) well inside int64 and above one nanosecond.
+std::string duration_s_problem(double seconds) {
+  if (seconds == 0 || (seconds >= kMinDurationSeconds && seconds <= kMaxDurationSeconds)) return {};
+  return fmt::format("{} is not a duration: give seconds from {:g} to {:g}, or 0 for no limit", seconds,
+                     kMinDurationSeconds, kMaxDurationSeconds);
+}
+
+std::string rate_hz_problem(double hz) {
+  if (hz == 0 || (hz >= kMinRateHz && hz <= kMaxRateHz)) return {};
+  return fmt::format("{} is not a rate: give cycles per second from {:g} to {:g}, or 0 for as fast as possible", hz,
+                     kMinRateHz, kMaxRateHz);
+}
 
 namespace {
 
@@ -95,12 +109,14 @@ class ObjectReader {
     out = static_cast<Int>(v);
   }
 
-  void number(std::string_view key, double& out) {
+  // A number within the limits `problem` states (empty when it is fine).
+  void number(std::string_view key, double& out, std::string (*problem)(double)) {
     const json* value = present(key, false);
     if (value == nullptr) return;
     if (!value->is_number()) return mistyped(key, "a number", *value);
-    out = value->get<double>();
-    if (out < 0) diags_.error(at(key), "must not be negative");
+    const auto v = value->get<double>();
+    if (std::string why = problem(v); !why.empty()) return diags_.error(at(key), why);
+    out = v;
   }
 
  private:
@@ -184,8 +200,8 @@ void parse_runtime(const json& runtime, Config& config, Diagnostics& diags) {
   else if (!mode.empty() && mode != "serial")
     diags.error(reader.at("mode"), fmt::format("unknown mode \"{}\" (serial or parallel)", mode));
   reader.integer("cycles", rt.cycles, 0, UINT64_MAX);
-  reader.number("duration_s", rt.duration_s);
-  reader.number("rate_hz", rt.rate_hz);
+  reader.number("duration_s", rt.duration_s, duration_s_problem);
+  reader.number("rate_hz", rt.rate_hz, rate_hz_problem);
   reader.integer("max_in_flight", rt.max_in_flight, 1, 4096);
   reader.integer("threads", rt.threads, 0, 1024);
 }
@@ -204,33 +220,16 @@ void parse_logging(const json& logging, Config& config, Diagnostics& diags) {
     diags.error(reader.at("compress"), std::string(compression.error_message()));
 }
 
-// nlohmann reports a byte offset; people want line and column.
-std::string describe_parse_error(std::string_view text, const json::parse_error& error) {
-  const size_t offset = std::min<size_t>(error.byte == 0 ? 0 : error.byte - 1, text.size());
-  size_t line = 1, column = 1;
-  for (size_t i = 0; i < offset; ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      column = 1;
-    } else {
-      ++column;
-    }
-  }
-  std::string reason = error.what();
-  if (auto colon = reason.find(": "); colon != std::string::npos) reason = reason.substr(colon + 2);
-  return fmt::format("malformed JSON at line {}, column {}: {}", line, column, reason);
-}
-
 }  // namespace
 
 std::optional<Config> parse_config(std::string_view text, Diagnostics& diags) {
   Config config;
-  try {
-    config.document = json::parse(text);
-  } catch (const json::parse_error& error) {
-    diags.error("(document)", describe_parse_error(text, error));
+  auto document = detail::parse_json_bounded(text, "a config", detail::kMaxConfigDepth);
+  if (!document) {
+    diags.error("(document)", std::string(document.error_message()));
     return std::nullopt;
   }
+  config.document = std::move(*document);
   ObjectReader top(config.document, "", diags,
                    {"name", "doc", "plugins", "tasks", "connections", "runtime", "logging"});
   if (!top.valid()) return std::nullopt;
@@ -246,19 +245,13 @@ std::optional<Config> parse_config(std::string_view text, Diagnostics& diags) {
 }
 
 std::optional<Config> load_config(const std::filesystem::path& path, Diagnostics& diags) {
+  auto text = detail::read_input_file(path, "config file");
+  if (!text) {
+    diags.error(path.string(), std::string(text.error_message()));
+    return std::nullopt;
+  }
+  auto config = parse_config(*text, diags);
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    diags.error(path.string(), "is a directory, not a config file");
-    return std::nullopt;
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    diags.error(path.string(), "cannot open config file");
-    return std::nullopt;
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  auto config = parse_config(text.str(), diags);
   if (config) config->directory = std::filesystem::absolute(path, ec).parent_path();
   return config;
 }

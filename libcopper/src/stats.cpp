@@ -32,7 +32,14 @@ void LatencyHistogram::record(int64_t value) {
   ++count_;
   min_ = std::min(min_, value);
   max_ = std::max(max_, value);
-  sum_ += value;
+  sum_low_ += static_cast<uint64_t>(value);
+  sum_high_ += sum_low_ < static_cast<uint64_t>(value) ? 1 : 0;
+}
+
+double LatencyHistogram::mean() const {
+  if (count_ == 0) return 0.0;
+  const double sum = std::ldexp(static_cast<double>(sum_high_), 64) + static_cast<double>(sum_low_);
+  return sum / static_cast<double>(count_);
 }
 
 int64_t LatencyHistogram::percentile(double q) const {

@@ -96,4 +96,13 @@ COPPER_API std::optional<Config> load_config(const std::filesystem::path& path, 
 
 COPPER_API const char* to_string(RunMode mode);
 
+// The limits of runtime.duration_s and runtime.rate_hz, one rule for the
+// config and the command lines (--duration, --rate): an empty string when
+// the value is acceptable, else what is wrong with it. NaN and infinities
+// are refused.
+inline constexpr double kMinDurationSeconds = 1e-9, kMaxDurationSeconds = 1e9;  // about 31 years
+inline constexpr double kMinRateHz = 1e-6, kMaxRateHz = 1e9;
+COPPER_API std::string duration_s_problem(double seconds);
+COPPER_API std::string rate_hz_problem(double hz);
+
 }  // namespace copper

@@ -2,7 +2,9 @@
 //
 // LatencyHistogram is log-linear (32 sub-buckets per power of two, so any
 // percentile is within about 3% of the truth) in a fixed array: recording
-// a value is a few instructions and never allocates.
+// a value is a few instructions and never allocates. Any int64 goes in
+// (times read from a log are whatever its bytes say): negatives count as
+// 0, and the sum behind the mean is 128 bits wide, so it never overflows.
 #pragma once
 
 #include <array>
@@ -22,7 +24,7 @@ class COPPER_API LatencyHistogram {
   uint64_t count() const { return count_; }
   int64_t min() const { return count_ ? min_ : 0; }
   int64_t max() const { return count_ ? max_ : 0; }
-  double mean() const { return count_ ? static_cast<double>(sum_) / static_cast<double>(count_) : 0.0; }
+  double mean() const;
   // q in [0, 1]; the upper edge of the bucket holding that rank, clamped to
   // the exact maximum.
   int64_t percentile(double q) const;
@@ -39,8 +41,20 @@ class COPPER_API LatencyHistogram {
   uint64_t count_ = 0;
   int64_t min_ = INT64_MAX;
   int64_t max_ = 0;
-  int64_t sum_ = 0;
+  uint64_t sum_low_ = 0;   // the sum of the values recorded, modulo 2^64,
+  uint64_t sum_high_ = 0;  // and its carries
 };
+
+// `to - from` for two times, clamped to [0, INT64_MAX]: the length of a
+// span, never a signed overflow, whatever times a log holds.
+inline Nanos elapsed(Nanos from, Nanos to) {
+  if (to <= from) return 0;
+  const uint64_t length = static_cast<uint64_t>(to) - static_cast<uint64_t>(from);  // exact: to > from
+  return length > static_cast<uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<Nanos>(length);
+}
+
+// `to - from`, either sign, saturated to [-INT64_MAX, INT64_MAX].
+inline Nanos time_difference(Nanos from, Nanos to) { return to >= from ? elapsed(from, to) : -elapsed(to, from); }
 
 // One task's span in one copperlist: process() start and end, and whether
 // it ran to the end (status ok).
@@ -62,11 +76,11 @@ void fold_spans(size_t tasks, SpanOf span_of, RecordTask record_task, LatencyHis
   for (size_t task = 0; task < tasks; ++task) {
     const TaskSpan span = span_of(task);
     if (!span.ran) continue;
-    record_task(task, span.end - span.start);
+    record_task(task, elapsed(span.start, span.end));
     first = span.start < first ? span.start : first;
     last = span.end > last ? span.end : last;
   }
-  if (first <= last) end_to_end.record(last - first);
+  if (first <= last) end_to_end.record(elapsed(first, last));
 }
 
 // A commit sink that collects each task's process() duration and each

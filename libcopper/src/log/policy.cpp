@@ -47,10 +47,11 @@ Result<FsyncPolicy> FsyncPolicy::parse(std::string_view text) {
   } else if (text.starts_with("interval:")) {
     std::string_view rest;
     auto ms = parse_number<uint64_t>(text.substr(9), rest);
-    if (ms && *ms > 0 && rest.empty()) return every_ms(*ms);
+    if (ms && *ms > 0 && *ms <= kMaxIntervalMs && rest.empty()) return every_ms(*ms);
   }
   return Status::error(
-      fmt::format("bad fsync policy \"{}\" (none, commit, bytes:N[KiB|MiB|GiB], interval:MS)", text));
+      fmt::format("bad fsync policy \"{}\" (none, commit, bytes:N[KiB|MiB|GiB], interval:MS with MS from 1 to {})",
+                  text, kMaxIntervalMs));
 }
 
 std::string FsyncPolicy::to_string() const {

@@ -1,5 +1,6 @@
 #include "record_parse.hpp"
 
+#include "../bounded_input.hpp"
 #include "../text_util.hpp"
 
 #include <fmt/format.h>
@@ -225,11 +226,13 @@ Status parse_sync(std::span<const uint8_t> payload, SyncMark& out) {
 }
 
 Status parse_json_object(std::span<const uint8_t> payload, nlohmann::json& out) {
-  out = nlohmann::json::parse(payload.begin(), payload.end(), nullptr, false);
-  if (out.is_discarded()) {
+  auto parsed = copper::detail::parse_json_bounded(
+      std::string_view(reinterpret_cast<const char*>(payload.data()), payload.size()), "a JSON record of a log");
+  if (!parsed) {
     out = nullptr;
-    return fail("not valid JSON");
+    return fail("{}", parsed.error_message());
   }
+  out = std::move(*parsed);
   if (!out.is_object()) {
     out = nullptr;
     return fail("JSON is not an object");

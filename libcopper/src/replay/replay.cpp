@@ -182,7 +182,7 @@ void Replay::Impl::survey(log::LogReader& reader) {
   if (summary.is_object() && summary.contains("wall_time_ns"))
     recorded.wall_time = summary["wall_time_ns"].get<Nanos>();
   else if (first_start <= last_end)
-    recorded.wall_time = last_end - first_start;
+    recorded.wall_time = elapsed(first_start, last_end);
 }
 
 Result<Replay> Replay::open(const std::filesystem::path& log, const Registry& registry,
@@ -192,9 +192,17 @@ Result<Replay> Replay::open(const std::filesystem::path& log, const Registry& re
   auto impl = std::make_unique<Impl>();
   impl->path = log;
   impl->open_options = options;
-  if (Status status = impl->load(*reader, registry); !status.ok()) return status;
-  for (const auto& slot : reader->metadata()["slots"]) impl->slot_schemas.push_back(slot.value("schema", nlohmann::json()));
-  impl->survey(*reader);
+  // The metadata and summary are the log's word, checksummed but not
+  // trusted: a value of the wrong type there is a damaged log, not a crash.
+  try {
+    if (Status status = impl->load(*reader, registry); !status.ok()) return status;
+    for (const auto& slot : reader->metadata()["slots"])
+      impl->slot_schemas.push_back(slot.value("schema", nlohmann::json()));
+    impl->survey(*reader);
+  } catch (const nlohmann::json::exception& error) {
+    return fail(StatusCode::corruption, "{}: the metadata or summary does not describe a recording: {}", log.string(),
+                error.what());
+  }
   impl->mapped_log = std::make_unique<log::LogReader>(std::move(*reader));
   return Replay(std::move(impl));
 }

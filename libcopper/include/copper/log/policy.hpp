@@ -24,6 +24,9 @@ struct COPPER_API FsyncPolicy {
   static FsyncPolicy commit() { return {Kind::commit, 0, 0}; }
   static FsyncPolicy every_bytes(uint64_t n) { return {Kind::bytes, n, 0}; }
   static FsyncPolicy every_ms(uint64_t ms) { return {Kind::interval, 0, ms}; }
+  // The longest interval parse() takes: a day. Longer ones mean nothing,
+  // and past int64 milliseconds the flusher's wait would overflow.
+  static constexpr uint64_t kMaxIntervalMs = 86'400'000;
 
   // "none", "commit", "bytes:N[B|KiB|MiB|GiB]", "interval:MS"
   static Result<FsyncPolicy> parse(std::string_view text);
