@@ -112,6 +112,23 @@ Result<WriterOptions> WriterOptions::from(const LoggingConfig& logging) {
   return options;
 }
 
+std::chrono::milliseconds WriterOptions::batch_age() const {
+  if (offline) return {};
+  switch (fsync.kind) {
+    case FsyncPolicy::Kind::commit: return {};
+    case FsyncPolicy::Kind::interval: {
+      const uint64_t ms = std::min<uint64_t>(fsync.interval_ms, kMaxBatchAge.count());
+      return std::chrono::milliseconds(std::max<uint64_t>(ms, 1));
+    }
+    default: return kMaxBatchAge;
+  }
+}
+
+uint64_t WriterOptions::crash_loss_cls() const {
+  if (compression.kind == Compression::Kind::none) return 0;
+  return (uint64_t{kQueuedBatches} + 1) * batch_cls;
+}
+
 // --- LogWriter: a thin handle on the core.
 
 LogWriter::LogWriter(std::unique_ptr<detail::WriterCore> core) : core_(std::move(core)) {}
@@ -226,6 +243,7 @@ WriterCore::WriterCore(const WriterOptions& options, uint32_t task_count, uint32
       task_count_(task_count),
       slot_count_(slot_count),
       zstd_(options.compression.kind == Compression::Kind::zstd),
+      close_when_idle_(options.fsync.kind == FsyncPolicy::Kind::commit && !options.offline),
       slot_sizes_(slot_count),
       index_(index_capacity(options.slab_size)),
       slabs_(*file_, options.slab_size, slab_pages(options), options.fsync.kind == FsyncPolicy::Kind::none,
@@ -235,7 +253,8 @@ WriterCore::WriterCore(const WriterOptions& options, uint32_t task_count, uint32
                [this](Status status) { set_background_failure(std::move(status)); }) {
   keyframe_states_.reserve(task_count);
   strings_written_.reserve(1024);
-  if (zstd_) compressor_ = std::make_unique<BatchCompressor>(options.compression.level, options.batch_bytes);
+  if (zstd_)
+    compressor_ = std::make_unique<BatchCompressor>(options.compression.level, options.batch_bytes, options.batch_age());
 }
 
 WriterCore::~WriterCore() {
@@ -339,7 +358,7 @@ LogWriter::Stats WriterCore::stats() const {
   s.text_dropped = text_dropped_;
   s.keyframes = keyframes_;
   s.slab_waits = appender_.slab_waits();
-  s.batch_waits = batch_waits_;
+  s.raw_batches = raw_batches_;
   return s;
 }
 
@@ -427,7 +446,7 @@ Status WriterCore::set_clean_flag() {
 Status WriterCore::drain_batches() {
   Status status;
   if (!zstd_) return status;
-  if (filling_ != nullptr) submit_batch();
+  if (filling_ != nullptr) submit_batch();  // waited for below: close may wait
   while (compressor_->outstanding() > 0) {
     const uint32_t seen = compressor_->events();
     Status drained = drain_compressed();
