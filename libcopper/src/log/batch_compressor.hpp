@@ -82,6 +82,11 @@ class BatchCompressor {
   Batch* take_oldest();
   void give_back(Batch* batch);
   size_t outstanding() const { return pending_count_; }  // submitted, not yet popped or taken
+  // Each of those, oldest first.
+  template <class Visit>
+  void for_each_outstanding(Visit visit) const {
+    for (size_t i = 0; i < pending_count_; ++i) visit(*pending_[(pending_first_ + i) % kBatches]);
+  }
   // Stamps the batch just opened; returns its stamp for due().
   int64_t opened();
   // The batch stamped `stamp` has reached max_age.

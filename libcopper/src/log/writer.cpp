@@ -262,9 +262,7 @@ WriterCore::~WriterCore() {
   slabs_.unmap_all();
 }
 
-// The slab ring asks the flusher to sync when its slots are all taken; in a
-// zstd log, batches still in memory need the prepared slabs' room, so a
-// slab that cannot be prepared stops the log at once.
+// The slab ring asks the flusher to sync when its slots are all taken.
 RecordAppender::Hooks WriterCore::appender_hooks() {
   RecordAppender::Hooks hooks;
   hooks.background_failure = [this] { return check_background(); };
@@ -276,7 +274,6 @@ RecordAppender::Hooks WriterCore::appender_hooks() {
 SlabRing::Hooks WriterCore::slab_hooks() {
   SlabRing::Hooks hooks;
   hooks.ring_full = [this] { flusher_.wake(); };
-  if (zstd_) hooks.fatal = [this](Status status) { set_background_failure(std::move(status)); };
   return hooks;
 }
 

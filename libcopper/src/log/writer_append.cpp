@@ -343,12 +343,55 @@ Status WriterCore::commit_entry(const Entry& cl) {
   return keep_queued_at_most(WriterOptions::kQueuedBatches);
 }
 
+// Room for a few events (stop, error, signal) and string records.
+constexpr uint64_t kEventRoom = 4096;
+
+// With zstd, a full disk must not cost a copperlist commit() accepted:
+// once no slab past those prepared will come (the ring failed to reserve
+// one), a copperlist is refused (the slab's failure, sticky) unless the
+// room left still holds the batches waiting in memory, this copperlist's
+// entry, its other `records` (payload lengths) and kEventRoom, placed at
+// worst: each slab boundary ahead may waste up to the largest footprint.
+// Close then appends the batches into that room.
+Status WriterCore::check_room(uint64_t entry, std::initializer_list<uint64_t> records) {
+  uint64_t total = 0, largest = 0;
+  auto add = [&](uint64_t length) {
+    const uint64_t footprint = record_footprint(length);
+    total += footprint;
+    largest = std::max(largest, footprint);
+  };
+  compressor_->for_each_outstanding([&](const Batch& batch) { add(batch.raw.size()); });
+  add((filling_ != nullptr ? filling_->raw.size() : CopperlistsHeader::kSize) + entry);
+  for (uint64_t length : records) add(length);
+  add(kEventRoom);
+  const uint64_t pos = appender_.position();
+  const uint64_t end = slabs_.prepared() * slab_size_;
+  const uint64_t boundaries = end > pos ? (end - 1) / slab_size_ - pos / slab_size_ : 0;
+  if (pos + total + boundaries * largest <= end) return {};
+  return fail(slabs_.failure().value_or(Status::error("the log's disk is full")));
+}
+
+uint64_t WriterCore::keyframe_length(const CopperList& cl) const {
+  uint64_t length = KeyframeHeader::kSize;
+  for (uint32_t t = 0; t < task_count_; ++t)
+    if (!cl.frozen_state(t).empty()) length += KeyframeStateHeader::kSize + cl.frozen_state(t).size();
+  return length;
+}
+
+uint64_t WriterCore::text_length(const CopperList& cl) const {
+  uint64_t bytes = kTextCountSize;
+  for (uint32_t t = 0; t < task_count_; ++t) bytes += cl.text_log(t).bytes().size();
+  return bytes;
+}
+
 // writer_recorded.cpp commits copperlists read from a log.
 template Status WriterCore::commit_entry<CopperListView>(const CopperListView& cl);
 
 Status WriterCore::commit(const CopperList& cl) {
   if (closed_) return Status::error("log writer is closed");
   Status status = check_background();
+  if (status.ok() && zstd_ && slabs_.exhausted())
+    status = check_room(entry_size(cl), {cl.is_keyframe() ? keyframe_length(cl) : 0, text_length(cl)});
   if (status.ok()) status = append_sync_marks();
   if (status.ok() && cl.is_keyframe()) status = append_keyframe(cl);
   if (status.ok()) status = commit_entry(cl);

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <initializer_list>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -133,6 +134,10 @@ class WriterCore {
   void submit_batch();
   Status drain_compressed();
   Status keep_queued_at_most(size_t batches);
+  // A full disk: what waits in memory must fit in the slabs prepared.
+  Status check_room(uint64_t entry, std::initializer_list<uint64_t> records);
+  uint64_t keyframe_length(const CopperList& cl) const;
+  uint64_t text_length(const CopperList& cl) const;
   Status append_batch(const Batch& batch, bool packed);
 
   // --- writer_recorded.cpp
