@@ -377,6 +377,9 @@ TEST_CASE("log.writer.record_larger_than_a_slab_is_refused") {
   static_cast<testing_tasks::Text*>(cl.message(1))->text.assign(100000, 'x');
   const copper::Status status = writer->commit(cl);
   CHECK(contains(status.message(), "does not fit in a slab of 65536 bytes"));
+  // Issue 19, item 14: the message names the options that set the slab size.
+  CHECK(contains(status.message(), "logging.slab_size"));
+  CHECK(contains(status.message(), "--slab-size"));
   static_cast<testing_tasks::Text*>(cl.message(1))->text = "short";
   CHECK(writer->commit(cl).ok());
   CHECK(writer->close("done").ok());

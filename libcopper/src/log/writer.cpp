@@ -41,9 +41,9 @@ nlohmann::json default_build() {
 }
 
 Status validate(const WriterOptions& options) {
-  if (options.slab_size < kMinSlabSize || !std::has_single_bit(options.slab_size))
+  if (options.slab_size < kMinSlabSize || options.slab_size > kMaxSlabSize || !std::has_single_bit(options.slab_size))
     return Status::invalid_argument(
-        fmt::format("slab size {} must be a power of two of at least {} bytes", options.slab_size, kMinSlabSize));
+        fmt::format("slab size {} bytes: a slab size is {}", options.slab_size, kSlabSizeRule));
   if (options.compression.kind == Compression::Kind::zstd &&
       (options.batch_cls == 0 || options.batch_bytes == 0 || options.batch_bytes > options.slab_size / 4))
     return Status::invalid_argument(fmt::format(
@@ -105,10 +105,14 @@ Result<WriterOptions> WriterOptions::from(const LoggingConfig& logging) {
   if (!fsync.ok()) return fsync.status();
   auto compression = Compression::parse(logging.compress);
   if (!compression.ok()) return compression.status();
+  auto slab_size = parse_slab_size(logging.slab_size);
+  if (!slab_size.ok()) return slab_size.status();
   WriterOptions options;
   options.path = logging.path;
   options.fsync = *fsync;
   options.compression = *compression;
+  options.slab_size = *slab_size;
+  options.batch_bytes = std::min(options.batch_bytes, options.slab_size / 4);
   return options;
 }
 
