@@ -10,8 +10,10 @@
 //   - the flusher (absent with fsync policy "none") syncs what was appended,
 //     per policy, and reports each durable point, which the commit path
 //     turns into a sync record;
-//   - the compressor (only with zstd) compresses full batches of
-//     copperlists, which the commit path then copies into the file.
+//   - the compressor (only with zstd) compresses batches of copperlists,
+//     which the commit path then copies into the file (or copies raw, not
+//     waiting, when a second batch closes first: docs/log-format.md,
+//     "Durability", bounds what a crash loses).
 // An I/O failure in a helper (a full disk, EIO) makes the next commit
 // fail; everything appended before stays readable.
 #pragma once
