@@ -158,7 +158,8 @@ TEST_CASE("cli.record.bad_mode_exits_2") {
 TEST_CASE("cli.record.slab_size_flag_sets_the_slab_and_a_bad_one_exits_2") {
   copper_test::ScratchDir dir("cli_test");
   const auto path = dir / "run.copper";
-  auto bad = run("--config " COPPER_SOURCE_DIR "/examples/rover.json --cycles 5 --slab-size 100KiB -o " + path.string());
+  auto bad =
+      run("--config " COPPER_SOURCE_DIR "/examples/rover.json --cycles 5 --slab-size 100KiB -o " + path.string());
   INFO(bad.output);
   CHECK(bad.exit_code == 2);
   CHECK(bad.output.find("--slab-size") != std::string::npos);
@@ -166,8 +167,10 @@ TEST_CASE("cli.record.slab_size_flag_sets_the_slab_and_a_bad_one_exits_2") {
   CHECK_FALSE(std::filesystem::exists(path));
   for (const char* compress : {"none", "zstd"}) {
     CAPTURE(compress);
-    auto good = run("--config " COPPER_SOURCE_DIR "/examples/rover.json --cycles 50 -q --force --slab-size 64KiB "
-                    "--compress " + std::string(compress) + " -o " + path.string());
+    auto good = run("--config " COPPER_SOURCE_DIR
+                    "/examples/rover.json --cycles 50 -q --force --slab-size 64KiB "
+                    "--compress " +
+                    std::string(compress) + " -o " + path.string());
     INFO(good.output);
     REQUIRE(good.exit_code == 0);
     auto reader = copper::log::LogReader::open(path);

@@ -74,9 +74,9 @@ struct Recorded {
 
 // copper-record of the rover onto `path`, until the disk is full.
 Recorded record_rover(const std::filesystem::path& path, const char* compress) {
-  const std::string command = std::string(COPPER_RECORD_PATH) + " --config " COPPER_SOURCE_DIR
-                              "/examples/rover.json --cycles 100000 -q --compress " + compress + " -o " +
-                              path.string() + " 2>&1";
+  const std::string command = std::string(COPPER_RECORD_PATH) +
+                              " --config " COPPER_SOURCE_DIR "/examples/rover.json --cycles 100000 -q --compress " +
+                              compress + " -o " + path.string() + " 2>&1";
   Recorded run;
   FILE* pipe = popen(command.c_str(), "r");
   REQUIRE(pipe != nullptr);

@@ -132,7 +132,7 @@ Result<log::WriterOptions> writer_options(const RecoverOptions& options, const j
   writer.path = options.output;
   writer.overwrite = options.force;
   writer.fsync = log::FsyncPolicy::none();  // close syncs whatever the policy
-  writer.offline = true;                     // zstd: wait for the compressor, no raw batches
+  writer.offline = true;                    // zstd: wait for the compressor, no raw batches
   writer.compression = compression ? *compression : log::Compression{};
   // The original slab size: every record that fitted there fits again.
   const auto slab = metadata.find("slab_size");

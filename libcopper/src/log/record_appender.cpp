@@ -7,10 +7,10 @@
 namespace copper::log::detail {
 
 Status RecordAppender::too_large(uint64_t length) const {
-  return Status::invalid_argument(fmt::format(
-      "a record of {} bytes does not fit in a slab of {} bytes; use a larger slab size "
-      "(logging.slab_size in the config, --slab-size on copper-record: {})",
-      length, slab_size_, kSlabSizeRule));
+  return Status::invalid_argument(
+      fmt::format("a record of {} bytes does not fit in a slab of {} bytes; use a larger slab size "
+                  "(logging.slab_size in the config, --slab-size on copper-record: {})",
+                  length, slab_size_, kSlabSizeRule));
 }
 
 // The tail of a slab too short for the next record: a padding record, or

@@ -253,12 +253,14 @@ WriterCore::WriterCore(const WriterOptions& options, uint32_t task_count, uint32
       slabs_(*file_, options.slab_size, slab_pages(options), options.fsync.kind == FsyncPolicy::Kind::none,
              slab_hooks()),
       appender_(slabs_, options.slab_size, appender_hooks()),
-      flusher_(*file_, slabs_, options.slab_size, options.fsync, Flusher::Appended{&appender_.published_end(), &appended_cls_},
+      flusher_(*file_, slabs_, options.slab_size, options.fsync,
+               Flusher::Appended{&appender_.published_end(), &appended_cls_},
                [this](Status status) { set_background_failure(std::move(status)); }) {
   keyframe_states_.reserve(task_count);
   strings_written_.reserve(1024);
   if (zstd_)
-    compressor_ = std::make_unique<BatchCompressor>(options.compression.level, options.batch_bytes, options.batch_age());
+    compressor_ =
+        std::make_unique<BatchCompressor>(options.compression.level, options.batch_bytes, options.batch_age());
 }
 
 WriterCore::~WriterCore() {

@@ -249,8 +249,7 @@ void WriterCore::finish_copperlists(uint16_t flags, uint64_t first, uint32_t cou
 // took back (raw).
 Status WriterCore::append_batch(const Batch& batch, bool packed) {
   const auto& stored = packed ? batch.packed : batch.raw;
-  return append_copperlists(stored, packed ? kRecordFlagZstd : 0, batch.first_cl_id, batch.cl_count,
-                            batch.raw.size());
+  return append_copperlists(stored, packed ? kRecordFlagZstd : 0, batch.first_cl_id, batch.cl_count, batch.raw.size());
 }
 
 Status WriterCore::drain_compressed() {

@@ -11,8 +11,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <initializer_list>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <semaphore>
@@ -164,7 +164,7 @@ class WriterCore {
   std::vector<uint32_t> slot_sizes_;  // by slot: encoded sizes of the entry being written
   std::vector<KeyframeState> keyframe_states_;  // room for every task: a keyframe's states
   Batch* filling_ = nullptr;
-  int64_t filling_stamp_ = 0;         // its stamp, for the compressor's age check
+  int64_t filling_stamp_ = 0;                    // its stamp, for the compressor's age check
   std::unique_ptr<BatchCompressor> compressor_;  // zstd logs only
   Index index_;
   std::vector<bool> strings_written_;  // by string id: a string record is in this file
