@@ -155,7 +155,7 @@ TEST_CASE("cli.record.bad_mode_exits_2") {
 
 // Issue 19, item 14: --slab-size sets the log's slab size; a bad one exits 2
 // naming the flag and the rule.
-TEST_CASE("cli.record.slab_size_flag_sets_the_slab_and_a_bad_one_exits_2") {
+TEST_CASE("cli.record.regression.slab_size_is_settable_with_a_flag_validated_naming_it") {
   copper_test::ScratchDir dir("cli_test");
   const auto path = dir / "run.copper";
   auto bad =
