@@ -37,6 +37,7 @@ struct Options {
   std::optional<double> rate_hz;
   std::optional<std::string> fsync;
   std::optional<std::string> compress;
+  std::optional<std::string> slab_size;
   std::optional<std::string> mode;
   std::optional<uint32_t> max_in_flight;
   std::optional<uint32_t> threads;
@@ -55,6 +56,7 @@ std::optional<copper::Config> load_config(const Options& options) {
     if (!options.output.empty()) config->logging.path = options.output;
     if (options.fsync) config->logging.fsync = *options.fsync;
     if (options.compress) config->logging.compress = *options.compress;
+    if (options.slab_size) config->logging.slab_size = *options.slab_size;
     if (options.mode) config->runtime.mode = *options.mode == "parallel" ? copper::RunMode::parallel : copper::RunMode::serial;
     if (options.max_in_flight) config->runtime.max_in_flight = *options.max_in_flight;
     if (options.threads) config->runtime.threads = *options.threads;
@@ -206,6 +208,12 @@ int record_main(int argc, char** argv) {
   app.add_option("--fsync", options.fsync, "none | commit | bytes:N[KiB|MiB|GiB] | interval:MS")
       ->check(copper::cli::fsync_policy());
   app.add_option("--compress", options.compress, "none | zstd | zstd:LEVEL")->check(copper::cli::compression());
+  app.add_option("--slab-size", options.slab_size,
+                 "log slab size, the largest record: a power of two from 64KiB to 1GiB (overrides logging.slab_size)")
+      ->check([](const std::string& text) {
+        auto size = copper::log::parse_slab_size(text);
+        return size.ok() ? std::string() : std::string(size.error_message());
+      });
   app.add_option("--mode", options.mode, "serial | parallel (overrides runtime.mode)")
       ->check(CLI::IsMember({"serial", "parallel"}));
   app.add_option("--max-in-flight", options.max_in_flight,

@@ -152,3 +152,31 @@ TEST_CASE("cli.record.bad_mode_exits_2") {
   CHECK(outcome.exit_code == 2);
   CHECK(outcome.output.find("sideways") != std::string::npos);
 }
+
+// Issue 19, item 14: --slab-size sets the log's slab size; a bad one exits 2
+// naming the flag and the rule.
+TEST_CASE("cli.record.regression.slab_size_is_settable_with_a_flag_validated_naming_it") {
+  copper_test::ScratchDir dir("cli_test");
+  const auto path = dir / "run.copper";
+  auto bad =
+      run("--config " COPPER_SOURCE_DIR "/examples/rover.json --cycles 5 --slab-size 100KiB -o " + path.string());
+  INFO(bad.output);
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.output.find("--slab-size") != std::string::npos);
+  CHECK(bad.output.find("a power of two from 64KiB to 1GiB") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(path));
+  for (const char* compress : {"none", "zstd"}) {
+    CAPTURE(compress);
+    auto good = run("--config " COPPER_SOURCE_DIR
+                    "/examples/rover.json --cycles 50 -q --force --slab-size 64KiB "
+                    "--compress " +
+                    std::string(compress) + " -o " + path.string());
+    INFO(good.output);
+    REQUIRE(good.exit_code == 0);
+    auto reader = copper::log::LogReader::open(path);
+    REQUIRE_MESSAGE(reader.ok(), reader.error_message());
+    CHECK(reader->metadata()["slab_size"] == 65536);
+    CHECK(reader->check().damage.empty());
+    CHECK(reader->check().cl_count == 50);
+  }
+}

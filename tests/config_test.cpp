@@ -114,6 +114,26 @@ TEST_CASE("config.error.bad_logging_policies") {
   }
 }
 
+// Issue 19, item 14: the slab size is a logging option, a size or a number
+// of bytes; a bad one names its JSON path and the rule.
+TEST_CASE("config.logging.slab_size_is_a_size_or_bytes_and_a_bad_one_names_the_path") {
+  for (const auto& [given, parsed] : {std::pair{R"("32MiB")", "32MiB"}, std::pair{"65536", "65536"}}) {
+    Diagnostics diags;
+    auto config = parse_config(
+        std::string(R"({"tasks": [{"id": "a", "type": "t"}], "logging": {"slab_size": )") + given + "}}", diags);
+    REQUIRE_MESSAGE(config.has_value(), diags.to_string());
+    CHECK(config->logging.slab_size == parsed);
+  }
+  for (const char* bad : {R"("100KiB")", R"("32KiB")", R"("2GiB")", "0", R"("lots")"}) {
+    CAPTURE(bad);
+    auto built =
+        build_graph(std::string(R"({"tasks": [{"id": "a", "type": "t"}], "logging": {"slab_size": )") + bad + "}}");
+    CHECK(built.says("logging.slab_size", "a power of two from 64KiB to 1GiB"));
+  }
+  CHECK(build_graph(R"({"tasks": [{"id": "a", "type": "t"}], "logging": {"slab_size": true}})")
+            .says("logging.slab_size", "expected a string"));
+}
+
 TEST_CASE("config.error.every_problem_reported_at_once") {
   Diagnostics diags;
   parse_config(R"({"tasks": [{"id": "a"}, {"type": "x"}], "runtime": {"threads": "two"}})", diags);

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <future>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "log/batch_compressor.hpp"
@@ -110,5 +111,52 @@ TEST_CASE("log.batch_compressor.wake_releases_a_waiter") {
   compressor.wake();
   CHECK(waiter.wait_for(std::chrono::seconds(20)) == std::future_status::ready);
   CHECK(compressor.events() != seen);
+  compressor.stop();
+}
+
+// The writer's way round a compressor that is behind: the oldest batch is
+// handed back at once, compressed or not, and pop_compressed never returns
+// it; it rejoins the pool once the compressor has passed it.
+TEST_CASE("log.batch_compressor.take_oldest_hands_back_a_batch_without_waiting") {
+  BatchCompressor compressor(1, kBatchBytes);
+  std::vector<Batch*> submitted;
+  for (uint64_t i = 0; i < 2; ++i) {
+    Batch* batch = compressor.take_free();
+    REQUIRE(batch != nullptr);
+    batch->first_cl_id = i;
+    batch->raw.assign(1024, static_cast<uint8_t>(i));
+    compressor.submit(batch);
+    submitted.push_back(batch);
+  }
+  // Not started: nothing is compressed yet, and taking does not wait.
+  CHECK(compressor.take_oldest() == submitted[0]);
+  CHECK(compressor.outstanding() == 1);
+  compressor.start();
+  Batch* back = next_compressed(compressor);
+  CHECK(back == submitted[1]);
+  CHECK(back->use_packed);
+  compressor.give_back(back);
+  CHECK(compressor.outstanding() == 0);
+  CHECK(compressor.take_oldest() == nullptr);
+  size_t free = 0;
+  while (compressor.take_free() != nullptr) ++free;
+  CHECK(free == BatchCompressor::kBatches);  // the taken one came back too
+  compressor.stop();
+}
+
+TEST_CASE("log.batch_compressor.marks_the_open_batch_due_once_max_age_old") {
+  const auto max_age = std::chrono::milliseconds(200);
+  BatchCompressor compressor(1, kBatchBytes, max_age);
+  compressor.start();
+  const auto opened_at = std::chrono::steady_clock::now();
+  const int64_t stamp = compressor.opened();
+  CHECK_FALSE(compressor.due(stamp));
+  while (!compressor.due(stamp) && std::chrono::steady_clock::now() - opened_at < std::chrono::seconds(20))
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  CHECK(compressor.due(stamp));
+  CHECK(std::chrono::steady_clock::now() - opened_at >= max_age);
+  const int64_t next = compressor.opened();  // a new batch is not due with the old one
+  CHECK(next != stamp);
+  CHECK_FALSE(compressor.due(next));
   compressor.stop();
 }

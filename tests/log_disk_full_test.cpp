@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <optional>
+#include <string>
 
 #include "copper/log/reader.hpp"
 #include "copper/log/writer.hpp"
@@ -64,6 +66,32 @@ void check_prefix_readable(const std::filesystem::path& path, uint64_t committed
   CHECK(reader->check().missing_cls.empty());
 }
 
+struct Recorded {
+  int exit_code = -1;
+  std::string output;
+  std::optional<uint64_t> committed;  // from "N copperlists committed before it"
+};
+
+// copper-record of the rover onto `path`, until the disk is full.
+Recorded record_rover(const std::filesystem::path& path, const char* compress) {
+  const std::string command = std::string(COPPER_RECORD_PATH) +
+                              " --config " COPPER_SOURCE_DIR "/examples/rover.json --cycles 100000 -q --compress " +
+                              compress + " -o " + path.string() + " 2>&1";
+  Recorded run;
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::array<char, 4096> buffer{};
+  while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) run.output.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  const std::string marker = " copperlists committed before it";
+  if (const size_t at = run.output.find(marker); at != std::string::npos) {
+    const size_t start = run.output.find_last_of("; ", at - 1) + 1;
+    run.committed = std::stoull(run.output.substr(start, at - start));
+  }
+  return run;
+}
+
 }  // namespace
 
 TEST_CASE("log.disk_full.writer_stops_with_a_clear_error") {
@@ -100,17 +128,38 @@ TEST_CASE("log.disk_full.copper_record_exits_1_and_keeps_the_log") {
     return;
   }
   const auto path = disk.file("rover.copper");
-  const std::string command = std::string(COPPER_RECORD_PATH) + " --config " COPPER_SOURCE_DIR
-                              "/examples/rover.json --cycles 100000 -q -o " + path.string() + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string output;
-  std::array<char, 4096> buffer{};
-  while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  INFO(output);
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 1);
-  CHECK(output.find("No space left on device") != std::string::npos);
+  const Recorded run = record_rover(path, "none");
+  INFO(run.output);
+  CHECK(run.exit_code == 1);
+  CHECK(run.output.find("No space left on device") != std::string::npos);
   check_prefix_readable(path, 1);
+}
+
+// Issue 19: zstd recordings stopped about two slabs before the disk was
+// full (0-53 copperlists where an uncompressed one kept 785 on 20 MiB): a
+// slab that could not be reserved failed the log at once, though the two
+// slabs reserved ahead still had room. Compressed, the same disk must hold
+// at least as many copperlists, every one the recorder committed.
+TEST_CASE("log.disk_full.regression.zstd_fills_the_disk_at_least_as_far_as_uncompressed") {
+  SmallDisk disk("20m");
+  if (!disk.ok()) {
+    MESSAGE("skipped: " << disk.problem());
+    return;
+  }
+  uint64_t committed[2] = {};
+  const char* compressions[2] = {"none", "zstd"};
+  for (int i = 0; i < 2; ++i) {
+    CAPTURE(compressions[i]);
+    const auto path = disk.file("rover.copper");
+    const Recorded run = record_rover(path, compressions[i]);
+    INFO(run.output);
+    CHECK(run.exit_code == 1);
+    REQUIRE(run.committed.has_value());
+    committed[i] = *run.committed;
+    check_prefix_readable(path, committed[i]);
+    std::filesystem::remove(path);
+  }
+  CHECK_MESSAGE(committed[1] >= committed[0],
+                "zstd committed " << committed[1] << " copperlists, uncompressed " << committed[0]);
+  CHECK(committed[0] > 100);  // the disk held a real recording
 }

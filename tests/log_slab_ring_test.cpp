@@ -103,30 +103,21 @@ TEST_CASE("log.slab_ring.full_ring_asks_for_a_sync_and_maps_no_more") {
   ring.stop();
 }
 
-// A full disk: kept for the writer to find when it needs the slab, or
-// reported at once through the fatal hook.
-TEST_CASE("log.slab_ring.a_slab_that_cannot_be_prepared_is_reported_either_way") {
-  for (const bool fatal : {false, true}) {
-    CAPTURE(fatal);
-    copper_test::ScratchDir dir("slab_ring");
-    auto faulty = std::make_unique<FaultyLogFile>(new_file(dir / "run.copper"));
-    faulty->fail(FaultyLogFile::Op::reserve, 3, ENOSPC);  // slab 0 and 1 fit, slab 2 does not
-    std::atomic<bool> reported{false};
-    SlabRing::Hooks hooks;
-    if (fatal)
-      hooks.fatal = [&](copper::Status status) {
-        reported = status.message().find("No space") != std::string_view::npos;
-      };
-    SlabRing ring(*faulty, kSlab, PageSize::normal, false, hooks);
-    REQUIRE(ring.prepare(0).ok());
-    const uint32_t before = ring.events();
-    ring.start();
-    CHECK(wait_until(ring, [&] { return fatal ? reported.load() : ring.failure().has_value(); }));
-    CHECK(ring.ready(1));
-    CHECK_FALSE(ring.ready(2));
-    CHECK(ring.events() != before);  // a waiting writer is woken
-    if (!fatal) CHECK(ring.failure()->message().find("No space left on device") != std::string_view::npos);
-    if (fatal) CHECK_FALSE(ring.failure().has_value());
-    ring.stop();
-  }
+// A full disk: kept for the writer to find when it needs the slab.
+TEST_CASE("log.slab_ring.a_slab_that_cannot_be_prepared_is_kept_for_the_writer") {
+  copper_test::ScratchDir dir("slab_ring");
+  auto faulty = std::make_unique<FaultyLogFile>(new_file(dir / "run.copper"));
+  faulty->fail(FaultyLogFile::Op::reserve, 3, ENOSPC);  // slab 0 and 1 fit, slab 2 does not
+  SlabRing ring(*faulty, kSlab, PageSize::normal, false, {});
+  REQUIRE(ring.prepare(0).ok());
+  const uint32_t before = ring.events();
+  ring.start();
+  CHECK(wait_until(ring, [&] { return ring.failure().has_value(); }));
+  CHECK(ring.exhausted());
+  CHECK(ring.prepared() == 2);
+  CHECK(ring.ready(1));
+  CHECK_FALSE(ring.ready(2));
+  CHECK(ring.events() != before);  // a waiting writer is woken
+  CHECK(ring.failure()->message().find("No space left on device") != std::string_view::npos);
+  ring.stop();
 }

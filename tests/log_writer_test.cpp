@@ -176,6 +176,7 @@ TEST_CASE("log.writer.zstd_batches_round_trip") {
   auto graph = require_graph(kSumGraph);
   auto options = small_options(dir / "run.copper");
   options.compression = lg::Compression::zstd(5);
+  options.offline = true;  // every batch compressed, however fast the commits come
   auto writer = require_writer(options, graph);
   REQUIRE(run(graph, *writer, 2000).ok());
   REQUIRE(writer->close("done").ok());
@@ -379,6 +380,9 @@ TEST_CASE("log.writer.record_larger_than_a_slab_is_refused") {
   static_cast<testing_tasks::Text*>(cl.message(1))->text.assign(100000, 'x');
   const copper::Status status = writer->commit(cl);
   CHECK(contains(status.message(), "does not fit in a slab of 65536 bytes"));
+  // Issue 19, item 14: the message names the options that set the slab size.
+  CHECK(contains(status.message(), "logging.slab_size"));
+  CHECK(contains(status.message(), "--slab-size"));
   static_cast<testing_tasks::Text*>(cl.message(1))->text = "short";
   CHECK(writer->commit(cl).ok());
   CHECK(writer->close("done").ok());

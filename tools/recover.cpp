@@ -132,6 +132,7 @@ Result<log::WriterOptions> writer_options(const RecoverOptions& options, const j
   log::WriterOptions writer;
   writer.path = options.output;
   writer.fsync = log::FsyncPolicy::none();  // close syncs whatever the policy
+  writer.offline = true;                    // zstd: wait for the compressor, no raw batches
   writer.compression = compression ? *compression : log::Compression{};
   // The original slab size: every record that fitted there fits again.
   const auto slab = metadata.find("slab_size");

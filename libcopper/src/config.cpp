@@ -207,17 +207,24 @@ void parse_runtime(const json& runtime, Config& config, Diagnostics& diags) {
 }
 
 void parse_logging(const json& logging, Config& config, Diagnostics& diags) {
-  ObjectReader reader(logging, "logging", diags, {"path", "fsync", "compress", "keyframe_interval"});
+  ObjectReader reader(logging, "logging", diags, {"path", "fsync", "compress", "slab_size", "keyframe_interval"});
   LoggingConfig& log = config.logging;
   reader.string("path", log.path, false);
   reader.string("fsync", log.fsync, false);
   reader.string("compress", log.compress, false);
   reader.integer("keyframe_interval", log.keyframe_interval, 0, UINT64_MAX);
+  // "32MiB" or a number of bytes.
+  if (const json* slab = reader.find("slab_size"); slab != nullptr && slab->is_number_unsigned())
+    log.slab_size = std::to_string(slab->get<uint64_t>());
+  else
+    reader.string("slab_size", log.slab_size, false);
   // The writer's own parsers: a value accepted here is one the writer takes.
   if (auto policy = log::FsyncPolicy::parse(log.fsync); !policy.ok())
     diags.error(reader.at("fsync"), std::string(policy.error_message()));
   if (auto compression = log::Compression::parse(log.compress); !compression.ok())
     diags.error(reader.at("compress"), std::string(compression.error_message()));
+  if (auto slab = log::parse_slab_size(log.slab_size); !slab.ok())
+    diags.error(reader.at("slab_size"), std::string(slab.error_message()));
 }
 
 }  // namespace

@@ -74,6 +74,7 @@ struct LoggingConfig {
   std::string path;                 // empty: no log
   std::string fsync = "bytes:8MiB"; // none | bytes:N | interval:MS | commit
   std::string compress = "none";    // none | zstd | zstd:LEVEL
+  std::string slab_size = "8MiB";   // log::parse_slab_size: a power of two, 64KiB..1GiB
   uint64_t keyframe_interval = 0;   // 0: no keyframes
 };
 

@@ -26,9 +26,15 @@ void compress(ZSTD_CCtx* context, int level, Batch& batch) {
   batch.packed.resize(n);
 }
 
+int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
-BatchCompressor::BatchCompressor(int level, uint64_t batch_bytes) : level_(level) {
+BatchCompressor::BatchCompressor(int level, uint64_t batch_bytes, std::chrono::milliseconds max_age)
+    : level_(level), max_age_(max_age) {
   free_.reserve(kBatches);
   for (size_t i = 0; i < kBatches; ++i) {
     pool_.push_back(std::make_unique<Batch>());
@@ -55,38 +61,85 @@ Batch* BatchCompressor::take_free() {
   free_.pop_back();
   batch->use_packed = false;
   batch->error = Status();
+  batch->taken.store(false, std::memory_order_relaxed);  // the compressor has passed it
   return batch;
 }
 
 void BatchCompressor::submit(Batch* batch) {
+  pending_[(pending_first_ + pending_count_++) % kBatches] = batch;
   to_compress_.push(batch);  // never full: it has room for the whole pool
-  ++outstanding_;
   wake_.release();
 }
 
+// Batches come back in submission order; a taken one was the oldest
+// pending when it was taken, so it comes back before every pending one.
 bool BatchCompressor::pop_compressed(Batch*& batch) {
-  if (!compressed_.pop(batch)) return false;
-  --outstanding_;
-  return true;
+  while (compressed_.pop(batch)) {
+    if (batch->taken.load(std::memory_order_relaxed)) {
+      give_back(batch);
+      continue;
+    }
+    pending_first_ = (pending_first_ + 1) % kBatches;  // batch is the oldest pending
+    --pending_count_;
+    return true;
+  }
+  return false;
+}
+
+Batch* BatchCompressor::take_oldest() {
+  if (pending_count_ == 0) return nullptr;
+  Batch* batch = pending_[pending_first_];
+  pending_first_ = (pending_first_ + 1) % kBatches;
+  --pending_count_;
+  batch->taken.store(true, std::memory_order_relaxed);
+  return batch;
 }
 
 void BatchCompressor::give_back(Batch* batch) { free_.push_back(batch); }  // capacity reserved
+
+int64_t BatchCompressor::opened() {
+  int64_t stamp = steady_ns();
+  if (stamp <= opened_.load(std::memory_order_relaxed)) stamp = opened_.load(std::memory_order_relaxed) + 1;
+  opened_.store(stamp, std::memory_order_release);
+  return stamp;
+}
 
 void BatchCompressor::wake() {
   events_.fetch_add(1, std::memory_order_release);
   events_.notify_all();
 }
 
+// Marks the open batch due once it is max_age old; returns how long to
+// sleep before looking again (until it is due, or max_age when no batch
+// waits: one opened meanwhile is then seen within max_age, and marked on
+// time).
+std::chrono::nanoseconds BatchCompressor::check_age(int64_t& marked) {
+  const int64_t opened = opened_.load(std::memory_order_acquire);
+  if (opened == 0 || opened == marked) return max_age_;
+  const int64_t due_at = opened + std::chrono::nanoseconds(max_age_).count();
+  const int64_t now = steady_ns();
+  if (now < due_at) return std::chrono::nanoseconds(due_at - now);
+  due_.store(opened, std::memory_order_relaxed);
+  marked = opened;
+  return max_age_;
+}
+
 void BatchCompressor::loop() {
   ZSTD_CCtx* context = ZSTD_createCCtx();
+  int64_t marked = 0;
   for (;;) {
-    wake_.acquire();
+    if (max_age_.count() > 0)
+      (void)wake_.try_acquire_for(check_age(marked));
+    else
+      wake_.acquire();
     Batch* batch = nullptr;
     while (to_compress_.pop(batch)) {
-      if (context == nullptr)
-        batch->error = Status::error("compressing copperlists: out of memory");
-      else
-        compress(context, level_, *batch);
+      if (!batch->taken.load(std::memory_order_relaxed)) {  // a taken one is written raw already
+        if (context == nullptr)
+          batch->error = Status::error("compressing copperlists: out of memory");
+        else
+          compress(context, level_, *batch);
+      }
       compressed_.push(batch);
       wake();
     }

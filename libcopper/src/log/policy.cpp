@@ -75,6 +75,14 @@ Result<Compression> Compression::parse(std::string_view text) {
   return Status::error(fmt::format("bad compression \"{}\" (none, zstd, zstd:1..22)", text));
 }
 
+Result<uint64_t> parse_slab_size(std::string_view text) {
+  const std::optional<uint64_t> bytes = parse_byte_size(text);
+  if (bytes && *bytes >= kMinSlabSize && *bytes <= kMaxSlabSize && (*bytes & (*bytes - 1)) == 0) return *bytes;
+  return Status::invalid_argument(fmt::format("bad slab size \"{}\" ({})", text, kSlabSizeRule));
+}
+
+std::string slab_size_to_string(uint64_t bytes) { return format_byte_size(bytes); }
+
 std::string Compression::to_string() const {
   return kind == Kind::none ? "none" : fmt::format("zstd:{}", level);
 }

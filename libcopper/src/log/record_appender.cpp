@@ -2,11 +2,15 @@
 
 #include <fmt/format.h>
 
+#include "copper/log/policy.hpp"
+
 namespace copper::log::detail {
 
 Status RecordAppender::too_large(uint64_t length) const {
-  return Status::invalid_argument(fmt::format(
-      "a record of {} bytes does not fit in a slab of {} bytes; use a larger slab size", length, slab_size_));
+  return Status::invalid_argument(
+      fmt::format("a record of {} bytes does not fit in a slab of {} bytes; use a larger slab size "
+                  "(logging.slab_size in the config, --slab-size on copper-record: {})",
+                  length, slab_size_, kSlabSizeRule));
 }
 
 Status RecordAppender::repeat_at_slab_starts(uint64_t offset) {

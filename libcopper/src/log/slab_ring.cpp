@@ -115,13 +115,9 @@ void SlabRing::loop() {
       Status status = prepare(next);
       if (!status.ok()) {
         failed = true;
-        if (hooks_.fatal) {
-          hooks_.fatal(std::move(status));
-        } else {
-          std::lock_guard lock(failure_mutex_);
-          failure_ = std::move(status);
-          failed_.store(true, std::memory_order_release);
-        }
+        std::lock_guard lock(failure_mutex_);
+        failure_ = std::move(status);
+        failed_.store(true, std::memory_order_release);
       }
       notify();
       continue;

@@ -11,10 +11,10 @@
 // that is not retirable yet, it calls the ring_full hook (the writer asks
 // its flusher to sync) and waits to be woken.
 //
-// A slab that cannot be prepared (a full disk) is reported through the
-// fatal hook when one is set (a zstd log: batches still in memory need the
-// prepared slabs' room, so stop now); otherwise it is kept for the
-// appending thread, which learns it from failure() when it needs that slab.
+// A slab that cannot be prepared (a full disk) is kept for the appending
+// thread, which learns it from failure() when it needs that slab; a zstd
+// writer looks at exhausted() on each commit, since its batches in memory
+// need room in the slabs already prepared.
 //
 // Threads: the appending thread calls ready, failure, entered and the event
 // calls; whoever syncs calls retire_below; the slab thread does the rest.
@@ -41,8 +41,7 @@ class SlabRing {
   static constexpr uint64_t kSpareSlabs = 2;
 
   struct Hooks {
-    std::function<void()> ring_full;    // every slot holds a slab not yet retirable
-    std::function<void(Status)> fatal;  // empty: keep a failure for failure()
+    std::function<void()> ring_full;  // every slot holds a slab not yet retirable
   };
 
   // `writeback_on_retire`: start writing each retired slab back (when no
@@ -64,6 +63,9 @@ class SlabRing {
   bool ready(uint64_t slab) const { return prepared_.load(std::memory_order_acquire) > slab; }
   Mapping* mapping(uint64_t slab) const { return ring_[slab % kRingSlabs].load(std::memory_order_acquire); }
   std::optional<Status> failure() const;
+  // No slab past prepared() will come: preparing the next one failed.
+  bool exhausted() const { return failed_.load(std::memory_order_acquire); }
+  uint64_t prepared() const { return prepared_.load(std::memory_order_acquire); }
 
   // The appending thread has moved to `slab`: the thread may prepare ahead.
   void entered(uint64_t slab);

@@ -41,9 +41,9 @@ nlohmann::json default_build() {
 }
 
 Status validate(const WriterOptions& options) {
-  if (options.slab_size < kMinSlabSize || !std::has_single_bit(options.slab_size))
+  if (options.slab_size < kMinSlabSize || options.slab_size > kMaxSlabSize || !std::has_single_bit(options.slab_size))
     return Status::invalid_argument(
-        fmt::format("slab size {} must be a power of two of at least {} bytes", options.slab_size, kMinSlabSize));
+        fmt::format("slab size {} bytes: a slab size is {}", options.slab_size, kSlabSizeRule));
   if (options.compression.kind == Compression::Kind::zstd &&
       (options.batch_cls == 0 || options.batch_bytes == 0 || options.batch_bytes > options.slab_size / 4))
     return Status::invalid_argument(fmt::format(
@@ -105,11 +105,32 @@ Result<WriterOptions> WriterOptions::from(const LoggingConfig& logging) {
   if (!fsync.ok()) return fsync.status();
   auto compression = Compression::parse(logging.compress);
   if (!compression.ok()) return compression.status();
+  auto slab_size = parse_slab_size(logging.slab_size);
+  if (!slab_size.ok()) return slab_size.status();
   WriterOptions options;
   options.path = logging.path;
   options.fsync = *fsync;
   options.compression = *compression;
+  options.slab_size = *slab_size;
+  options.batch_bytes = std::min(options.batch_bytes, options.slab_size / 4);
   return options;
+}
+
+std::chrono::milliseconds WriterOptions::batch_age() const {
+  if (offline) return {};
+  switch (fsync.kind) {
+    case FsyncPolicy::Kind::commit: return {};
+    case FsyncPolicy::Kind::interval: {
+      const uint64_t ms = std::min<uint64_t>(fsync.interval_ms, kMaxBatchAge.count());
+      return std::chrono::milliseconds(std::max<uint64_t>(ms, 1));
+    }
+    default: return kMaxBatchAge;
+  }
+}
+
+uint64_t WriterOptions::crash_loss_cls() const {
+  if (compression.kind == Compression::Kind::none) return 0;
+  return (uint64_t{kQueuedBatches} + 1) * batch_cls;
 }
 
 // --- LogWriter: a thin handle on the core.
@@ -226,16 +247,20 @@ WriterCore::WriterCore(const WriterOptions& options, uint32_t task_count, uint32
       task_count_(task_count),
       slot_count_(slot_count),
       zstd_(options.compression.kind == Compression::Kind::zstd),
+      close_when_idle_(options.fsync.kind == FsyncPolicy::Kind::commit && !options.offline),
       slot_sizes_(slot_count),
       index_(index_capacity(options.slab_size)),
       slabs_(*file_, options.slab_size, slab_pages(options), options.fsync.kind == FsyncPolicy::Kind::none,
              slab_hooks()),
       appender_(slabs_, options.slab_size, appender_hooks()),
-      flusher_(*file_, slabs_, options.slab_size, options.fsync, Flusher::Appended{&appender_.published_end(), &appended_cls_},
+      flusher_(*file_, slabs_, options.slab_size, options.fsync,
+               Flusher::Appended{&appender_.published_end(), &appended_cls_},
                [this](Status status) { set_background_failure(std::move(status)); }) {
   keyframe_states_.reserve(task_count);
   strings_written_.reserve(1024);
-  if (zstd_) compressor_ = std::make_unique<BatchCompressor>(options.compression.level, options.batch_bytes);
+  if (zstd_)
+    compressor_ =
+        std::make_unique<BatchCompressor>(options.compression.level, options.batch_bytes, options.batch_age());
 }
 
 WriterCore::~WriterCore() {
@@ -243,9 +268,7 @@ WriterCore::~WriterCore() {
   slabs_.unmap_all();
 }
 
-// The slab ring asks the flusher to sync when its slots are all taken; in a
-// zstd log, batches still in memory need the prepared slabs' room, so a
-// slab that cannot be prepared stops the log at once.
+// The slab ring asks the flusher to sync when its slots are all taken.
 RecordAppender::Hooks WriterCore::appender_hooks() {
   RecordAppender::Hooks hooks;
   hooks.background_failure = [this] { return check_background(); };
@@ -257,7 +280,6 @@ RecordAppender::Hooks WriterCore::appender_hooks() {
 SlabRing::Hooks WriterCore::slab_hooks() {
   SlabRing::Hooks hooks;
   hooks.ring_full = [this] { flusher_.wake(); };
-  if (zstd_) hooks.fatal = [this](Status status) { set_background_failure(std::move(status)); };
   return hooks;
 }
 
@@ -351,7 +373,7 @@ LogWriter::Stats WriterCore::stats() const {
   s.text_dropped = text_dropped_;
   s.keyframes = keyframes_;
   s.slab_waits = appender_.slab_waits();
-  s.batch_waits = batch_waits_;
+  s.raw_batches = raw_batches_;
   return s;
 }
 
@@ -439,7 +461,7 @@ Status WriterCore::set_clean_flag() {
 Status WriterCore::drain_batches() {
   Status status;
   if (!zstd_) return status;
-  if (filling_ != nullptr) submit_batch();
+  if (filling_ != nullptr) submit_batch();  // waited for below: close may wait
   while (compressor_->outstanding() > 0) {
     const uint32_t seen = compressor_->events();
     Status drained = drain_compressed();

@@ -245,34 +245,63 @@ void WriterCore::finish_copperlists(uint16_t flags, uint64_t first, uint32_t cou
   appended_cls_.store(appended_cls_.load(std::memory_order_relaxed) + count, std::memory_order_release);
 }
 
+// Appends a batch the compressor returned (packed when zstd shrank it) or
+// took back (raw).
+Status WriterCore::append_batch(const Batch& batch, bool packed) {
+  const auto& stored = packed ? batch.packed : batch.raw;
+  return append_copperlists(stored, packed ? kRecordFlagZstd : 0, batch.first_cl_id, batch.cl_count, batch.raw.size());
+}
+
 Status WriterCore::drain_compressed() {
   Batch* batch = nullptr;
   Status result;
   while (compressor_->pop_compressed(batch)) {
     if (result.ok() && !batch->error.ok()) result = fail(batch->error);
-    if (result.ok()) {
-      const auto& stored = batch->use_packed ? batch->packed : batch->raw;
-      result = append_copperlists(stored, batch->use_packed ? kRecordFlagZstd : 0, batch->first_cl_id, batch->cl_count,
-                                  batch->raw.size());
-    }
+    if (result.ok()) result = append_batch(*batch, batch->use_packed);
     compressor_->give_back(batch);
   }
   return result;
 }
 
-Result<Batch*> WriterCore::free_batch() {
-  bool waited = false;
-  for (;;) {
-    const uint32_t seen = compressor_->events();
-    Status status = drain_compressed();
-    if (!status.ok()) return status;
-    if (Batch* batch = compressor_->take_free()) {
-      batch_waits_ += waited ? 1 : 0;
-      return batch;
+// The crash-loss bound (docs/log-format.md, "Durability"): at most
+// `batches` closed batches wait for the compressor. Older ones are written
+// raw at once rather than waited for, so a commit never waits for zstd; a
+// compressor that falls behind costs file bytes (counted in raw_batches),
+// never a stalled cycle or more loss. Offline, it is waited for.
+Status WriterCore::keep_queued_at_most(size_t batches) {
+  Status status = drain_compressed();
+  while (status.ok() && compressor_->outstanding() > batches) {
+    if (options_.offline) {
+      const uint32_t seen = compressor_->events();
+      status = drain_compressed();
+      if (status.ok() && compressor_->outstanding() > batches) compressor_->wait_for_event(seen);
+      continue;
     }
-    waited = true;
-    compressor_->wait_for_event(seen);
+    const Batch* batch = compressor_->take_oldest();  // back in the pool once the compressor passed it
+    status = append_batch(*batch, false);
+    ++raw_batches_;
   }
+  return status;
+}
+
+// Takes a free batch for copperlists from first_cl_id on; false when every
+// batch is still in the compressor's hands.
+bool WriterCore::open_batch(uint64_t first_cl_id) {
+  filling_ = compressor_->take_free();
+  if (filling_ == nullptr) return false;
+  filling_->raw.resize(CopperlistsHeader::kSize);
+  write_payload_header(filling_->raw.data(), first_cl_id, 0);
+  filling_->first_cl_id = first_cl_id;
+  filling_->cl_count = 0;
+  filling_stamp_ = compressor_->opened();
+  return true;
+}
+
+// Full, old enough (the compressor marked it due), or, under policy
+// commit, nothing else in compression: closing now costs no wait.
+bool WriterCore::batch_ready_to_close() const {
+  return filling_->cl_count >= options_.batch_cls || filling_->raw.size() >= options_.batch_bytes ||
+         compressor_->due(filling_stamp_) || (close_when_idle_ && compressor_->outstanding() == 0);
 }
 
 void WriterCore::submit_batch() {
@@ -281,35 +310,77 @@ void WriterCore::submit_batch() {
 }
 
 template <class Entry>
+Status WriterCore::append_plain(const Entry& cl) {
+  const size_t size = entry_size(cl);
+  const size_t length = CopperlistsHeader::kSize + size;
+  auto at = appender_.begin(length);
+  if (!at.ok()) return at.status();
+  write_payload_header(*at, cl.id, 1);
+  write_entry(cl, size, *at + CopperlistsHeader::kSize);
+  finish_copperlists(0, cl.id, 1, static_cast<uint32_t>(length), length);
+  return {};
+}
+
+template <class Entry>
 Status WriterCore::commit_entry(const Entry& cl) {
-  if (!zstd_) {
-    const size_t size = entry_size(cl);
-    const size_t length = CopperlistsHeader::kSize + size;
-    auto at = appender_.begin(length);
-    if (!at.ok()) return at.status();
-    write_payload_header(*at, cl.id, 1);
-    write_entry(cl, size, *at + CopperlistsHeader::kSize);
-    finish_copperlists(0, cl.id, 1, static_cast<uint32_t>(length), length);
-    return {};
-  }
+  if (!zstd_) return append_plain(cl);
   Status status = drain_compressed();
   if (!status.ok()) return status;
   // Ids inside a record are consecutive: a recorded copperlist after a gap
   // starts a new batch.
   if (filling_ != nullptr && cl.id != filling_->first_cl_id + filling_->cl_count) submit_batch();
-  if (filling_ == nullptr) {
-    auto batch = free_batch();
-    if (!batch.ok()) return batch.status();
-    filling_ = *batch;
-    filling_->raw.resize(CopperlistsHeader::kSize);
-    write_payload_header(filling_->raw.data(), cl.id, 0);
-    filling_->first_cl_id = cl.id;
-    filling_->cl_count = 0;
+  if (filling_ == nullptr && !open_batch(cl.id)) {
+    // Every batch is out (taken ones not yet passed by the compressor):
+    // what waits goes in raw, then this copperlist as a plain log's record.
+    status = keep_queued_at_most(0);
+    ++raw_batches_;
+    return status.ok() ? append_plain(cl) : status;
   }
   encode_entry(cl, filling_->raw);
   CopperlistsHeader::put_cl_count(filling_->raw.data(), ++filling_->cl_count);
-  if (filling_->cl_count >= options_.batch_cls || filling_->raw.size() >= options_.batch_bytes) submit_batch();
-  return {};
+  if (batch_ready_to_close()) submit_batch();
+  return keep_queued_at_most(WriterOptions::kQueuedBatches);
+}
+
+// Room for a few events (stop, error, signal) and string records.
+constexpr uint64_t kEventRoom = 4096;
+
+// With zstd, a full disk must not cost a copperlist commit() accepted:
+// once no slab past those prepared will come (the ring failed to reserve
+// one), a copperlist is refused (the slab's failure, sticky) unless the
+// room left still holds the batches waiting in memory, this copperlist's
+// entry, its other `records` (payload lengths) and kEventRoom, placed at
+// worst: each slab boundary ahead may waste up to the largest footprint.
+// Close then appends the batches into that room.
+Status WriterCore::check_room(uint64_t entry, std::initializer_list<uint64_t> records) {
+  uint64_t total = 0, largest = 0;
+  auto add = [&](uint64_t length) {
+    const uint64_t footprint = record_footprint(length);
+    total += footprint;
+    largest = std::max(largest, footprint);
+  };
+  compressor_->for_each_outstanding([&](const Batch& batch) { add(batch.raw.size()); });
+  add((filling_ != nullptr ? filling_->raw.size() : CopperlistsHeader::kSize) + entry);
+  for (uint64_t length : records) add(length);
+  add(kEventRoom);
+  const uint64_t pos = appender_.position();
+  const uint64_t end = slabs_.prepared() * slab_size_;
+  const uint64_t boundaries = end > pos ? (end - 1) / slab_size_ - pos / slab_size_ : 0;
+  if (pos + total + boundaries * largest <= end) return {};
+  return fail(slabs_.failure().value_or(Status::error("the log's disk is full")));
+}
+
+uint64_t WriterCore::keyframe_length(const CopperList& cl) const {
+  uint64_t length = KeyframeHeader::kSize;
+  for (uint32_t t = 0; t < task_count_; ++t)
+    if (!cl.frozen_state(t).empty()) length += KeyframeStateHeader::kSize + cl.frozen_state(t).size();
+  return length;
+}
+
+uint64_t WriterCore::text_length(const CopperList& cl) const {
+  uint64_t bytes = kTextCountSize;
+  for (uint32_t t = 0; t < task_count_; ++t) bytes += cl.text_log(t).bytes().size();
+  return bytes;
 }
 
 // writer_recorded.cpp commits copperlists read from a log.
@@ -318,6 +389,8 @@ template Status WriterCore::commit_entry<CopperListView>(const CopperListView& c
 Status WriterCore::commit(const CopperList& cl) {
   if (closed_) return Status::error("log writer is closed");
   Status status = check_background();
+  if (status.ok() && zstd_ && slabs_.exhausted())
+    status = check_room(entry_size(cl), {cl.is_keyframe() ? keyframe_length(cl) : 0, text_length(cl)});
   if (status.ok()) status = append_sync_marks();
   if (status.ok() && cl.is_keyframe()) status = append_keyframe(cl);
   if (status.ok()) status = commit_entry(cl);

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <semaphore>
@@ -123,9 +124,21 @@ class WriterCore {
                             uint64_t raw_bytes);
   // Frames the copperlists record appender_.begin() placed and indexes it.
   void finish_copperlists(uint16_t flags, uint64_t first, uint32_t count, uint32_t length, uint64_t raw_bytes);
-  Status drain_compressed();
+  // A plain log's record for one copperlist, straight into the mapping.
+  template <class Entry>
+  Status append_plain(const Entry& cl);
+  // A zstd log: the batch being filled, and the bound on what waits in
+  // memory (docs/log-format.md, "Durability").
+  bool open_batch(uint64_t first_cl_id);
+  bool batch_ready_to_close() const;
   void submit_batch();
-  Result<Batch*> free_batch();
+  Status drain_compressed();
+  Status keep_queued_at_most(size_t batches);
+  // A full disk: what waits in memory must fit in the slabs prepared.
+  Status check_room(uint64_t entry, std::initializer_list<uint64_t> records);
+  uint64_t keyframe_length(const CopperList& cl) const;
+  uint64_t text_length(const CopperList& cl) const;
+  Status append_batch(const Batch& batch, bool packed);
 
   // --- writer_recorded.cpp
   size_t entry_size(const CopperListView& cl);
@@ -143,6 +156,7 @@ class WriterCore {
   const uint32_t slot_count_;
   std::vector<uint32_t> slot_producer_;  // by slot: its producer's task index (kNoTask: unknown)
   const bool zstd_;
+  const bool close_when_idle_;  // zstd, policy commit: close the batch at each commit the compressor is idle
   std::array<uint8_t, 16> run_id_{};
   int64_t created_ns_ = 0;
 
@@ -150,13 +164,14 @@ class WriterCore {
   std::vector<uint32_t> slot_sizes_;  // by slot: encoded sizes of the entry being written
   std::vector<KeyframeState> keyframe_states_;  // room for every task: a keyframe's states
   Batch* filling_ = nullptr;
+  int64_t filling_stamp_ = 0;                    // its stamp, for the compressor's age check
   std::unique_ptr<BatchCompressor> compressor_;  // zstd logs only
   Index index_;
   std::vector<bool> strings_written_;  // by string id: a string record is in this file
   uint64_t cls_ = 0, first_cl_id_ = 0, last_cl_id_ = 0;
   uint64_t raw_cl_bytes_ = 0, stored_cl_bytes_ = 0;
   uint64_t text_entries_ = 0, text_dropped_ = 0, keyframes_ = 0;
-  uint64_t batch_waits_ = 0;
+  uint64_t raw_batches_ = 0;
   Status failure_;         // sticky: the first error the appending thread saw
   bool closed_ = false;
   Status close_status_;

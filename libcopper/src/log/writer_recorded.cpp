@@ -36,6 +36,7 @@ Status WriterCore::commit_recorded(const CopperListView& cl) {
   if (cls_ > 0 && cl.id <= last_cl_id_)
     return Status::error(fmt::format("copperlist {} after copperlist {}: ids must increase", cl.id, last_cl_id_));
   Status status = check_background();
+  if (status.ok() && zstd_ && slabs_.exhausted()) status = check_room(entry_size(cl), {});
   if (status.ok()) status = append_sync_marks();
   if (status.ok()) status = commit_entry(cl);
   if (!status.ok()) return status;

@@ -1,7 +1,7 @@
-// The two knobs of the log writer that come from the config and the command
-// line: when data is made durable, and whether copperlists are compressed.
-// parse() accepts exactly what parse_config validates (config.cpp), so a
-// value that passed the config check always parses here.
+// The knobs of the log writer that come from the config and the command
+// line: when data is made durable, whether copperlists are compressed, and
+// the slab size. parse() accepts exactly what parse_config validates
+// (config.cpp), so a value that passed the config check always parses here.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "copper/export.hpp"
+#include "copper/log/format.hpp"
 #include "copper/status.hpp"
 
 namespace copper::log {
@@ -48,5 +49,14 @@ struct COPPER_API Compression {
   static Result<Compression> parse(std::string_view text);
   std::string to_string() const;
 };
+
+// The file grows in slabs and a record must fit in one (docs/log-format.md).
+// A slab size is a power of two from kMinSlabSize to kMaxSlabSize (so a
+// multiple of the page size), written "N[B|KiB|MiB|GiB]".
+inline constexpr uint64_t kMaxSlabSize = uint64_t{1} << 30;
+COPPER_API Result<uint64_t> parse_slab_size(std::string_view text);
+COPPER_API std::string slab_size_to_string(uint64_t bytes);  // "8MiB"
+// The rule in words, for the errors that name it.
+inline constexpr std::string_view kSlabSizeRule = "a power of two from 64KiB to 1GiB, e.g. 32MiB";
 
 }  // namespace copper::log

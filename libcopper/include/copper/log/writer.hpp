@@ -10,12 +10,15 @@
 //   - the flusher (absent with fsync policy "none") syncs what was appended,
 //     per policy, and reports each durable point, which the commit path
 //     turns into a sync record;
-//   - the compressor (only with zstd) compresses full batches of
-//     copperlists, which the commit path then copies into the file.
+//   - the compressor (only with zstd) compresses batches of copperlists,
+//     which the commit path then copies into the file (or copies raw, not
+//     waiting, when a second batch closes first: docs/log-format.md,
+//     "Durability", bounds what a crash loses).
 // An I/O failure in a helper (a full disk, EIO) makes the next commit
 // fail; everything appended before stays readable.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -40,17 +43,37 @@ struct COPPER_API WriterOptions {
   Compression compression;
   uint64_t slab_size = kDefaultSlabSize;  // a power of two >= kMinSlabSize
   // zstd batching: a batch is compressed once it holds this many
-  // copperlists or bytes. batch_bytes must be at most a quarter of the slab.
+  // copperlists or bytes, or once it is batch_age() old. batch_bytes must
+  // be at most a quarter of the slab.
   uint32_t batch_cls = 64;
   uint64_t batch_bytes = 1u << 20;
+  // Rewriting recorded data (recover; tests that want fixed batches): no
+  // cycle can stall, so a zstd writer waits for its compressor instead of
+  // writing batches raw, and batches close only when full.
+  bool offline = false;
   LogFileFactory open_file;  // empty: open_log_file (the real file)
   // Replace the "host" / "build" objects of the metadata when not null
   // (tests, or a recorder that knows more).
   nlohmann::json host_info;
   nlohmann::json build_info;
 
-  // Fills fsync and compression from a LoggingConfig's strings.
+  // Fills fsync, compression and slab size from a LoggingConfig (batch_bytes
+  // shrinks to a quarter of a small slab).
   static Result<WriterOptions> from(const LoggingConfig& logging);
+
+  // zstd: how long a batch may stay open, from the fsync policy: the
+  // policy's interval when shorter than kMaxBatchAge, kMaxBatchAge
+  // otherwise; zero under policy commit, whose batches close at every
+  // commit that finds the compressor idle.
+  std::chrono::milliseconds batch_age() const;
+  // What a process crash (SIGKILL) can lose of the copperlists commit()
+  // accepted (docs/log-format.md, "Durability"): nothing without
+  // compression; with zstd, the batch being filled and at most
+  // kQueuedBatches closed batches not yet in the file, each at most
+  // batch_cls copperlists and less than batch_bytes plus one copperlist.
+  uint64_t crash_loss_cls() const;
+  static constexpr uint32_t kQueuedBatches = 1;
+  static constexpr std::chrono::milliseconds kMaxBatchAge{100};
 };
 
 namespace detail {
@@ -126,7 +149,7 @@ class COPPER_API LogWriter final : public CommitSink {
     uint64_t text_dropped = 0;
     uint64_t keyframes = 0;
     uint64_t slab_waits = 0;   // commits that waited for the slab thread
-    uint64_t batch_waits = 0;  // commits that waited for the compressor
+    uint64_t raw_batches = 0;  // zstd: copperlists records stored raw because the compressor was behind
   };
   // From the appending thread only.
   Stats stats() const;
