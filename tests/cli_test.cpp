@@ -1,6 +1,7 @@
 // copper-record as a user runs it: exit codes and messages.
 #include <doctest/doctest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 
 #include "copper/log/reader.hpp"
 #include "fixtures/command.hpp"
+#include "fixtures/explained.hpp"
 #include "fixtures/scratch_dir.hpp"
 
 namespace {
@@ -108,6 +110,48 @@ TEST_CASE("cli.record.sigint_closes_the_log_cleanly") {
   bool signal_event = false;
   for (const auto& event : reader->check().events) signal_event |= event.kind == copper::log::EventKind::signal;
   CHECK(signal_event);
+}
+
+// Issue 19 item 7: a second `copper-record --force` on a log being written
+// truncated it and killed the first recorder with SIGBUS.
+TEST_CASE("cli.record.regression.second_recorder_on_a_log_is_refused_and_the_first_goes_on") {
+  const copper_test::ScratchDir dir("copper_two_recorders");
+  const auto path = dir / "run.copper";
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    const std::string out = path.string();
+    execl(COPPER_RECORD_PATH, COPPER_RECORD_PATH, "--config", COPPER_SOURCE_DIR "/examples/rover.json", "--cycles", "0",
+          "--rate", "200", "-q", "-o", out.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  for (int i = 0; i < 200 && !std::filesystem::exists(path); ++i) usleep(10'000);
+  usleep(200'000);
+  const auto second =
+      run("--config " COPPER_SOURCE_DIR "/examples/rover.json --cycles 5 -q --force -o " + path.string());
+  CHECK(second.exit_code == 2);
+  CHECK(testing_tasks::contains(
+      second.output, "is being written by another process (pid " + std::to_string(child) + ", copper-record)"));
+  kill(child, SIGINT);
+  int status = 0;
+  waitpid(child, &status, 0);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  auto reader = copper::log::LogReader::open(path);
+  REQUIRE_MESSAGE(reader.ok(), reader.error_message());
+  CHECK(reader->check().clean());
+  CHECK(reader->check().cl_count > 0);
+}
+
+TEST_CASE("cli.record.regression.force_never_replaces_a_fifo") {
+  const copper_test::ScratchDir dir("copper_record_fifo");
+  const auto fifo = dir / "fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  const auto outcome =
+      run("--config " COPPER_SOURCE_DIR "/examples/rover.json --cycles 5 -q --force -o " + fifo.string());
+  CHECK(outcome.exit_code == 2);
+  CHECK(testing_tasks::contains(outcome.output, "is a FIFO: a log is written only over a regular file"));
+  CHECK(std::filesystem::is_fifo(fifo));
 }
 
 namespace {

@@ -205,3 +205,39 @@ TEST_CASE("log.regression.recorder_killed_at_start_leaves_an_empty_log") {
   CHECK(reader->check().cl_count == 0);
   CHECK(reader->check().damage.empty());
 }
+
+// Issue 19 item 7: a log truncated by another process under its writer
+// killed the writer with SIGBUS. Now the writer goes on into zero pages,
+// fails at its next slab switch saying what happened, and never marks the
+// log clean; what the file holds up to the cut stays readable.
+TEST_CASE("log.regression.log_truncated_under_its_writer_is_an_error_not_a_sigbus") {
+  ScratchDir dir;
+  const auto path = dir / "run.copper";
+  auto graph = require_graph(kSumGraph);
+  auto options = small_options(path);
+  options.fsync = lg::FsyncPolicy::none();
+  auto writer = require_writer(options, graph);
+  constexpr uint64_t kCut = 8192;
+  // Another process cuts the file after copperlist 99 (`truncate -s 8K`).
+  struct CuttingSink final : copper::CommitSink {
+    lg::LogWriter* writer = nullptr;
+    std::filesystem::path path;
+    copper::Status commit(const copper::CopperList& cl) override {
+      if (cl.id == 100 && ::truncate(path.c_str(), kCut) != 0) return copper::Status::error("truncate failed");
+      return writer->commit(cl);
+    }
+  } sink;
+  sink.writer = writer.get();
+  sink.path = path;
+  const auto report = run(graph, sink, 1000000);
+  REQUIRE(report.failure);
+  CHECK(report.reason == copper::StopReason::commit_failed);
+  CHECK(contains(report.failure->message, "truncated by another process while being written"));
+  CHECK_FALSE(writer->close("done").ok());
+  auto reader = lg::LogReader::open(path);
+  REQUIRE(reader.ok());
+  CHECK_FALSE(reader->header().clean_close);
+  uint64_t expected = 0;
+  reader->for_each_copperlist([&](const lg::CopperListView& cl) { return cl.id == expected++; });
+  CHECK(expected >= 1);  // the copperlists before the cut, in order
+}

@@ -35,6 +35,7 @@ class FaultyLogFile final : public LogFile {
   Result<std::unique_ptr<Mapping>> map(uint64_t offset, uint64_t length, PageSize pages) override;
   Status flush(const Mapping& mapping, uint64_t offset, uint64_t length) override;
   Status publish() override { return inner_->publish(); }
+  bool truncated() const override { return inner_->truncated(); }
   Status write_at(uint64_t offset, std::span<const uint8_t> bytes) override;
   Status datasync() override;
   Status start_writeback(uint64_t offset, uint64_t length) override;

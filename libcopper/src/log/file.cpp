@@ -17,6 +17,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "bus_guard.hpp"
 #include "page_mapping.hpp"
 
 namespace copper::log {
@@ -30,14 +31,18 @@ Status errno_status(const std::string& what, int err) {
 
 namespace {
 
+// Guarded while mapped (bus_guard.hpp): a truncation under it raises
+// `truncated` instead of killing the process.
 class RegionMapping final : public Mapping {
  public:
-  RegionMapping(bip::mapped_region region, uint64_t offset)
+  RegionMapping(bip::mapped_region region, uint64_t offset, std::atomic<bool>* truncated)
       : Mapping(static_cast<uint8_t*>(region.get_address()), offset, region.get_size()),
-        region_(std::move(region)) {}
+        region_(std::move(region)),
+        guard_(region_.get_address(), region_.get_size(), truncated) {}
 
  private:
   bip::mapped_region region_;
+  detail::BusGuard guard_;  // after region_: unregistered before the unmap
 };
 
 class PosixLogFile final : public LogFile {
@@ -69,7 +74,7 @@ class PosixLogFile final : public LogFile {
   Result<std::unique_ptr<Mapping>> map(uint64_t offset, uint64_t length, PageSize pages) override {
     try {
       bip::mapped_region region = detail::map_region(mapping_, bip::read_write, offset, length, pages);
-      return std::unique_ptr<Mapping>(std::make_unique<RegionMapping>(std::move(region), offset));
+      return std::unique_ptr<Mapping>(std::make_unique<RegionMapping>(std::move(region), offset, &truncated_));
     } catch (const bip::interprocess_exception& e) {
       return errno_status(fmt::format("mapping {} bytes at offset {} of {}", length, offset, path_.string()),
                           e.get_native_error());
@@ -85,6 +90,8 @@ class PosixLogFile final : public LogFile {
       return errno_status(fmt::format("syncing {} (msync)", path_.string()), errno);
     return {};
   }
+
+  bool truncated() const override { return truncated_.load(std::memory_order_acquire); }
 
   Status publish() override {
     if (temporary_.empty()) return {};
@@ -133,13 +140,16 @@ class PosixLogFile final : public LogFile {
   std::filesystem::path temporary_;
   int fd_;
   bip::file_mapping mapping_;
+  std::atomic<bool> truncated_{false};
   uint64_t reserved_ = 0;  // the file is created empty (O_EXCL or O_TRUNC)
 };
 
 class PosixFileView final : public FileView {
  public:
+  // Guarded (bus_guard.hpp): a file cut short while it is read reads as
+  // zeros past its new end, which the reader takes for an unwritten tail.
   PosixFileView(bip::file_mapping file, bip::mapped_region region)
-      : file_(std::move(file)), region_(std::move(region)) {
+      : file_(std::move(file)), region_(std::move(region)), guard_(region_.get_address(), region_.get_size(), &cut_) {
     region_.advise(bip::mapped_region::advice_sequential);
   }
   std::span<const uint8_t> bytes() const override {
@@ -149,6 +159,8 @@ class PosixFileView final : public FileView {
  private:
   bip::file_mapping file_;
   bip::mapped_region region_;
+  std::atomic<bool> cut_{false};
+  detail::BusGuard guard_;
 };
 
 }  // namespace

@@ -271,7 +271,10 @@ WriterCore::~WriterCore() {
 // The slab ring asks the flusher to sync when its slots are all taken.
 RecordAppender::Hooks WriterCore::appender_hooks() {
   RecordAppender::Hooks hooks;
-  hooks.background_failure = [this] { return check_background(); };
+  hooks.background_failure = [this] {
+    check_truncation();
+    return check_background();
+  };
   hooks.keep = [this](Status status) { return fail(std::move(status)); };
   hooks.retire_on_leave = [this] { return !flusher_.running(); };
   return hooks;
@@ -478,6 +481,7 @@ Status WriterCore::finish_close(std::string_view end_reason) {
     if (status.ok()) status = std::move(next);
   };
   keep(append_sync_marks());
+  check_truncation();
   Status earlier = check_background();
   if (!earlier.ok()) (void)write_event(EventKind::error, last_cl_id_, earlier.message());
   keep(write_event(EventKind::stop, last_cl_id_, end_reason));
@@ -490,8 +494,10 @@ Status WriterCore::finish_close(std::string_view end_reason) {
   if (tail.ok() && !flusher_.failed()) tail = flusher_.sync_to(appender_.position());
   slabs_.stop();
   slabs_.unmap_all();
-  // The clean flag promises a complete, durable log: not after a failed sync.
-  if (tail.ok() && !flusher_.failed()) {
+  // The clean flag promises a complete, durable log: not after a failed
+  // sync, nor over a file another process cut (truncating it now would
+  // grow it again with zeros).
+  if (tail.ok() && !flusher_.failed() && !file_->truncated()) {
     tail = file_->truncate(appender_.position());
     if (tail.ok()) tail = set_clean_flag();
   }

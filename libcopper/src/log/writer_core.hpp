@@ -147,6 +147,7 @@ class WriterCore {
   // --- writer_threads.cpp
   void start_threads();
   void set_background_failure(Status status);
+  void check_truncation();
   void stop_threads();
 
   WriterOptions options_;

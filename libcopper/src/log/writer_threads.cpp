@@ -2,6 +2,8 @@
 // batch_compressor.*): starting and stopping them, and a failure of one
 // stopping the log.
 
+#include <fmt/format.h>
+
 #include "writer_core.hpp"
 
 namespace copper::log::detail {
@@ -21,6 +23,16 @@ void WriterCore::set_background_failure(Status status) {
   // Wake the appending thread wherever it may be waiting.
   slabs_.notify();
   if (compressor_) compressor_->wake();
+}
+
+// Checked at each slab switch and at close, not per commit: until then the
+// commits go to zero pages the SIGBUS guard mapped (bus_guard.hpp).
+void WriterCore::check_truncation() {
+  if (!file_->truncated() || background_failed_.load(std::memory_order_acquire)) return;
+  set_background_failure(Status::io_error(
+      fmt::format("{} was truncated by another process while being written: what it held up to the cut stays "
+                  "readable; what was written after it is lost",
+                  file_->path().string())));
 }
 
 void WriterCore::stop_threads() {

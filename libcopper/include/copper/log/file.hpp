@@ -72,6 +72,10 @@ class COPPER_API LogFile {
   // do not pile up until the last fdatasync.
   virtual Status start_writeback(uint64_t offset, uint64_t length) = 0;
   virtual Status truncate(uint64_t size) = 0;
+  // True once a mapping met the file cut short under it by another
+  // process: the access went to a zero page instead of killing the process
+  // (src/log/bus_guard.hpp); the writer stops with an error.
+  virtual bool truncated() const = 0;
 };
 
 enum class OpenMode {
