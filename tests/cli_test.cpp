@@ -84,9 +84,11 @@ TEST_CASE("cli.record.list_types_names_each_types_plugin") {
   CHECK(with_config.output.find("rover/pose_estimator") != std::string::npos);
 }
 
-TEST_CASE("cli.record.sigint_closes_the_log_cleanly") {
-  const copper_test::ScratchDir dir("copper_sigint");
-  const auto path = dir / "run.copper";
+namespace {
+
+// A copper-record of the rover into `path` at 200 Hz with no limit, in a
+// child process: stop it with SIGINT.
+pid_t start_recording(const std::filesystem::path& path) {
   const pid_t child = fork();
   REQUIRE(child >= 0);
   if (child == 0) {
@@ -95,6 +97,15 @@ TEST_CASE("cli.record.sigint_closes_the_log_cleanly") {
           "0", "--rate", "200", "-q", "-o", out.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
+  return child;
+}
+
+}  // namespace
+
+TEST_CASE("cli.record.sigint_closes_the_log_cleanly") {
+  const copper_test::ScratchDir dir("copper_sigint");
+  const auto path = dir / "run.copper";
+  const pid_t child = start_recording(path);
   // Give it time to start recording, then interrupt it as Ctrl-C would.
   usleep(500'000);
   kill(child, SIGINT);
@@ -117,14 +128,7 @@ TEST_CASE("cli.record.sigint_closes_the_log_cleanly") {
 TEST_CASE("cli.record.regression.second_recorder_on_a_log_is_refused_and_the_first_goes_on") {
   const copper_test::ScratchDir dir("copper_two_recorders");
   const auto path = dir / "run.copper";
-  const pid_t child = fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
-    const std::string out = path.string();
-    execl(COPPER_RECORD_PATH, COPPER_RECORD_PATH, "--config", COPPER_SOURCE_DIR "/examples/rover.json", "--cycles", "0",
-          "--rate", "200", "-q", "-o", out.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
+  const pid_t child = start_recording(path);
   for (int i = 0; i < 200 && !std::filesystem::exists(path); ++i) usleep(10'000);
   usleep(200'000);
   const auto second =
