@@ -103,10 +103,8 @@ class Rewriter {
   }
 
   Status copperlist(const log::CopperListView& cl) {
-    if (last_ && cl.id <= *last_) {
-      ++result.out_of_order;
-      return {};
-    }
+    // The reader ends a log where ids go back (docs/log-format.md, "Salvage").
+    if (last_ && cl.id <= *last_) return Status::corruption("copperlist ids go back: not what the reader returns");
     if (Status s = keyframes_up_to(cl.id); !s) return s;
     if (Status s = writer_.commit_recorded(cl); !s) return s;
     last_ = cl.id;
@@ -208,11 +206,9 @@ Result<RecoverResult> write_recovered(log::LogReader& reader, const log::WriterO
   return result;
 }
 
-std::string lost_text(const Health& health, const RecoverResult& result) {
+std::string lost_text(const Health& health) {
   std::string out;
   for (const auto& line : health.problems) out += "  lost or doubtful: " + line + "\n";
-  if (result.out_of_order)
-    out += fmt::format("  dropped: {} copperlists whose ids went backwards\n", result.out_of_order);
   if (!health.clean_close)
     out += fmt::format("  anything recorded after copperlist {} is not in the file\n",
                        health.last_cl_id ? fmt::format("{}", *health.last_cl_id) : std::string("(none)"));
@@ -257,13 +253,12 @@ int run_recover(const RecoverOptions& options, Io io) {
     out["output"] = options.output;
     out["written"] = {{"copperlists", result->copperlists},
                       {"text_entries", result->text_entries},
-                      {"keyframes", result->keyframes},
-                      {"dropped_out_of_order", result->out_of_order}};
+                      {"keyframes", result->keyframes}};
     io.out << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
   } else {
     io.out << fmt::format("recovered {} copperlists, {} text entries, {} keyframes from {} into {} (closed cleanly)\n",
                           result->copperlists, result->text_entries, result->keyframes, options.log, options.output);
-    io.out << lost_text(health, *result);
+    io.out << lost_text(health);
   }
   return exit_code(health.verdict);
 }

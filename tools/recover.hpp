@@ -23,7 +23,6 @@ struct RecoverResult {
   uint64_t copperlists = 0;  // written
   uint64_t text_entries = 0;
   uint64_t keyframes = 0;
-  uint64_t out_of_order = 0;  // copperlists dropped because their id went backwards
 };
 
 // Exit codes as check's, for the input: 0 nothing was lost, 3 a log was
