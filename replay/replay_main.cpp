@@ -88,7 +88,7 @@ std::optional<copper::ReplayOutcome> run_one(copper::Replay& replay, const Optio
 
 bool write_report(const std::string& path, const nlohmann::json& report) {
   std::ofstream out(path);
-  out << report.dump(2) << "\n";
+  out << report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   out.close();
   if (!out) fmt::print(stderr, "error: cannot write the report to {}\n", path);
   return static_cast<bool>(out);
