@@ -94,7 +94,7 @@ copper::Status write_report(const std::string& path, const nlohmann::json& repor
   auto output = copper::OutputFile::create(path, copper::Overwrite::allow);
   if (!output) return output.status();
   std::ofstream out(output->temporary());
-  out << report.dump(2) << "\n";
+  out << report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   out.close();
   if (!out) return copper::Status::io_error(fmt::format("cannot write the report to {}", path));
   return output->commit();

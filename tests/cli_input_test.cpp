@@ -202,7 +202,7 @@ TEST_CASE("cli.log.regression.times_at_the_ends_of_int64") {
   REQUIRE(info.exit_code == 0);
   const auto info_json = nlohmann::json::parse(info.output);
   CHECK(info_json["created_utc"] == "1677-09-21T00:12:43.145224192Z");  // INT64_MIN ns since 1970
-  CHECK(info_json["copperlists"]["duration_ns"] == INT64_MAX);          // saturated, not wrapped
+  CHECK(info_json["copperlists"]["duration_ns"].is_null());             // no int64 duration, not a wrapped one
   const Outcome stats = run(kLog + " stats --json " + log.string());
   INFO(stats.output);
   REQUIRE(stats.exit_code == 0);

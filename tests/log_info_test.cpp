@@ -5,6 +5,7 @@
 
 #include "copper/log/reader.hpp"
 #include "fixtures/log_tool.hpp"
+#include "fixtures/odd_ids_log.hpp"
 #include "info.hpp"
 
 using namespace copper::logtool;
@@ -41,4 +42,23 @@ TEST_CASE("log.info.unclosed_log") {
   CHECK(info["copperlists"]["last_id"] == 149);
   const auto missing = testing_tasks::run_tool([](Io io) { return run_info({"/nonexistent.copper", false}, io); });
   CHECK(missing.code == kExitCannotRun);
+}
+
+// Found by fuzz_log_reader: copperlist times further apart than an int64
+// reaches made the duration overflow (undefined behaviour; a wrapped,
+// negative duration in a release build).
+TEST_CASE("log.regression.info_duration_of_times_far_apart_does_not_overflow") {
+  const copper_test::ScratchDir dir("log_info_far_apart");
+  const std::vector<uint8_t> value(8, 0);
+  const auto path = testing_tasks::write_one_task_log(
+      dir, "far_apart.copper",
+      {{0, INT64_MIN + 5, {{0, 1, 1}}, {{0, value}}}, {1, INT64_MAX - 5, {{2, 3, 1}}, {{1, value}}}});
+  auto reader = copper::log::LogReader::open(path);
+  REQUIRE(reader.ok());
+  const auto info = copper::logtool::log_info(*reader);
+  INFO(info.dump());
+  CHECK(info["copperlists"]["first_time_ns"] == INT64_MIN + 5);
+  CHECK(info["copperlists"]["last_time_ns"] == INT64_MAX - 5);
+  CHECK(info["copperlists"]["duration_ns"].is_null());
+  CHECK(copper::logtool::info_text(info).find("duration") == std::string::npos);
 }

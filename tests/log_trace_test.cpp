@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <sstream>
 
@@ -10,6 +11,7 @@
 #include "copper/log/reader.hpp"
 #include "fixtures/graph_helpers.hpp"
 #include "fixtures/log_tool.hpp"
+#include "fixtures/odd_ids_log.hpp"
 #include "fixtures/recorded_log.hpp"
 #include "trace.hpp"
 
@@ -69,4 +71,25 @@ TEST_CASE("log.trace.parallel_run_never_nests_spans_on_a_track") {
     std::sort(spans.begin(), spans.end());
     for (size_t i = 1; i < spans.size(); ++i) CHECK(spans[i].first >= spans[i - 1].second - 1e-9);
   }
+}
+
+// Found by fuzz_log_reader: stamps further apart than an int64 reaches (a
+// damaged or hand-made log) made the offsets from the time origin overflow
+// (undefined behaviour; a wrapped, negative time in a release build).
+TEST_CASE("log.regression.trace_stamps_far_apart_do_not_overflow") {
+  const copper_test::ScratchDir dir("log_trace_far_apart");
+  const std::vector<uint8_t> value(8, 0);
+  const auto path = testing_tasks::write_one_task_log(dir, "far_apart.copper",
+                                                      {{0, 0, {{INT64_MIN, INT64_MIN + 2000, 1}}, {{0, value}}},
+                                                       {1, 1, {{INT64_MAX - 4000, INT64_MAX, 1}}, {{1, value}}}});
+  auto reader = copper::log::LogReader::open(path);
+  REQUIRE(reader.ok());
+  std::ostringstream out;
+  const TraceCounts counts = write_trace(*reader, {}, out);
+  CHECK(counts.spans == 2);
+  INFO(out.str());
+  // Copperlist 1 starts 2^64 - 1 - 4000 ns after the origin, and lasts 4 us.
+  CHECK(out.str().find(R"("ts":18446744073709547.615,"dur":4.000)") != std::string::npos);
+  CHECK(out.str().find(R"("ts":0.000,"dur":2.000)") != std::string::npos);
+  CHECK(nlohmann::json::accept(out.str()));
 }

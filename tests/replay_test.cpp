@@ -511,3 +511,21 @@ TEST_CASE("replay.regression.metadata_of_the_wrong_shape_is_an_error_not_a_crash
     CHECK_FALSE(replay.ok());
   }
 }
+
+// Found while fuzzing: a string field holds whatever bytes a task put in
+// it, and describing a divergence in one that is not UTF-8 threw
+// (nlohmann's dump refuses such strings), ending copper-replay with abort.
+TEST_CASE("replay.regression.divergence_in_a_string_that_is_not_utf8_is_described") {
+  copper::Divergence divergence;
+  divergence.cl_id = 3;
+  divergence.task_id = "text";
+  divergence.field_path = "text";
+  divergence.recorded = std::string("ok");
+  divergence.replayed = std::string("\xff\xfe");
+  divergence.fields = {{"text", divergence.recorded, divergence.replayed}};
+  divergence.field_count = 1;
+  std::string text;
+  CHECK_NOTHROW(text = divergence.describe());
+  INFO(text);
+  CHECK(text.find("recorded \"ok\", replayed \"\xEF\xBF\xBD\xEF\xBF\xBD\"") != std::string::npos);
+}

@@ -428,3 +428,23 @@ TEST_CASE("text_log.string_record.round_trips_and_rejects_damage") {
   bad_level[4] = 9;
   CHECK_FALSE(parse_string(bad_level, back).ok());
 }
+
+// Found while fuzzing the reader: a string record's format may ask for any
+// width or precision, and "{:999999999}" made one entry a gigabyte of
+// spaces (fmt allocates it all; copper-log text ran out of memory).
+TEST_CASE("text_log.regression.huge_width_in_a_format_is_an_error_not_a_gigabyte") {
+  using copper::log::format_text;
+  const std::vector<uint8_t> i64_one = {uint8_t(ArgTag::i64), 1, 0, 0, 0, 0, 0, 0, 0};
+  const std::vector<uint8_t> f64_one = {uint8_t(ArgTag::f64), 0, 0, 0, 0, 0, 0, 0xF0, 0x3F};
+  const auto wide = format_text("{:999999999}", 1, i64_one);
+  REQUIRE_FALSE(wide.ok());
+  CHECK(std::string(wide.error_message()).find("longer than 65536 bytes") != std::string::npos);
+  CHECK_FALSE(format_text("{:.999999999f}", 1, f64_one).ok());
+  CHECK_FALSE(format_text("{:65537}", 1, i64_one).ok());
+  // Up to the bound, widths work as fmt's do.
+  const auto widest = format_text("{:65536}", 1, i64_one);
+  REQUIRE(widest.ok());
+  CHECK(widest.value().size() == 65536);
+  CHECK(widest.value().back() == '1');
+  CHECK(format_text("{:.3f}", 1, f64_one).value() == "1.000");
+}

@@ -103,7 +103,10 @@ json copperlists_json(log::LogReader& reader, const log::CheckReport& report) {
   reader.find_copperlist(*report.last_cl_id, [&](const log::CopperListView& cl) { last = cl.time_ns; });
   if (first) out["first_time_ns"] = *first;
   if (last) out["last_time_ns"] = *last;
-  if (first && last) out["duration_ns"] = time_difference(*first, *last);
+  // A damaged log's stamps may lie further apart than an int64 reaches:
+  // then there is no duration to show.
+  int64_t duration = 0;
+  if (first && last && !__builtin_sub_overflow(*last, *first, &duration)) out["duration_ns"] = duration;
   return out;
 }
 

@@ -25,11 +25,20 @@ std::string json_string(const std::string& text) {
   return nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-// Nanoseconds as microseconds with three decimals, from integers.
-std::string micros(int64_t ns) {
-  const bool negative = ns < 0;
-  const uint64_t m = negative ? 0 - static_cast<uint64_t>(ns) : static_cast<uint64_t>(ns);
+// The nanoseconds from `from` to `to` as microseconds with three decimals,
+// from integers. Exact for any two stamps: a damaged log's stamps may lie
+// further apart than an int64 reaches, so the difference is taken unsigned.
+std::string micros_between(int64_t from, int64_t to) {
+  const bool negative = to < from;
+  const uint64_t m = negative ? static_cast<uint64_t>(from) - static_cast<uint64_t>(to)
+                              : static_cast<uint64_t>(to) - static_cast<uint64_t>(from);
   return fmt::format("{}{}.{:03}", negative ? "-" : "", m / 1000, m % 1000);
+}
+
+// Halfway through a span (start <= end), without overflow.
+int64_t midpoint(int64_t start, int64_t end) {
+  return static_cast<int64_t>(static_cast<uint64_t>(start) +
+                              (static_cast<uint64_t>(end) - static_cast<uint64_t>(start)) / 2);
 }
 
 struct Span {
@@ -97,8 +106,8 @@ class TraceWriter {
   void slice(const Span& span, uint64_t cl_id) {
     event(fmt::format(
         R"({{"name":{},"cat":"task","ph":"X","pid":{},"tid":{},"ts":{},"dur":{},"args":{{"cl":{},"status":"{}"}}}})",
-        json_string(tasks_[span.task]), kPid, tid(span.task, span.lane), micros(time_difference(*origin_, span.start)),
-        micros(elapsed(span.start, span.end)), cl_id, to_string(span.status)));
+        json_string(tasks_[span.task]), kPid, tid(span.task, span.lane), micros_between(*origin_, span.start),
+        micros_between(span.start, span.end), cl_id, to_string(span.status)));
     ++counts.spans;
   }
 
@@ -110,7 +119,7 @@ class TraceWriter {
       const char* phase = i == 0 ? "s" : (i + 1 == spans_.size() ? "f" : "t");
       event(fmt::format(R"({{"name":"cl {}","cat":"copperlist","ph":"{}","id":{},"pid":{},"tid":{},"ts":{},"bp":"e"}})",
                         cl_id, phase, cl_id, kPid, tid(span.task, span.lane),
-                        micros(time_difference(*origin_, span.start + elapsed(span.start, span.end) / 2))));
+                        micros_between(*origin_, midpoint(span.start, span.end))));
     }
     ++counts.flows;
   }

@@ -62,6 +62,14 @@ class PosixLogFile final : public LogFile {
 
   Status reserve(uint64_t new_size) override {
     if (new_size <= reserved_) return {};
+    // Growing a file another process cut would hide the cut (the gap reads
+    // as zeros): it is noticed here, as a fault in the mapping would be.
+    struct stat st {};
+    if (::fstat(fd_, &st) == 0 && static_cast<uint64_t>(st.st_size) < reserved_) {
+      truncated_.store(true, std::memory_order_release);
+      return Status::io_error(fmt::format("{} was truncated by another process while being written (now {} bytes)",
+                                          path_.string(), st.st_size));
+    }
     // Only the new part: asking again for the whole file walks every extent.
     int err = 0;
     do err = ::posix_fallocate(fd_, static_cast<off_t>(reserved_), static_cast<off_t>(new_size - reserved_));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <exception>
+#include <iterator>
 
 #include <fmt/args.h>
 #include <fmt/format.h>
@@ -17,6 +18,37 @@ using detail::Cursor;
 std::string_view as_chars(std::span<const uint8_t> bytes) {
   return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
 }
+
+// The longest text an entry may format to. A width or precision in the
+// format ("{:999999999}", 13 bytes of a string record) would otherwise make
+// one entry gigabytes long: fmt allocates all of it.
+constexpr size_t kMaxText = 64 * 1024;
+
+struct TextTooLong {};
+
+// Appends to a string and throws TextTooLong past kMaxText, so fmt stops
+// padding after kMaxText characters instead of allocating the whole width.
+class BoundedAppender {
+ public:
+  using iterator_category = std::output_iterator_tag;
+  using value_type = void;
+  using difference_type = std::ptrdiff_t;
+  using pointer = void;
+  using reference = void;
+
+  explicit BoundedAppender(std::string& out) : out_(&out) {}
+  BoundedAppender& operator=(char c) {
+    if (out_->size() >= kMaxText) throw TextTooLong{};
+    out_->push_back(c);
+    return *this;
+  }
+  BoundedAppender& operator*() { return *this; }
+  BoundedAppender& operator++() { return *this; }
+  BoundedAppender operator++(int) { return *this; }
+
+ private:
+  std::string* out_;
+};
 
 }  // namespace
 
@@ -82,8 +114,12 @@ Result<std::string> format_text(std::string_view format, uint8_t arg_count, std:
   if (in.remaining() != 0) {
     return Status::error(fmt::format("{} bytes left after the {} arguments", in.remaining(), arg_count));
   }
+  std::string text;
   try {
-    return fmt::vformat(format, store);
+    fmt::vformat_to(BoundedAppender(text), format, store);
+    return text;
+  } catch (const TextTooLong&) {
+    return Status::error(fmt::format("format \"{}\": the text would be longer than {} bytes", format, kMaxText));
   } catch (const fmt::format_error& e) {
     return Status::error(fmt::format("format \"{}\": {}", format, e.what()));
   } catch (const std::exception& e) {

@@ -32,7 +32,7 @@ SlotCheck check_shared_fields(const SlotMigration& migration, const void* output
   const nlohmann::json replayed = migration.current_shared(output);
   auto was = migration.recorded_shared(recorded);
   if (was && *was == replayed) return SlotCheck{0, true};
-  const std::string text = replayed.dump();
+  const std::string text = replayed.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return SlotCheck{detail::xxh3(text.data(), text.size()), false};
 }
 

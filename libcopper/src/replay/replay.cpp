@@ -17,13 +17,23 @@ namespace copper {
 
 using detail::fail;
 
+namespace {
+
+// Message values come from a log or a task: a string field may hold any
+// bytes, which nlohmann's default dump refuses (it throws on bad UTF-8).
+std::string value_text(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
 std::string Divergence::describe() const {
   const std::string field = field_path.empty() ? "the whole message" : "field " + field_path;
   std::string text = fmt::format("copperlist {}, task \"{}\", {}: recorded {}, replayed {}", cl_id, task_id, field,
-                                 recorded.dump(), replayed.dump());
+                                 value_text(recorded), value_text(replayed));
   for (size_t i = 1; i < fields.size(); ++i)
     text += fmt::format("{} {}: recorded {}, replayed {}", i == 1 ? "; also" : ";", fields[i].path,
-                        fields[i].left.dump(), fields[i].right.dump());
+                        value_text(fields[i].left), value_text(fields[i].right));
   if (field_count > fields.size())
     text += fmt::format(" (and {} more field{})", field_count - fields.size(), field_count - fields.size() > 1 ? "s" : "");
   return text;

@@ -22,7 +22,9 @@ namespace copper::log {
 
 // Formats `format` (fmt syntax) with the arg_count arguments encoded in
 // `args`, which must be consumed exactly. Float arguments are formatted as
-// float, so the text equals what fmt::format would have produced live.
+// float, so the text equals what fmt::format would have produced live. A
+// text longer than 64 KiB (a format asking for a huge width or precision)
+// is an error.
 COPPER_API Result<std::string> format_text(std::string_view format, uint8_t arg_count, std::span<const uint8_t> args);
 
 }  // namespace copper::log
