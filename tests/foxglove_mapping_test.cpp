@@ -446,6 +446,10 @@ TEST_CASE("foxglove.mapping.check_against_names_missing_and_mistyped_fields") {
   auto other = Mapping::parse({{"other::Type", other_form}}, "f");
   REQUIRE(other.ok());
   CHECK_FALSE(other->check_against(copper::schema_of<Gray>()).ok());
+  auto gray = Mapping::parse({{"foxglove_test::Gray", other_form}}, "f");
+  REQUIRE(gray.ok());
+  const Status invalid = gray->check_against({{"name", "foxglove_test::Gray"}, {"fields", 3}});
+  CHECK(invalid.message().find("invalid schema") != std::string_view::npos);
 }
 
 TEST_CASE("foxglove.mapping_set.file_overrides_metadata_and_errors_name_the_file") {

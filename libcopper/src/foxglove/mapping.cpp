@@ -12,6 +12,7 @@
 
 #include "../bounded_input.hpp"
 #include "../text_util.hpp"
+#include "copper/message_schema.hpp"
 #include "mapping_spec.hpp"
 
 namespace copper::foxglove {
@@ -271,6 +272,9 @@ const std::string& Mapping::topic_suffix() const { return impl_->topic_suffix; }
 const json& Mapping::to_json() const { return impl_->form; }
 
 Status Mapping::check_against(const json& message_schema) const {
+  // A damaged log's metadata may hold anything: the walk below trusts the shape.
+  if (Status valid = validate_schema(message_schema); !valid.ok())
+    return valid.prefixed(fmt::format("{}: the mapping of {} meets ", impl_->where, impl_->message_type));
   const std::string slot_type = message_schema.value("name", std::string());
   if (slot_type != impl_->message_type)
     return fail(StatusCode::invalid_argument, "{}: the mapping of {} is checked against messages of type {}",
