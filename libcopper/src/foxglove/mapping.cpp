@@ -346,4 +346,24 @@ const Mapping* MappingSet::find(std::string_view message_type) const {
   return nullptr;
 }
 
+Result<std::vector<WellKnownChannel>> well_known_channels(const MappingSet& mappings, const json& log_metadata) {
+  std::vector<WellKnownChannel> channels;
+  const json no_slots = json::array();
+  const json& slots = log_metadata.is_object() ? log_metadata.value("slots", no_slots) : no_slots;
+  if (!slots.is_array()) return channels;
+  for (size_t i = 0; i < slots.size(); ++i) {
+    const json& slot = slots[i];
+    const bool shaped = slot.is_object() && slot.contains("type") && slot["type"].is_string() &&
+                        slot.contains("producer") && slot["producer"].is_string() && slot.contains("schema");
+    if (!shaped) continue;  // a slot the reader cannot decode either
+    const Mapping* mapping = mappings.find(slot["type"].get<std::string>());
+    if (mapping == nullptr) continue;
+    if (Status fits = mapping->check_against(slot["schema"]); !fits.ok())
+      return fits.prefixed(fmt::format("slot {} ({}): ", i, slot["producer"].get<std::string>()));
+    channels.push_back({static_cast<uint32_t>(i),
+                        fmt::format("/{}{}", slot["producer"].get<std::string>(), mapping->topic_suffix()), mapping});
+  }
+  return channels;
+}
+
 }  // namespace copper::foxglove
