@@ -151,6 +151,9 @@ class COPPER_API Replay {
 
   // The recording's own figures, for comparison with the replays.
   const RunTiming& recorded_timing() const;
+  // The recording's figures over copperlists [from, to] only (a segment of
+  // a fleet replay; wall time: first task start to last task end there).
+  RunTiming recorded_timing(uint64_t from, uint64_t to) const;
   // Task ids by index, as in the log.
   const std::vector<std::string>& task_ids() const;
   // Damage met while reading the log (offsets and reasons), one line each.
