@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "bus_guard.hpp"
+#include "file_kind.hpp"
 #include "page_mapping.hpp"
 
 namespace copper::log {
@@ -188,15 +189,6 @@ Result<std::unique_ptr<FileView>> open_file_view(const std::filesystem::path& pa
 
 namespace {
 
-std::string file_kind(mode_t mode) {
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISFIFO(mode)) return "a FIFO";
-  if (S_ISSOCK(mode)) return "a socket";
-  return "not a regular file";
-}
-
 // "pid 1234, copper-record" for the process holding a flock on the file
 // (from /proc/locks), or "" when it cannot be told.
 std::string lock_holder(int fd) {
@@ -232,7 +224,7 @@ Status require_regular(const std::filesystem::path& path, const struct stat& st)
   if (S_ISREG(st.st_mode)) return {};
   return Status::invalid_argument(
       fmt::format("{} is {}: a log is written only over a regular file, and it is left as it is", path.string(),
-                  file_kind(st.st_mode)));
+                  copper::detail::file_kind(st.st_mode)));
 }
 
 // An existing file is replaced only when it is a regular file that no one
