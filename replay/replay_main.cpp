@@ -114,6 +114,7 @@ int run(const Options& options, copper::replay_cli::SegmentRun* segment = nullpt
   for (const auto& change : code_changed) fmt::print("note: {}\n", change.describe());
   copper::ReplayOpenOptions open_options;
   open_options.allow_schema_change = options.allow_schema_change;
+  open_options.whole_log_timing = segment == nullptr;  // a segment reports its own range's
   auto replay = copper::Replay::open(options.log, copper::Registry::global(), open_options);
   if (!replay) return cannot_run(segment, replay.error_message());
   if (segment != nullptr) segment->opened = std::chrono::steady_clock::now();

@@ -85,6 +85,9 @@ AccountingStorageType=accounting_storage/none
 MpiDefault=none
 ReturnToService=2
 SchedulerType=sched/builtin
+# Schedule the next array task as soon as one ends (the default waits up
+# to 3 s between rounds: most of a short segment job's time).
+SchedulerParameters=batch_sched_delay=0,sched_min_interval=0
 SwitchType=switch/none
 NodeName=copper1 NodeHostname=localhost NodeAddr=127.0.0.1 CPUs=$cpus State=UNKNOWN
 PartitionName=debug Nodes=copper1 Default=YES MaxTime=INFINITE State=UP

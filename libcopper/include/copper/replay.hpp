@@ -128,6 +128,11 @@ struct ReplayOpenOptions {
   // recorded sources' messages from them. Without it such a log is refused,
   // with the difference.
   bool allow_schema_change = false;
+  // The recording's figures over the whole log (recorded_timing()): a pass
+  // that decodes every copperlist. A fleet segment, which needs only its
+  // own range's (recorded_timing(from, to)), skips it; the whole-log
+  // figures are then empty.
+  bool whole_log_timing = true;
 };
 
 class COPPER_API Replay {

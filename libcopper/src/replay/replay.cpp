@@ -199,9 +199,11 @@ void Replay::Impl::survey(log::LogReader& reader) {
     return true;
   });
   std::sort(keyframes.begin(), keyframes.end());
+  closed = reader.has_footer();
+  recorded.tasks.resize(task_ids.size());
+  if (!open_options.whole_log_timing) return;
   recorded = recorded_figures(reader, task_ids.size(), 0, UINT64_MAX);
   const Nanos spanned = recorded.wall_time;
-  closed = reader.has_footer();
   const nlohmann::json& summary = reader.summary();
   recorded.wall_time =
       summary.is_object() && summary.contains("wall_time_ns") ? summary["wall_time_ns"].get<Nanos>() : spanned;
