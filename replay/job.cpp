@@ -71,7 +71,8 @@ std::optional<SegmentRun> prepare_segment(const std::string& jobs_file, std::opt
     return std::nullopt;
   }
   segment.job = (*jobs)[*index];
-  const std::filesystem::path dir = report_dir.empty() ? default_report_dir(jobs_file) : std::filesystem::path(report_dir);
+  const std::filesystem::path dir =
+      report_dir.empty() ? default_report_dir(jobs_file) : std::filesystem::path(report_dir);
   std::error_code error;
   std::filesystem::create_directories(dir, error);
   if (error) {
@@ -109,8 +110,8 @@ Status report_segment(const SegmentRun& segment, const Replay& replay, const Run
   report["schema_changes"] = replay.schema_changes();
   // Where a segment's time goes besides replaying: opening (and checking)
   // the log, then thawing, building the graph, and the executor's start.
-  const Nanos replayed = (runs.serial ? runs.serial->timing.wall_time : 0) +
-                         (runs.parallel ? runs.parallel->timing.wall_time : 0);
+  const Nanos replayed =
+      (runs.serial ? runs.serial->timing.wall_time : 0) + (runs.parallel ? runs.parallel->timing.wall_time : 0);
   report["overhead"] = {{"open_ns", nanos_between(segment.started, segment.opened)},
                         {"replay_ns", nanos_between(segment.opened, finished)},
                         {"executor_ns", replayed},

@@ -1,7 +1,7 @@
 // copper-replay merge: a plan's segment reports folded into one verdict
 // per log and one for the plan (docs/fleet-replay.md).
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "exit_codes.hpp"
 #include "fleet_cli.hpp"
@@ -33,7 +33,8 @@ std::string describe_run(const std::string& mode, const fleet::MergedRun& run) {
                         run.replayed, run.compared);
   } else {
     text += fmt::format("{} replay: DIVERGED in {} of {} compared copperlists\n", mode, run.diverged_cls, run.compared);
-    text += fmt::format("  first divergence: {}\n", run.first_divergence.value("description", run.first_divergence.dump()));
+    text +=
+        fmt::format("  first divergence: {}\n", run.first_divergence.value("description", run.first_divergence.dump()));
     for (const auto& [task, count] : run.diverged_per_task)
       text += fmt::format("  task \"{}\" diverged in {} copperlists\n", task, count);
   }

@@ -1,7 +1,7 @@
 // copper-replay plan: logs cut at their keyframes into segment jobs, one
 // JSON line each (docs/fleet-replay.md).
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <map>
 
@@ -35,10 +35,12 @@ std::string summary(const fleet::Plan& plan) {
   }
   std::string text;
   for (const std::string& log : order)
-    text += fmt::format("{}: {} segment{}, {} copperlists, recorded task time {:.3f} ms\n", log, logs[log].segments,
-                        logs[log].segments == 1 ? "" : "s", logs[log].cls, static_cast<double>(logs[log].cost_ns) / 1e6);
-  text += fmt::format("plan {}: {} jobs over {} log{}, recorded task time {:.3f} ms\n", plan.jobs.front().plan,
-                      plan.jobs.size(), order.size(), order.size() == 1 ? "" : "s", static_cast<double>(total_cost) / 1e6);
+    text +=
+        fmt::format("{}: {} segment{}, {} copperlists, recorded task time {:.3f} ms\n", log, logs[log].segments,
+                    logs[log].segments == 1 ? "" : "s", logs[log].cls, static_cast<double>(logs[log].cost_ns) / 1e6);
+  text +=
+      fmt::format("plan {}: {} jobs over {} log{}, recorded task time {:.3f} ms\n", plan.jobs.front().plan,
+                  plan.jobs.size(), order.size(), order.size() == 1 ? "" : "s", static_cast<double>(total_cost) / 1e6);
   return text;
 }
 
@@ -50,9 +52,10 @@ int plan_main(int argc, char** argv) {
   std::optional<uint64_t> segment_cls, segments;
   std::string output;
   app.add_option("logs", logs, "logs, or directories searched for *.copper")->required();
-  auto* cls_option = app.add_option("--segment-cls", segment_cls,
-                                    fmt::format("about this many copperlists a segment (default {})", kDefaultSegmentCls))
-                         ->transform(cli::whole_number());
+  auto* cls_option =
+      app.add_option("--segment-cls", segment_cls,
+                     fmt::format("about this many copperlists a segment (default {})", kDefaultSegmentCls))
+          ->transform(cli::whole_number());
   app.add_option("--segments", segments, "about this many segments per log")
       ->transform(cli::whole_number())
       ->excludes(cls_option);

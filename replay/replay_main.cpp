@@ -20,9 +20,9 @@
 #include "copper/registry.hpp"
 #include "copper/replay.hpp"
 #include "exit_codes.hpp"
+#include "fleet_cli.hpp"
 #include "output_file.hpp"
 #include "plugin_cli.hpp"
-#include "fleet_cli.hpp"
 #include "progress.hpp"
 #include "recorded_plugins.hpp"
 #include "report.hpp"
@@ -75,7 +75,7 @@ uint64_t expected_copperlists(const copper::Replay& replay, const Options& optio
 
 // Runs one replay with a progress line; an error when it could not start.
 copper::Result<copper::ReplayOutcome> run_one(copper::Replay& replay, const Options& options, copper::RunMode mode,
-                                             bool write_output) {
+                                              bool write_output) {
   copper::CommitCounter counter;
   copper::ReplayOptions replay_opts = replay_options(options, mode, write_output);
   replay_opts.observer = &counter;
@@ -122,7 +122,8 @@ int run(const Options& options, copper::replay_cli::SegmentRun* segment = nullpt
   for (const auto& change : replay->schema_changes()) fmt::print("note: {}\n", change);
 
   copper::replay_cli::Runs runs;
-  for (const auto& [name, mode] : {std::pair{"serial", copper::RunMode::serial}, {"parallel", copper::RunMode::parallel}}) {
+  for (const auto& [name, mode] :
+       {std::pair{"serial", copper::RunMode::serial}, {"parallel", copper::RunMode::parallel}}) {
     if (options.mode != name && options.mode != "both") continue;
     auto outcome = run_one(*replay, options, mode, mode == copper::RunMode::serial || options.mode == "parallel");
     if (!outcome) return cannot_run(segment, outcome.error_message());
@@ -154,7 +155,8 @@ int run(const Options& options, copper::replay_cli::SegmentRun* segment = nullpt
 // --jobs: the job's log and range, replayed with the options given.
 int run_job(Options options) {
   if (!options.log.empty() || options.from || options.to || !options.output.empty() || !options.report.empty()) {
-    fmt::print(stderr, "error: --jobs takes its log and range from the jobs file: no LOG, --from, --to, -o or --report\n");
+    fmt::print(stderr,
+               "error: --jobs takes its log and range from the jobs file: no LOG, --from, --to, -o or --report\n");
     return kExitCannotRun;
   }
   auto segment = copper::replay_cli::prepare_segment(options.jobs, options.job_index, options.report_dir);

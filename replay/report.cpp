@@ -89,12 +89,6 @@ nlohmann::json timing_json(const Replay& replay, const RunTiming& timing) {
   return fleet::timing_json(replay.task_ids(), timing);
 }
 
-nlohmann::json skipped_json(const std::vector<SkippedRange>& skipped) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const SkippedRange& s : skipped) out.push_back({{"first", s.first}, {"last", s.last}, {"why", s.why}});
-  return out;
-}
-
 nlohmann::json run_json(const Replay& replay, const ReplayOutcome& outcome) {
   nlohmann::json divergence = nullptr;
   if (outcome.first_divergence) {
@@ -102,9 +96,14 @@ nlohmann::json run_json(const Replay& replay, const ReplayOutcome& outcome) {
     nlohmann::json fields = nlohmann::json::array();
     for (const JsonDifference& f : d.fields)
       fields.push_back({{"field", f.path}, {"recorded", f.left}, {"replayed", f.right}});
-    divergence = {{"cl_id", d.cl_id},        {"task", d.task_id},       {"field", d.field_path},
-                  {"recorded", d.recorded},  {"replayed", d.replayed},  {"fields", std::move(fields)},
-                  {"field_count", d.field_count}, {"description", d.describe()}};
+    divergence = {{"cl_id", d.cl_id},
+                  {"task", d.task_id},
+                  {"field", d.field_path},
+                  {"recorded", d.recorded},
+                  {"replayed", d.replayed},
+                  {"fields", std::move(fields)},
+                  {"field_count", d.field_count},
+                  {"description", d.describe()}};
   }
   return {{"identical", outcome.identical()},
           {"replayed", outcome.replayed},
@@ -115,7 +114,7 @@ nlohmann::json run_json(const Replay& replay, const ReplayOutcome& outcome) {
           {"started_at_keyframe", outcome.started_at ? nlohmann::json(*outcome.started_at) : nlohmann::json(nullptr)},
           {"stopped", to_string(outcome.run.reason)},
           {"input_end", outcome.input_end},
-          {"skipped", skipped_json(outcome.skipped)},
+          {"skipped", fleet::skipped_json(outcome.skipped)},
           {"failure", outcome.run.failure ? nlohmann::json(outcome.run.failure->describe()) : nlohmann::json(nullptr)},
           {"recorded_failure",
            outcome.recorded_failure ? nlohmann::json(outcome.recorded_failure->describe()) : nlohmann::json(nullptr)},
@@ -173,9 +172,8 @@ std::string timing_table(const std::vector<std::string>& task_ids, const std::ve
                }));
   table += row("end to end p50/p99/max (us)", cells([](const RunTiming& t) { return spread(t.end_to_end); }));
   for (size_t task = 0; task < task_ids.size(); ++task)
-    table += row(fmt::format("{} p50/p99/max (us)", task_ids[task]), cells([&](const RunTiming& t) {
-                   return task < t.tasks.size() ? spread(t.tasks[task]) : "-";
-                 }));
+    table += row(fmt::format("{} p50/p99/max (us)", task_ids[task]),
+                 cells([&](const RunTiming& t) { return task < t.tasks.size() ? spread(t.tasks[task]) : "-"; }));
   return table;
 }
 

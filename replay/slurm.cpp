@@ -1,7 +1,7 @@
 // copper-replay slurm: the sbatch job array that runs a plan, one array
 // task per job (docs/fleet-replay.md); --submit hands it to sbatch.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <array>
 #include <cstdio>
@@ -53,8 +53,8 @@ std::string this_program() {
 std::string script_text(const SlurmOptions& options, const std::vector<fleet::Job>& jobs) {
   const uint64_t n = jobs.size();
   std::string text = "#!/bin/sh\n";
-  text += fmt::format("#SBATCH --job-name={}\n", options.job_name.empty() ? "copper-replay-" + jobs.front().plan
-                                                                          : options.job_name);
+  text += fmt::format("#SBATCH --job-name={}\n",
+                      options.job_name.empty() ? "copper-replay-" + jobs.front().plan : options.job_name);
   text += fmt::format("#SBATCH --array=0-{}{}\n", n - 1,
                       options.max_parallel ? fmt::format("%{}", options.max_parallel) : std::string());
   text += fmt::format("#SBATCH --output={}/slurm-%A_%a.out\n", options.report_dir);
@@ -97,7 +97,8 @@ int slurm_main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000000));
   app.add_option("--time", options.time, "each array task's time limit (sbatch --time)");
   app.add_option("--plugin", options.plugins, "task plugin for the replays (copper-replay --plugin), repeatable");
-  app.add_option("--mode", options.mode, "replay mode of each job")->check(CLI::IsMember({"serial", "parallel", "both"}));
+  app.add_option("--mode", options.mode, "replay mode of each job")
+      ->check(CLI::IsMember({"serial", "parallel", "both"}));
   app.add_option("--report-dir", options.report_dir, "where the segment reports go (default: JOBS.reports)");
   app.add_option("-o,--output", options.script, "the sbatch script (default: JOBS.sbatch)");
   app.add_option("--job-name", options.job_name, "the Slurm job name (default: copper-replay-PLAN)");
@@ -110,8 +111,8 @@ int slurm_main(int argc, char** argv) {
   }
   options.jobs_file = absolute(options.jobs_file);
   std::filesystem::path base = options.jobs_file;
-  options.report_dir = absolute(options.report_dir.empty() ? base.replace_extension(".reports").string()
-                                                           : options.report_dir);
+  options.report_dir =
+      absolute(options.report_dir.empty() ? base.replace_extension(".reports").string() : options.report_dir);
   base = options.jobs_file;
   if (options.script.empty()) options.script = base.replace_extension(".sbatch").string();
   for (std::string& plugin : options.plugins)

@@ -73,7 +73,8 @@ std::vector<int> run_jobs(const std::filesystem::path& jobs, const std::filesyst
 TEST_CASE("fleet.plan.cut_at_keyframes_takes_the_keyframe_nearest_the_target") {
   const std::vector<uint64_t> keyframes{100, 200, 300, 400};
   using Pieces = std::vector<std::pair<uint64_t, uint64_t>>;
-  CHECK(copper::fleet::cut_at_keyframes(0, 499, keyframes, 100) == Pieces{{0, 99}, {100, 199}, {200, 299}, {300, 399}, {400, 499}});
+  CHECK(copper::fleet::cut_at_keyframes(0, 499, keyframes, 100) ==
+        Pieces{{0, 99}, {100, 199}, {200, 299}, {300, 399}, {400, 499}});
   CHECK(copper::fleet::cut_at_keyframes(0, 499, keyframes, 180) == Pieces{{0, 199}, {200, 399}, {400, 499}});
   CHECK(copper::fleet::cut_at_keyframes(0, 499, keyframes, 1000) == Pieces{{0, 499}});
   CHECK(copper::fleet::cut_at_keyframes(0, 499, {}, 10) == Pieces{{0, 499}});
@@ -269,7 +270,8 @@ TEST_CASE("fleet.slurm.writes_an_array_script_for_the_plan") {
   const copper_test::ScratchDir dir("fleet_slurm_script_work");
   const auto jobs = dir / "jobs.jsonl";
   REQUIRE(replay("plan " + log.path.string() + " --segment-cls 50 -o " + jobs.string()).exit_code == 0);
-  const auto written = replay("slurm " + jobs.string() + " --max-parallel 2 --partition debug --time 10:00 --plugin rover");
+  const auto written =
+      replay("slurm " + jobs.string() + " --max-parallel 2 --partition debug --time 10:00 --plugin rover");
   INFO(written.output);
   REQUIRE(written.exit_code == 0);
   std::ifstream in(dir / "jobs.sbatch");

@@ -98,7 +98,8 @@ TEST_CASE("fleet.slurm.a_plan_runs_as_a_job_array_on_a_local_cluster") {
   if (!cluster.ok()) return copper_test::skip_test(cluster.problem());
 
   const std::string rover = testing_tasks::read_rover_config();
-  const RecordedLog a(rover, "fleet_slurm_a", 90, 30), b(rover, "fleet_slurm_b", 60, 30), c(rover, "fleet_slurm_c", 60, 0);
+  const RecordedLog a(rover, "fleet_slurm_a", 90, 30), b(rover, "fleet_slurm_b", 60, 30),
+      c(rover, "fleet_slurm_c", 60, 0);
   const auto jobs = dir / "jobs.jsonl";
   const Outcome planned = replay("", "plan " + a.path.string() + " " + b.path.string() + " " + c.path.string() +
                                          " --segment-cls 30 -o " + jobs.string());
@@ -115,8 +116,8 @@ TEST_CASE("fleet.slurm.a_plan_runs_as_a_job_array_on_a_local_cluster") {
   REQUIRE(wait_for(cluster, job, std::chrono::seconds(45)));
 
   const auto reports = dir / "jobs.reports";
-  const Outcome merged = replay("", "merge " + reports.string() + " --jobs " + jobs.string() + " -q -o " +
-                                        (dir / "verdict.json").string());
+  const Outcome merged = replay(
+      "", "merge " + reports.string() + " --jobs " + jobs.string() + " -q -o " + (dir / "verdict.json").string());
   INFO(merged.output);
   CHECK(merged.exit_code == 0);
   std::ifstream in(dir / "verdict.json");

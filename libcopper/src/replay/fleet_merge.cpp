@@ -305,8 +305,6 @@ nlohmann::json merged_json(const Merged& merged) {
     for (size_t i = 0; i < log.modes.size(); ++i) runs[log.modes[i]] = run_json(log.task_ids, log.runs[i]);
     nlohmann::json failed = nlohmann::json::array();
     for (const auto& [segment, why] : log.failed) failed.push_back({{"segment", segment}, {"error", why}});
-    nlohmann::json skipped = nlohmann::json::array();
-    for (const SkippedRange& s : log.skipped) skipped.push_back({{"first", s.first}, {"last", s.last}, {"why", s.why}});
     logs.push_back({{"log", log.log},
                     {"run_id", log.run_id},
                     {"verdict", log.verdict},
@@ -314,11 +312,11 @@ nlohmann::json merged_json(const Merged& merged) {
                     {"missing_segments", log.missing},
                     {"failed_segments", std::move(failed)},
                     {"notes", log.notes},
-                    {"skipped", std::move(skipped)},
+                    {"skipped", skipped_json(log.skipped)},
                     {"recorded", log.recorded ? timing_json(log.task_ids, *log.recorded) : nlohmann::json(nullptr)},
                     {"replays", std::move(runs)}});
   }
-  return {{"copper_replay_merged", 1}, {"plan", merged.plan},     {"verdict", merged.verdict},
+  return {{"copper_replay_merged", 1}, {"plan", merged.plan},       {"verdict", merged.verdict},
           {"jobs", merged.jobs},       {"reports", merged.reports}, {"missing_jobs", merged.missing},
           {"logs", std::move(logs)}};
 }

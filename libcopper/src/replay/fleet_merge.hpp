@@ -36,7 +36,7 @@ struct MergedRun {
   bool identical = true;
   uint64_t replayed = 0, compared = 0, diverged_cls = 0;
   std::map<std::string, uint64_t> diverged_per_task;
-  nlohmann::json first_divergence;  // the report's, from the earliest segment with one; null: none
+  nlohmann::json first_divergence;    // the report's, from the earliest segment with one; null: none
   std::vector<std::string> failures;  // "segment i: ..." for each segment that did not end as the recording
   std::string input_end;              // the log's last segment's
   RunTiming timing;
@@ -46,11 +46,11 @@ struct MergedLog {
   std::string log, run_id;
   std::string verdict;  // identical | diverged | incomplete
   uint64_t segments = 0;
-  std::vector<uint64_t> missing;  // segment numbers (within the log) without a report
+  std::vector<uint64_t> missing;                         // segment numbers (within the log) without a report
   std::vector<std::pair<uint64_t, std::string>> failed;  // segment, why it could not run
   std::vector<std::string> task_ids;
-  std::vector<std::string> modes;                         // replay modes, as in the reports
-  std::vector<MergedRun> runs;                            // by mode
+  std::vector<std::string> modes;  // replay modes, as in the reports
+  std::vector<MergedRun> runs;     // by mode
   std::optional<RunTiming> recorded;
   std::vector<SkippedRange> skipped;
   std::vector<std::string> notes;
@@ -59,7 +59,7 @@ struct MergedLog {
 struct Merged {
   std::string plan;
   uint64_t jobs = 0, reports = 0;
-  std::string verdict;  // identical | diverged | incomplete
+  std::string verdict;            // identical | diverged | incomplete
   std::vector<uint64_t> missing;  // job indices without a report
   std::vector<MergedLog> logs;    // in plan order
 };

@@ -20,12 +20,6 @@ namespace {
 
 constexpr int kJobFormat = 1;
 
-nlohmann::json skipped_json(const std::vector<SkippedRange>& skipped) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const SkippedRange& s : skipped) out.push_back({{"first", s.first}, {"last", s.last}, {"why", s.why}});
-  return out;
-}
-
 // Field `name` of a job line as T; the error names the field.
 template <class T>
 Result<T> field(const nlohmann::json& line, const char* name) {
@@ -161,6 +155,12 @@ std::string plan_id(const std::vector<Job>& jobs) {
 
 }  // namespace
 
+nlohmann::json skipped_json(const std::vector<SkippedRange>& skipped) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const SkippedRange& s : skipped) out.push_back({{"first", s.first}, {"last", s.last}, {"why", s.why}});
+  return out;
+}
+
 nlohmann::json to_json(const Job& job) {
   return {{"copper_replay_job", kJobFormat},
           {"plan", job.plan},
@@ -190,8 +190,10 @@ Result<Job> job_from_json(const nlohmann::json& line) {
     using T = std::decay_t<decltype(into)>;
     if (!status.ok()) return;
     auto value = field<T>(line, name);
-    if (value) into = std::move(*value);
-    else status = value.status();
+    if (value)
+      into = std::move(*value);
+    else
+      status = value.status();
   };
   take(job.plan, "plan");
   take(job.index, "index");
@@ -263,7 +265,8 @@ Result<Plan> plan_logs(const std::vector<std::string>& paths, const SegmentSize&
 
 std::string jobs_text(const Plan& plan) {
   std::string text;
-  for (const Job& job : plan.jobs) text += to_json(job).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  for (const Job& job : plan.jobs)
+    text += to_json(job).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   return text;
 }
 
@@ -283,9 +286,11 @@ Result<std::vector<Job>> read_jobs(const std::filesystem::path& path) {
     if (!parsed) return fail("{} line {}: {}", path.string(), line_number, parsed.error_message());
     auto job = job_from_json(*parsed);
     if (!job) return fail("{} line {}: {}", path.string(), line_number, job.error_message());
-    if (job->index != jobs.size() || (!jobs.empty() && (job->plan != jobs.front().plan || job->jobs != jobs.front().jobs)))
+    if (job->index != jobs.size() ||
+        (!jobs.empty() && (job->plan != jobs.front().plan || job->jobs != jobs.front().jobs)))
       return fail("{} line {}: job {} of plan {} does not follow job {} of plan {}: not one plan's jobs file",
-                  path.string(), line_number, job->index, job->plan, jobs.size(), jobs.empty() ? "" : jobs.front().plan);
+                  path.string(), line_number, job->index, job->plan, jobs.size(),
+                  jobs.empty() ? "" : jobs.front().plan);
     jobs.push_back(std::move(*job));
   }
   if (jobs.empty()) return fail("{}: no job in the file: not a jobs file", path.string());

@@ -35,13 +35,15 @@ struct Job {
   uint64_t to = 0;
   bool open_end = false;  // the log's last segment: runs to the log's end (its recorded failure, its end note)
   std::optional<uint64_t> start_keyframe;
-  uint64_t compared = 0;  // copperlists it compares: to - from + 1
-  uint64_t cost_ns = 0;   // the recorded process time of its copperlists, all tasks
-  std::vector<std::string> notes;       // about its log: no keyframes, damage
-  std::vector<SkippedRange> skipped;    // its log's intact copperlists no replay can run (after damage)
+  uint64_t compared = 0;              // copperlists it compares: to - from + 1
+  uint64_t cost_ns = 0;               // the recorded process time of its copperlists, all tasks
+  std::vector<std::string> notes;     // about its log: no keyframes, damage
+  std::vector<SkippedRange> skipped;  // its log's intact copperlists no replay can run (after damage)
 };
 
 nlohmann::json to_json(const Job& job);
+// [{"first", "last", "why"}, ...]: the report's and the plan's form.
+nlohmann::json skipped_json(const std::vector<SkippedRange>& skipped);
 // A jobs-file line read back; the error names the field that is wrong.
 Result<Job> job_from_json(const nlohmann::json& line);
 
