@@ -244,6 +244,15 @@ TEST_CASE("fleet.jobs.bad_input_is_refused_with_exit_2") {
   INFO(from_kubernetes.output);
   CHECK(from_kubernetes.exit_code == 0);
   CHECK(from_kubernetes.output.find("job 1 of 2") != std::string::npos);
+  // Slurm's variable first, then Kubernetes', then AWS Batch's.
+  const auto both = replay("--jobs " + jobs.string() + " -q", "SLURM_ARRAY_TASK_ID=0 JOB_COMPLETION_INDEX=1");
+  CHECK(both.output.find("job 0 of 2") != std::string::npos);
+  const auto from_aws = replay("--jobs " + jobs.string() + " -q", "AWS_BATCH_JOB_ARRAY_INDEX=1");
+  CHECK(from_aws.output.find("job 1 of 2") != std::string::npos);
+  const auto none = replay("--jobs " + jobs.string() + " -q",
+                           "env -u SLURM_ARRAY_TASK_ID -u JOB_COMPLETION_INDEX -u AWS_BATCH_JOB_ARRAY_INDEX");
+  CHECK(none.exit_code == 2);
+  CHECK(none.output.find("no --job-index") != std::string::npos);
 
   // Not a jobs file: the line is named.
   const auto not_jobs = dir / "not_jobs.jsonl";
