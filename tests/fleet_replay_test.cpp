@@ -293,3 +293,23 @@ TEST_CASE("fleet.slurm.writes_an_array_script_for_the_plan") {
   CHECK(script.str().find("--plugin 'rover'") != std::string::npos);
   CHECK(std::filesystem::is_directory(dir / "jobs.reports"));
 }
+
+// A task without freeze/thaw ("out" keeps state but records none): no
+// keyframe can restart a replay, so the plan makes one segment and says
+// why, instead of jobs that would fail.
+TEST_CASE("fleet.plan.keyframes_that_cannot_restore_a_task_are_not_cut_at") {
+  nlohmann::json config = nlohmann::json::parse(kGraph);
+  config["tasks"].push_back({{"id", "out"}, {"type", "test/drop_number"}});
+  config["connections"].push_back({{"from", "change"}, {"to", "out"}});
+  const RecordedLog log(config.dump(), "fleet_no_thaw", 150, 50);
+  const copper_test::ScratchDir dir("fleet_no_thaw_work");
+  const auto jobs = dir / "jobs.jsonl";
+  const auto planned = replay("plan " + log.path.string() + " --segment-cls 50 -o " + jobs.string());
+  INFO(planned.output);
+  REQUIRE(planned.exit_code == 0);
+  CHECK(planned.output.find("no keyframe can restart a replay (task \"out\" (test/drop_number) has no state") !=
+        std::string::npos);
+  REQUIRE(read_lines(jobs).size() == 1);
+  CHECK(run_jobs(jobs, dir / "reports", 1) == std::vector<int>{0});
+  CHECK(replay("merge " + (dir / "reports").string() + " -q").exit_code == 0);
+}

@@ -35,15 +35,49 @@ Result<T> field(const nlohmann::json& line, const char* name) {
   return value.get<T>();
 }
 
-// The log's shape as planning sees it: every intact keyframe counts (the
-// planner loads no task code; a keyframe that cannot restore a task makes
-// that job fail, and the merge says so).
+// The log's shape as planning sees it: the intact keyframes that hold a
+// state for every task the recording says keeps one.
 struct Survey {
   std::string run_id;
   replay::LogShape shape;
   std::vector<std::pair<uint64_t, uint64_t>> costs;  // (id, recorded process time of all tasks), ascending
   std::vector<std::string> damage;
 };
+
+// A task the recording says keeps state (not a source, not stateless): a
+// keyframe must hold its state to restart a replay. The planner loads no
+// task code, so it reads this from the log's metadata ("tasks").
+struct KeptState {
+  uint32_t index = 0;
+  std::string id, type;
+};
+
+std::vector<KeptState> tasks_keeping_state(const nlohmann::json& metadata) {
+  std::vector<KeptState> kept;
+  if (!metadata.is_object() || !metadata.contains("tasks") || !metadata["tasks"].is_array()) return kept;
+  for (const auto& task : metadata["tasks"]) {
+    if (!task.is_object() || !task.value("index", nlohmann::json()).is_number_unsigned()) continue;
+    if (task.value("kind", "") == "source" || task.value("stateless", false)) continue;
+    kept.push_back({task["index"].get<uint32_t>(), task.value("id", "?"), task.value("type", "?")});
+  }
+  return kept;
+}
+
+// Why the keyframe cannot restore every task that keeps state; empty
+// when it can (the replay's own rule, replay.cpp).
+std::string keyframe_lacks(const std::vector<KeptState>& kept, const log::Keyframe& keyframe) {
+  for (const KeptState& task : kept) {
+    const bool held = std::any_of(keyframe.states.begin(), keyframe.states.end(), [&](const auto& state) {
+      return state.task_index == task.index && !state.state.empty();
+    });
+    if (!held)
+      return fmt::format(
+          "task \"{}\" ({}) has no state in the keyframe at copperlist {}: it does not support "
+          "freeze/thaw",
+          task.id, task.type, keyframe.cl_id);
+  }
+  return "";
+}
 
 Result<Survey> survey(const std::filesystem::path& path) {
   auto reader = log::LogReader::open(path);
@@ -55,13 +89,19 @@ Result<Survey> survey(const std::filesystem::path& path) {
     survey.damage.push_back(fmt::format("offset {}, {} bytes: {}", d.offset, d.length, d.reason));
   if (check.first_cl_id && check.last_cl_id)
     survey.shape.present = replay::present_ranges(*check.first_cl_id, *check.last_cl_id, check.missing_cls);
+  const std::vector<KeptState> kept = tasks_keeping_state(reader->metadata());
+  survey.shape.stateful = !kept.empty();
   reader->for_each_keyframe([&](const log::Keyframe& keyframe) {
-    survey.shape.keyframes.push_back(keyframe.cl_id);
+    if (std::string lacking = keyframe_lacks(kept, keyframe); lacking.empty())
+      survey.shape.keyframes.push_back(keyframe.cl_id);
+    else
+      survey.shape.unusable_keyframes.emplace_back(keyframe.cl_id, std::move(lacking));
     return true;
   });
   std::sort(survey.shape.keyframes.begin(), survey.shape.keyframes.end());
   survey.shape.keyframes.erase(std::unique(survey.shape.keyframes.begin(), survey.shape.keyframes.end()),
                                survey.shape.keyframes.end());
+  std::sort(survey.shape.unusable_keyframes.begin(), survey.shape.unusable_keyframes.end());
   reader->for_each_copperlist([&](const log::CopperListView& cl) {
     uint64_t cost = 0;
     for (const log::TaskTiming& t : cl.tasks)
@@ -93,7 +133,10 @@ Result<std::vector<Job>> plan_log(const std::filesystem::path& path, const Segme
   if (!log.damage.empty())
     notes.push_back(fmt::format("the log is damaged ({} range{}): planned up to its intact part", log.damage.size(),
                                 log.damage.size() > 1 ? "s" : ""));
-  if (log.shape.keyframes.empty())
+  if (log.shape.keyframes.empty() && !log.shape.unusable_keyframes.empty())
+    notes.push_back(
+        fmt::format("no keyframe can restart a replay ({}): one segment", log.shape.unusable_keyframes.front().second));
+  else if (log.shape.keyframes.empty())
     notes.push_back("the log has no keyframes: one segment (record with logging.keyframe_interval to split it)");
   for (const std::string& note : notes) warnings.push_back(fmt::format("{}: {}", path.string(), note));
   for (const SkippedRange& s : stretches->skipped)
