@@ -75,6 +75,7 @@ std::string merged_text(const fleet::Merged& merged, bool quiet) {
 
 int merge_main(int argc, char** argv) {
   CLI::App app{"copper-replay merge: one verdict from a plan's segment reports"};
+  app.name("copper-replay merge");
   std::vector<std::string> paths;
   std::string output, jobs_file;
   bool quiet = false;

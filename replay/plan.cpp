@@ -48,6 +48,7 @@ std::string summary(const fleet::Plan& plan) {
 
 int plan_main(int argc, char** argv) {
   CLI::App app{"copper-replay plan: cut logs at their keyframes into segment jobs for a batch engine"};
+  app.name("copper-replay plan");
   std::vector<std::string> logs;
   std::optional<uint64_t> segment_cls, segments;
   std::string output;

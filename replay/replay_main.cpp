@@ -182,6 +182,12 @@ int replay_main(int argc, char** argv) {
     if (command == "slurm") return replay_cli::slurm_main(argc - 1, argv + 1);
   }
   CLI::App app{"copper-replay: re-execute a recorded copper log and check that it reproduces the recording"};
+  app.footer(
+      "A fleet's logs on a batch engine (docs/fleet-replay.md):\n"
+      "  copper-replay plan LOG|DIR... -o jobs.jsonl     cut logs at keyframes into segment jobs\n"
+      "  copper-replay --jobs jobs.jsonl [--job-index I] run one (I from Slurm, Kubernetes or AWS Batch)\n"
+      "  copper-replay merge DIR|REPORT... -o v.json     one verdict from the segment reports\n"
+      "  copper-replay slurm jobs.jsonl [--submit]       the sbatch job array that runs a plan");
   Options options;
   app.add_option("log", options.log, "the recorded log")->check(CLI::ExistingFile);
   app.add_option("--mode", options.mode, "serial | parallel | both (serial and parallel, compared)")

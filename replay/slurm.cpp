@@ -90,6 +90,7 @@ Result<std::string> submit(const std::string& script) {
 
 int slurm_main(int argc, char** argv) {
   CLI::App app{"copper-replay slurm: the Slurm job array that runs a plan"};
+  app.name("copper-replay slurm");
   SlurmOptions options;
   app.add_option("jobs", options.jobs_file, "the plan (copper-replay plan -o)")->required()->check(CLI::ExistingFile);
   app.add_option("--partition", options.partition, "the Slurm partition");
