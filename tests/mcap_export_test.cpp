@@ -216,6 +216,7 @@ TEST_CASE("mcap.export.bad_flags_and_an_existing_output_exit_2_and_leave_no_file
   const std::string out = (dir / "run.mcap").string();
   CHECK(export_mcap(log, out, "--chunk-size 0") == 2);
   CHECK(export_mcap(log, out, "--compress foo") == 2);
+  CHECK(export_mcap(log, out, "--no-blobs") == 2);
   CHECK(export_mcap(log, out, "--mapping " + (dir / "missing.json").string()) == 2);
   CHECK(run_command(kLog + " export " + log + " --format mcap").exit_code == 2);  // no -o
   CHECK(std::filesystem::is_empty(dir.path()));

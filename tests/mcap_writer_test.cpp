@@ -303,3 +303,18 @@ TEST_CASE("mcap.writer.chunks_close_at_the_chunk_size_and_zstd_chunks_decompress
   }
   CHECK(messages == 10);
 }
+
+TEST_CASE("mcap.writer.a_writer_dropped_unfinished_stops_its_thread_and_writes_no_summary") {
+  std::ostringstream out;
+  {
+    copper::mcap::WriterOptions options;
+    options.chunk_size = 64;
+    copper::mcap::Writer writer(out, options);
+    const uint16_t channel = *writer.add_channel(*writer.add_schema("s", "jsonschema", "{}"), "/a", "json");
+    for (uint64_t t = 0; t < 100; ++t) writer.add_message(channel, t, t, std::string(100, 'y'));
+  }  // an error path: no finish()
+  // Whatever reached the stream is no MCAP file (no trailing magic): the
+  // caller's OutputFile never renames it into place.
+  const std::string file = out.str();
+  CHECK(file.find(std::string(copper::mcap::kMagic), 8) == std::string::npos);
+}

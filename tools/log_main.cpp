@@ -132,6 +132,8 @@ int dispatch(CLI::App& app, Commands& c) {
                                                     : ExportFormat::json;
     c.export_.compress = c.export_compress == "zstd";
     if (c.export_.chunk_size == 0) return usage_error("--chunk-size must be at least 1 byte");
+    if (c.no_blobs && c.export_.format == ExportFormat::mcap)
+      return usage_error("--no-blobs does not apply to --format mcap (its schemas require every field)");
     c.export_.tasks = split_list(c.export_tasks);
     c.export_.blobs = !c.no_blobs;
     if (bad_range(c.export_.range)) return usage_error("--to is before --from");

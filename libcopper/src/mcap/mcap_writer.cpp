@@ -4,7 +4,10 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <limits>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include "copper/version.hpp"
@@ -62,6 +65,19 @@ struct Writer::Impl {
   Bytes compressed;
   std::unique_ptr<ZstdContext> zstd;
 
+  // The compressor thread (CRC, zstd, writing) and the one chunk handed
+  // over to it.
+  // While a chunk is queued or being written, only the compressor touches
+  // the file's state above and below (pending, position, data_crc, the
+  // chunk indexes); the caller's thread drains it before touching them.
+  std::thread compressor;
+  std::mutex mutex;
+  std::condition_variable changed;
+  OpenChunk handed_over;
+  bool queued = false;
+  bool busy = false;
+  bool stopping = false;
+
   std::vector<ChunkIndex> chunk_indexes;
   std::vector<AttachmentIndex> attachment_indexes;
   std::vector<MetadataIndex> metadata_indexes;
@@ -69,8 +85,12 @@ struct Writer::Impl {
 
   Impl(std::ostream& stream, WriterOptions opts) : out(stream), options(std::move(opts)) {
     if (options.compression == ChunkCompression::zstd) zstd = std::make_unique<ZstdContext>();
+    compressor = std::thread([this] { compress_loop(); });
     statistics.message_start_time = std::numeric_limits<uint64_t>::max();
   }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+  ~Impl() { stop_compressor(); }
 
   void flush_pending() {
     out.write(pending.data(), static_cast<std::streamsize>(pending.size()));
@@ -110,14 +130,15 @@ struct Writer::Impl {
     return {compressed.data(), n};
   }
 
-  void close_chunk() {
-    if (chunk.records.empty()) return;
-    const std::string_view records = chunk.records;
+  // Compresses a closed chunk and writes it with its message indexes (on
+  // the compressor thread when there is one).
+  void write_chunk(OpenChunk& closed) {
+    const std::string_view records = closed.records;
     const std::string_view packed = compress(records);
     const bool zstd_used = packed.data() != records.data();
     ChunkHead head;
-    head.message_start_time = chunk.messages ? chunk.start_time : 0;
-    head.message_end_time = chunk.end_time;
+    head.message_start_time = closed.messages ? closed.start_time : 0;
+    head.message_end_time = closed.end_time;
     head.uncompressed_size = records.size();
     head.uncompressed_crc = crc32(0, records);
     head.compression = zstd_used ? "zstd" : "";
@@ -129,9 +150,9 @@ struct Writer::Impl {
     emit(packed);
     index.chunk_length = position - index.chunk_start_offset;
     const uint64_t indexes_start = position;
-    std::sort(chunk.channels.begin(), chunk.channels.end());
-    for (uint16_t channel : chunk.channels) {
-      const uint64_t at = emit_record([&](Bytes& b) { append_message_index(b, channel, chunk.index[channel]); });
+    std::sort(closed.channels.begin(), closed.channels.end());
+    for (uint16_t channel : closed.channels) {
+      const uint64_t at = emit_record([&](Bytes& b) { append_message_index(b, channel, closed.index[channel]); });
       index.message_index_offsets.emplace_back(channel, at);
     }
     index.message_start_time = head.message_start_time;
@@ -141,15 +162,70 @@ struct Writer::Impl {
     index.compressed_size = packed.size();
     index.uncompressed_size = records.size();
     chunk_indexes.push_back(std::move(index));
-    chunk.clear();
+    closed.clear();
+  }
+
+  // Hands the open chunk over to be written; with a compressor thread, the
+  // next chunk fills while this one is compressed.
+  void close_chunk() {
+    if (chunk.records.empty()) return;
+    if (!compressor.joinable()) {
+      write_chunk(chunk);
+      return;
+    }
+    std::unique_lock lock(mutex);
+    changed.wait(lock, [&] { return !queued; });
+    std::swap(chunk, handed_over);
+    queued = true;
+    changed.notify_all();
+  }
+
+  // Waits until every closed chunk is written: the file's state (position,
+  // CRC, indexes) is the calling thread's again.
+  void drain() {
+    if (!compressor.joinable()) return;
+    std::unique_lock lock(mutex);
+    changed.wait(lock, [&] { return !queued && !busy; });
+  }
+
+  void compress_loop() {
+    OpenChunk working;
+    std::unique_lock lock(mutex);
+    for (;;) {
+      changed.wait(lock, [&] { return queued || stopping; });
+      if (!queued) return;
+      std::swap(working, handed_over);
+      queued = false;
+      busy = true;
+      changed.notify_all();
+      lock.unlock();
+      write_chunk(working);
+      lock.lock();
+      busy = false;
+      changed.notify_all();
+    }
+  }
+
+  void stop_compressor() {
+    if (!compressor.joinable()) return;
+    {
+      std::lock_guard lock(mutex);
+      stopping = true;
+    }
+    changed.notify_all();
+    compressor.join();
   }
 
   // Records that go outside chunks keep their place in time: the open chunk
   // is written first.
-  void before_unchunked_record() { close_chunk(); }
+  void before_unchunked_record() {
+    close_chunk();
+    drain();
+  }
 
   Status write_summary() {
-    close_chunk();
+    before_unchunked_record();
+    stop_compressor();
     emit_record([&](Bytes& b) { append_data_end(b, data_crc); });
     in_data = false;
     const uint64_t summary_start = position;
@@ -254,6 +330,7 @@ Result<uint16_t> Writer::add_channel(uint16_t schema_id, std::string_view topic,
 Bytes& Writer::begin_message(uint16_t channel_id, uint64_t log_time, uint64_t publish_time) {
   Impl& w = *impl_;
   const auto sequence = static_cast<uint32_t>(w.channel_counts[channel_id]);
+  if (channel_id >= w.chunk.index.size()) w.chunk.index.resize(channel_id + 1u);  // a buffer back from the compressor
   auto& entries = w.chunk.index[channel_id];
   if (entries.empty()) w.chunk.channels.push_back(channel_id);
   entries.emplace_back(log_time, w.chunk.records.size());
@@ -304,7 +381,10 @@ Status Writer::finish() {
   return w.write_summary();
 }
 
-uint64_t Writer::bytes_written() const { return impl_->position; }
+uint64_t Writer::bytes_written() const {
+  impl_->drain();
+  return impl_->position;
+}
 uint64_t Writer::message_count() const { return impl_->statistics.message_count; }
 
 }  // namespace copper::mcap

@@ -14,9 +14,12 @@
 //   Footer with the CRC of the summary through the Footer's offsets, magic.
 //
 // A chunk closes when its uncompressed records reach chunk_size (one large
-// message makes a chunk of its own). The writer owns no file: it writes to
-// a stream, in large blocks, and finish() reports whether every write
-// succeeded. Not thread-safe.
+// message makes a chunk of its own). A closed chunk is checksummed,
+// compressed and written by the writer's own thread while the caller fills
+// the next one (at most one chunk waits: memory stays two chunks). The
+// writer owns no file: it writes to a stream, in large blocks, and
+// finish() reports whether every write succeeded. One caller thread at a
+// time.
 #pragma once
 
 #include <cstdint>
