@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -147,6 +148,43 @@ TEST_CASE("mcap.export.the_rover_log_reads_in_the_official_readers_compressed_an
   const json& timing = results[0]["channels"]["/copper/timing"];
   CHECK(timing["schema"] == "copper.Timing");
   CHECK(timing["validated"] == 40);
+}
+
+// The rover's camera, lidar and pose as Foxglove draws them, mapped by a
+// file (as for a log recorded before its task library declared mappings).
+constexpr const char* kRoverMapping = R"({
+  "rover::Image": {"schema": "foxglove.RawImage", "encoding": "mono8", "frame_id": "camera",
+                   "fields": {"width": "width", "height": "height", "data": "pixels"}},
+  "rover::LidarScan": {"schema": "foxglove.LaserScan", "frame_id": "base",
+                       "fields": {"ranges": "ranges", "start_angle": "angle_min",
+                                  "angle_increment": "angle_increment", "range_max": "range_max"}},
+  "rover::Pose2D": {"schema": "foxglove.PoseInFrame", "frame_id": "room",
+                    "fields": {"x": "x", "y": "y", "yaw": "theta"}}
+})";
+
+TEST_CASE("mcap.export.mapped_rover_messages_get_well_known_channels_beside_the_plain_ones") {
+  if (const std::string why = node_problem(); !why.empty()) return copper_test::skip_test(why);
+  const testing_tasks::RecordedLog log(testing_tasks::read_rover_config(), "mcap_rover_mapped", 12);
+  const std::string mapping = (log.dir / "mapping.json").string();
+  std::ofstream(mapping) << kRoverMapping;
+  const std::string out = (log.dir / "mapped.mcap").string();
+  REQUIRE(export_mcap(log.path.string(), out, "--mapping '" + mapping + "'") == 0);
+  const json result = check_mcap({out}).at(0);
+  INFO(result.dump().substr(0, 3000));
+  CHECK(result["ok"] == true);
+  check_counts_against_info(result, info_of(log.path.string()));
+  std::map<std::string, std::string> drawn;  // schema -> topic
+  for (const auto& [topic, channel] : result["channels"].items()) {
+    const std::string schema = channel["schema"];
+    if (!schema.starts_with("foxglove.") || topic == "/copper/log") continue;
+    drawn[schema] = topic;
+    CHECK(channel["indexed"] == 12);
+    CHECK(channel["validated"] == 12);
+    CHECK(channel["well_known_checked"] == 12);  // sizes agree, ranges and angles, unit quaternion
+  }
+  CHECK(drawn["foxglove.RawImage"].starts_with("/camera/"));
+  CHECK(drawn["foxglove.LaserScan"].starts_with("/lidar/"));
+  CHECK(drawn["foxglove.PoseInFrame"].starts_with("/pose/"));
 }
 
 TEST_CASE("mcap.export.every_corpus_log_exports_what_is_intact_or_exits_as_the_other_formats") {
