@@ -96,6 +96,24 @@ void check_counts_against_info(const json& result, const json& info) {
   CHECK(result["attachments"].empty() != keyframes);
 }
 
+// The rover's camera as images, its scan as a scan, its pose as a pose:
+// well-known channels beside the plain ones, every message validated and
+// drawable (sizes agree, ranges and angles, unit quaternion).
+void check_rover_views(const json& result, uint64_t cls) {
+  std::map<std::string, std::string> drawn;  // schema -> topic
+  for (const auto& [topic, channel] : result["channels"].items()) {
+    const std::string schema = channel["schema"];
+    if (!schema.starts_with("foxglove.") || topic == "/copper/log") continue;
+    drawn[schema] = topic;
+    CHECK(channel["indexed"] == cls);
+    CHECK(channel["validated"] == cls);
+    CHECK(channel["well_known_checked"] == cls);
+  }
+  CHECK(drawn["foxglove.RawImage"].starts_with("/camera/"));
+  CHECK(drawn["foxglove.LaserScan"].starts_with("/lidar/"));
+  CHECK(drawn["foxglove.PoseInFrame"].starts_with("/pose/"));
+}
+
 // Emits every field type the codec supports, different in each copperlist
 // (64-bit extremes included), with a time of validity before the
 // copperlist's time.
@@ -148,10 +166,13 @@ TEST_CASE("mcap.export.the_rover_log_reads_in_the_official_readers_compressed_an
   const json& timing = results[0]["channels"]["/copper/timing"];
   CHECK(timing["schema"] == "copper.Timing");
   CHECK(timing["validated"] == 40);
+  // The rover declares its views next to its messages: no mapping file.
+  for (const json& result : results) check_rover_views(result, 40);
 }
 
 // The rover's camera, lidar and pose as Foxglove draws them, mapped by a
-// file (as for a log recorded before its task library declared mappings).
+// file (as for a log recorded before its task library declared mappings;
+// the file's entries replace the log's own).
 constexpr const char* kRoverMapping = R"({
   "rover::Image": {"schema": "foxglove.RawImage", "encoding": "mono8", "frame_id": "camera",
                    "fields": {"width": "width", "height": "height", "data": "pixels"}},
@@ -173,18 +194,7 @@ TEST_CASE("mcap.export.mapped_rover_messages_get_well_known_channels_beside_the_
   INFO(result.dump().substr(0, 3000));
   CHECK(result["ok"] == true);
   check_counts_against_info(result, info_of(log.path.string()));
-  std::map<std::string, std::string> drawn;  // schema -> topic
-  for (const auto& [topic, channel] : result["channels"].items()) {
-    const std::string schema = channel["schema"];
-    if (!schema.starts_with("foxglove.") || topic == "/copper/log") continue;
-    drawn[schema] = topic;
-    CHECK(channel["indexed"] == 12);
-    CHECK(channel["validated"] == 12);
-    CHECK(channel["well_known_checked"] == 12);  // sizes agree, ranges and angles, unit quaternion
-  }
-  CHECK(drawn["foxglove.RawImage"].starts_with("/camera/"));
-  CHECK(drawn["foxglove.LaserScan"].starts_with("/lidar/"));
-  CHECK(drawn["foxglove.PoseInFrame"].starts_with("/pose/"));
+  check_rover_views(result, 12);
 }
 
 TEST_CASE("mcap.export.every_corpus_log_exports_what_is_intact_or_exits_as_the_other_formats") {
