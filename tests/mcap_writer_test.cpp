@@ -200,6 +200,11 @@ TEST_CASE("mcap.writer.a_chunk_holds_the_messages_and_each_message_index_points_
   REQUIRE(entries[1].size() == 2);
   CHECK(entries[1][1] == std::make_pair(uint64_t{200}, messages[2].offset));
   CHECK(entries[2] == std::vector<std::pair<uint64_t, uint64_t>>{{100, messages[1].offset}});
+  // The data section CRC covers the uncompressed chunk too (combined, not
+  // recomputed, by the writer).
+  const Record data_end = with_opcode(records, Opcode::data_end).at(0);
+  Cursor de{data_end.content};
+  CHECK(de.u32() == copper::mcap::crc32(0, std::string_view(file).substr(0, data_end.offset)));
   // The Chunk Index locates both.
   const auto chunk_indexes = with_opcode(records, Opcode::chunk_index);
   REQUIRE(chunk_indexes.size() == 1);

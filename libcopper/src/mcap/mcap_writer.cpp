@@ -97,8 +97,10 @@ struct Writer::Impl {
     pending.clear();
   }
 
-  void emit(std::string_view bytes) {
-    if (in_data) data_crc = crc32(data_crc, bytes);
+  // `known_crc`: the CRC of `bytes` when the caller has it (uncompressed
+  // chunk records), combined into the data section's instead of recomputed.
+  void emit(std::string_view bytes, const uint32_t* known_crc = nullptr) {
+    if (in_data) data_crc = known_crc ? crc32_concat(data_crc, *known_crc, bytes.size()) : crc32(data_crc, bytes);
     position += bytes.size();
     if (bytes.size() >= kWriteThrough) {
       flush_pending();
@@ -147,7 +149,7 @@ struct Writer::Impl {
     Bytes chunk_head;
     append_chunk_head(chunk_head, head, packed.size());
     emit(chunk_head);
-    emit(packed);
+    emit(packed, zstd_used ? nullptr : &head.uncompressed_crc);
     index.chunk_length = position - index.chunk_start_offset;
     const uint64_t indexes_start = position;
     std::sort(closed.channels.begin(), closed.channels.end());

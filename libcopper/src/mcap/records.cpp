@@ -19,6 +19,10 @@ uint32_t crc32(uint32_t crc, std::string_view data) {
   return static_cast<uint32_t>(value);
 }
 
+uint32_t crc32_concat(uint32_t crc_a, uint32_t crc_b, uint64_t length_b) {
+  return static_cast<uint32_t>(::crc32_combine64(crc_a, crc_b, static_cast<z_off64_t>(length_b)));
+}
+
 namespace {
 
 template <class T>

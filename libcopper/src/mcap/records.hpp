@@ -53,6 +53,8 @@ using KeyValues = std::vector<std::pair<std::string, std::string>>;
 // CRC-32 (ISO-HDLC, as zlib and the spec's readers compute it) of `data`,
 // continuing from `crc` (0 to start).
 uint32_t crc32(uint32_t crc, std::string_view data);
+// The CRC-32 of A followed by B from crc(A), crc(B) and B's length.
+uint32_t crc32_concat(uint32_t crc_a, uint32_t crc_b, uint64_t length_b);
 
 void put_u8(Bytes& out, uint8_t value);
 void put_u16(Bytes& out, uint16_t value);
