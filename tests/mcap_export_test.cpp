@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -280,4 +281,27 @@ TEST_CASE("mcap.export.bad_flags_and_an_existing_output_exit_2_and_leave_no_file
   CHECK(std::distance(std::filesystem::directory_iterator(dir.path()), {}) == 1);  // no temporary left
   CHECK(export_mcap(log, out, "--force") == 0);
   CHECK(std::filesystem::file_size(out) > 100);
+}
+
+TEST_CASE("mcap.export.tasks_and_a_range_select_the_channels_messages_lines_and_keyframes") {
+  if (const std::string why = node_problem(); !why.empty()) return copper_test::skip_test(why);
+  copper_test::ScratchDir dir("mcap_select");
+  const std::string out = (dir / "part.mcap").string();
+  REQUIRE(export_mcap(testing_tasks::corpus_file("clean.copper"), out, "--tasks chat,acc --from 45 --to 104") == 0);
+  const json result = check_mcap({out}).at(0);
+  INFO(result.dump().substr(0, 3000));
+  CHECK(result["ok"] == true);
+  const json& channels = result["channels"];
+  CHECK(channels.size() == 4);  // /chat, /acc, /copper/timing, /copper/log
+  CHECK(channels["/chat"]["indexed"] == 60);
+  CHECK(channels["/acc"]["indexed"] == 60);
+  CHECK(channels["/copper/timing"]["indexed"] == 60);
+  CHECK(channels["/copper/log"]["indexed"] == 60);  // chat's one line per copperlist; start and stop are outside
+  // Keyframes 50 and 100 are inside; only the selected tasks' states.
+  std::set<std::string> names;
+  for (const json& a : result["attachments"]) names.insert(a["name"].get<std::string>());
+  for (const std::string& name : names) CHECK((name.ends_with("/chat") || name.ends_with("/acc")));
+  CHECK(names.contains("keyframe/50/acc"));
+  CHECK(names.contains("keyframe/100/acc"));
+  CHECK_FALSE(names.contains("keyframe/0/acc"));
 }
