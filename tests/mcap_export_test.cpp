@@ -305,3 +305,25 @@ TEST_CASE("mcap.export.tasks_and_a_range_select_the_channels_messages_lines_and_
   CHECK(names.contains("keyframe/100/acc"));
   CHECK_FALSE(names.contains("keyframe/0/acc"));
 }
+
+// The checker can fail: one flipped byte inside a chunk breaks its CRC.
+TEST_CASE("mcap.export.the_official_reader_refuses_a_file_with_a_flipped_byte") {
+  if (const std::string why = node_problem(); !why.empty()) return copper_test::skip_test(why);
+  copper_test::ScratchDir dir("mcap_flip");
+  const std::string out = (dir / "flip.mcap").string();
+  REQUIRE(export_mcap(testing_tasks::corpus_file("clean.copper"), out, "--compress none") == 0);
+  std::string bytes;
+  {
+    std::ifstream in(out, std::ios::binary);
+    bytes.assign(std::filesystem::file_size(out), '\0');
+    in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  const size_t body = bytes.find("{\"value\":100}");  // a message of /a, inside a chunk
+  REQUIRE(body != std::string::npos);
+  bytes[body + 10] = '7';
+  std::ofstream(out, std::ios::binary | std::ios::trunc)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  const json result = check_mcap({out}).at(0);
+  CHECK(result["ok"] == false);
+  CHECK(result["errors"].dump().find("CRC") != std::string::npos);
+}

@@ -60,6 +60,18 @@ function rawTimestamp(raw) {
 
 const finite = (x) => typeof x === "number" && Number.isFinite(x);
 
+// The fields Foxglove's schemas of these names define (docs.foxglove.dev),
+// listed here rather than read from the file: the file's own schema is
+// what is being checked.
+const FOXGLOVE_FIELDS = {
+  "foxglove.RawImage": ["timestamp", "frame_id", "width", "height", "encoding", "step", "data"],
+  "foxglove.CompressedImage": ["timestamp", "frame_id", "data", "format"],
+  "foxglove.LaserScan": ["timestamp", "frame_id", "pose", "start_angle", "end_angle", "ranges", "intensities"],
+  "foxglove.PoseInFrame": ["timestamp", "frame_id", "pose"],
+  "foxglove.FrameTransform": ["timestamp", "parent_frame_id", "child_frame_id", "translation", "rotation"],
+  "foxglove.Log": ["timestamp", "level", "message", "name", "file", "line"],
+};
+
 // Checks beyond the schema: what Foxglove needs to draw the message.
 const WELL_KNOWN = {
   "foxglove.RawImage": (m) => {
@@ -152,7 +164,8 @@ function checkMessage(message, channel, validate, dump) {
   }
   const wellKnown = WELL_KNOWN[channel.schema];
   if (wellKnown) {
-    const problem = wellKnown(value);
+    const missing = FOXGLOVE_FIELDS[channel.schema].filter((field) => !(field in value));
+    const problem = missing.length ? `missing ${missing.join(", ")}` : wellKnown(value);
     if (problem) fail(`${channel.schema} message ${message.sequence}: ${problem}`);
     else channel.well_known_checked += 1;
     const stamp = rawTimestamp(raw);
