@@ -100,6 +100,19 @@ class MappingSet {
   std::vector<Mapping> mappings_;
 };
 
+// A log's well-known channels: one per slot whose message type has a
+// mapping in `mappings`, in slot order, each mapping checked against the
+// slot's schema; topic "/<producer task id>" + topic_suffix. A mapping that
+// does not fit its slot is an error naming its JSON path (the tool stops
+// before writing anything). `log_metadata` is the log's metadata.
+struct WellKnownChannel {
+  uint32_t slot = 0;
+  std::string topic;                 // "/camera/image"
+  const Mapping* mapping = nullptr;  // into `mappings`, which must outlive it
+};
+Result<std::vector<WellKnownChannel>> well_known_channels(const MappingSet& mappings,
+                                                          const nlohmann::json& log_metadata);
+
 // Text logs and lifecycle events as foxglove.Log messages (topic
 // "/copper/log"): level mapped onto Foxglove's (DEBUG=1 ... FATAL=5),
 // `name` the task id (or "copper" for the runtime's own events), file and
