@@ -327,3 +327,18 @@ TEST_CASE("mcap.export.the_official_reader_refuses_a_file_with_a_flipped_byte") 
   CHECK(result["ok"] == false);
   CHECK(result["errors"].dump().find("CRC") != std::string::npos);
 }
+
+TEST_CASE("mcap.export.a_mapping_that_does_not_fit_its_slot_exits_2_naming_it_and_writes_nothing") {
+  copper_test::ScratchDir dir("mcap_misfit");
+  const std::string mapping = (dir / "mapping.json").string();
+  std::ofstream(mapping) << R"({"testing_tasks::Number": {"schema": "foxglove.RawImage", "encoding": "mono8",
+                             "fields": {"width": "no_such_field", "height": "value", "data": "value"}}})";
+  const std::string out = (dir / "run.mcap").string();
+  const auto outcome = run_command(kLog + " export " + testing_tasks::corpus_file("clean.copper") +
+                                   " --format mcap -o " + out + " --mapping " + mapping);
+  INFO(outcome.output);
+  CHECK(outcome.exit_code == 2);
+  CHECK(outcome.output.find("mapping file " + mapping + " at /testing_tasks::Number/fields/") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(out));
+  CHECK(std::distance(std::filesystem::directory_iterator(dir.path()), {}) == 1);  // the mapping alone
+}

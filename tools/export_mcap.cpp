@@ -168,7 +168,11 @@ class McapExport {
         warnings_(warnings),
         writer_(out, writer_options(options)) {}
 
+  // A mapping that does not fit its slot stops the export before anything
+  // is written (foxglove::well_known_channels: the same rule as the live view).
   Status define_channels(const foxglove::MappingSet& mappings) {
+    auto views = foxglove::well_known_channels(mappings, reader_.metadata());
+    if (!views) return Status::invalid_argument(std::string(views.error_message()));
     for (const SelectedSlot& slot : selection_.slots) {
       SlotChannels channels{&slot};
       if (slot.decoder && slot.schema.is_object()) {
@@ -176,7 +180,10 @@ class McapExport {
         auto plain = channel(type, json_text(foxglove::json_schema_of(slot.schema)), "/" + slot.producer, type);
         if (!plain) return plain.status();
         channels.plain = *plain;
-        if (Status s = define_well_known(mappings.find(type), slot, type, channels); !s) return s;
+        const auto view = std::find_if(views->begin(), views->end(),
+                                       [&](const foxglove::WellKnownChannel& v) { return v.slot == slot.index; });
+        if (view != views->end())
+          if (Status s = define_well_known(*view, type, channels); !s) return s;
       }
       slots_.push_back(channels);
     }
@@ -227,21 +234,13 @@ class McapExport {
     return writer_.add_channel(*schema_id, topic, "json", std::move(metadata));
   }
 
-  Status define_well_known(const foxglove::Mapping* mapping, const SelectedSlot& slot, const std::string& type,
-                           SlotChannels& channels) {
-    if (!mapping) return {};
-    if (Status s = mapping->check_against(slot.schema); !s) {
-      fmt::print(warnings_, "warning: /{}: no {} channel: {}\n", slot.producer, mapping->schema_name(), s.message());
-      return {};
-    }
-    const json* schema = foxglove::well_known_json_schema(mapping->schema_name());
-    if (!schema) {
-      fmt::print(warnings_, "warning: /{}: copper cannot write {}\n", slot.producer, mapping->schema_name());
-      return {};
-    }
-    auto id = channel(mapping->schema_name(), json_text(*schema), "/" + slot.producer + mapping->topic_suffix(), type);
+  Status define_well_known(const foxglove::WellKnownChannel& view, const std::string& type, SlotChannels& channels) {
+    const std::string& name = view.mapping->schema_name();
+    const json* schema = foxglove::well_known_json_schema(name);
+    if (!schema) return Status::invalid_argument(fmt::format("{}: copper cannot write {}", view.topic, name));
+    auto id = channel(name, json_text(*schema), view.topic, type);
     if (!id) return id.status();
-    channels.mapping = mapping;
+    channels.mapping = view.mapping;
     channels.well_known = *id;
     return {};
   }
