@@ -113,6 +113,7 @@ Result<ExportCounts> export_log(log::LogReader& reader, const ExportOptions& opt
 }
 
 int run_export(const ExportOptions& options, Io io) {
+  if (options.format == ExportFormat::mcap) return run_export_mcap(options, io);
   auto reader = open_decodable_log(options.log, io.err);
   if (!reader) return kExitCannotRun;
   auto output = Output::open(options.output, io.out);

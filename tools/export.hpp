@@ -1,5 +1,6 @@
 // copper-log export: copperlists decoded through the log's own schemas (no
-// application code) as one JSON document, JSON lines or a CSV table.
+// application code) as one JSON document, JSON lines, a CSV table or an
+// MCAP file (export_mcap.cpp, docs/mcap-export.md).
 #pragma once
 
 #include <cstdint>
@@ -14,7 +15,7 @@
 
 namespace copper::logtool {
 
-enum class ExportFormat { json, jsonl, csv };
+enum class ExportFormat { json, jsonl, csv, mcap };
 
 struct ExportOptions {
   std::string log;
@@ -25,6 +26,11 @@ struct ExportOptions {
   bool blobs = true;      // byte arrays as base64; false: left out
   std::string output;     // empty or "-": stdout
   bool progress = true;
+  // MCAP only (-o required; an existing file is replaced only with --force):
+  bool force = false;
+  bool compress = true;                     // zstd chunks; false: uncompressed
+  uint64_t chunk_size = uint64_t{1} << 20;  // uncompressed bytes per chunk, > 0
+  std::string mapping;                      // a JSON mapping file (docs/foxglove.md); empty: none
 };
 
 // One copperlist as export writes it (tools/README.md):
@@ -48,13 +54,22 @@ struct ExportCounts {
   uint64_t copperlists = 0;
   uint64_t bytes = 0;  // written
   uint64_t decode_errors = 0;
+  uint64_t messages = 0;           // MCAP: Message records written
+  uint64_t conversion_errors = 0;  // MCAP: messages a well-known mapping could not show
 };
 
 // Writes the export of an open log to `out`.
 Result<ExportCounts> export_log(log::LogReader& reader, const ExportOptions& options, std::ostream& out);
 
-// 0; 1 when the log cannot be opened or the output written; 2 for an
-// unknown task.
+// The MCAP export of an open log to `out` (export_mcap.cpp); warnings
+// (messages that did not decode or convert) go to `warnings`.
+Result<ExportCounts> export_mcap(log::LogReader& reader, const ExportOptions& options, std::ostream& out,
+                                 std::ostream& warnings);
+
+// 0; 1 when the output cannot be written; 2 when the log cannot be opened,
+// for an unknown task, a bad mapping file, or (MCAP) an output that exists
+// without --force.
 int run_export(const ExportOptions& options, Io io);
+int run_export_mcap(const ExportOptions& options, Io io);
 
 }  // namespace copper::logtool

@@ -36,6 +36,7 @@ struct Commands {
   ExportOptions export_;
   std::string export_format = "json";
   std::string export_tasks;
+  std::string export_compress = "zstd";
   bool no_blobs = false;
   TextOptions text;
   std::string text_level;
@@ -71,13 +72,20 @@ void add_info_check_recover(CLI::App& app, Commands& c) {
 void add_export_text(CLI::App& app, Commands& c) {
   auto* exp = app.add_subcommand("export", "copperlists decoded through the log's schemas");
   exp->add_option("log", c.export_.log, "the log")->required();
-  exp->add_option("--format", c.export_format, "json (one document) | jsonl (one copperlist per line) | csv")
-      ->check(CLI::IsMember({"json", "jsonl", "csv"}));
+  exp->add_option("--format", c.export_format,
+                  "json (one document) | jsonl (one copperlist per line) | csv | mcap (Foxglove, needs -o)")
+      ->check(CLI::IsMember({"json", "jsonl", "csv", "mcap"}));
   exp->add_option("--tasks", c.export_tasks, "only these tasks, comma separated");
   add_range(exp, c.export_.range);
   exp->add_flag("--metadata", c.export_.metadata, "add task timings per copperlist (JSON: and the log's metadata)");
   exp->add_flag("--no-blobs", c.no_blobs, "leave out byte arrays (images...) instead of base64");
   exp->add_option("-o,--output", c.export_.output, "write here instead of stdout");
+  exp->add_flag("-f,--force", c.export_.force, "mcap: overwrite the output if it exists");
+  exp->add_option("--compress", c.export_compress, "mcap: chunk compression, zstd (default) | none")
+      ->check(CLI::IsMember({"zstd", "none"}));
+  exp->add_option("--chunk-size", c.export_.chunk_size, "mcap: uncompressed bytes per chunk (default 1048576)")
+      ->transform(copper::cli::whole_number());
+  exp->add_option("--mapping", c.export_.mapping, "mcap: JSON file mapping message types onto Foxglove schemas");
 
   auto* text = app.add_subcommand("text", "the structured text logs, as lines");
   text->add_option("log", c.text.log, "the log")->required();
@@ -120,7 +128,12 @@ int dispatch(CLI::App& app, Commands& c) {
   if (app.got_subcommand("export")) {
     c.export_.format = c.export_format == "csv"     ? ExportFormat::csv
                        : c.export_format == "jsonl" ? ExportFormat::jsonl
+                       : c.export_format == "mcap"  ? ExportFormat::mcap
                                                     : ExportFormat::json;
+    c.export_.compress = c.export_compress == "zstd";
+    if (c.export_.chunk_size == 0) return usage_error("--chunk-size must be at least 1 byte");
+    if (c.no_blobs && c.export_.format == ExportFormat::mcap)
+      return usage_error("--no-blobs does not apply to --format mcap (its schemas require every field)");
     c.export_.tasks = split_list(c.export_tasks);
     c.export_.blobs = !c.no_blobs;
     if (bad_range(c.export_.range)) return usage_error("--to is before --from");

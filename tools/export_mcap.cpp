@@ -1,0 +1,386 @@
+// copper-log export --format mcap: a log as an MCAP file that Foxglove and
+// every MCAP reader open (docs/mcap-export.md says what goes where).
+//
+// Channels: per selected task output "/<task id>" (JSON Schema of the
+// slot's message schema, bodies as the JSON export's "message"); beside it
+// "/<task id><suffix>" in a Foxglove well-known schema when a mapping
+// applies; "/copper/timing", one message per copperlist with every selected
+// task's process span; "/copper/log", the text logs and the run's
+// lifecycle events as foxglove.Log. log_time is the copperlist's time,
+// publish_time the message's time of validity.
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <algorithm>
+#include <fstream>
+#include <limits>
+#include <optional>
+#include <ostream>
+
+#include "copper/log/format.hpp"
+#include "export.hpp"
+#include "foxglove/mapping.hpp"
+#include "json_text.hpp"
+#include "mcap/mcap_writer.hpp"
+#include "text.hpp"
+
+namespace copper::logtool {
+namespace {
+
+using nlohmann::json;
+
+// MCAP times are unsigned: a time before the clock's epoch is written 0.
+uint64_t mcap_time(int64_t ns) { return ns < 0 ? 0 : static_cast<uint64_t>(ns); }
+
+struct SlotChannels {
+  const SelectedSlot* slot = nullptr;
+  uint16_t plain = 0;                          // 0: the slot has no usable schema
+  const foxglove::Mapping* mapping = nullptr;  // the well-known view, if any
+  uint16_t well_known = 0;
+};
+
+// One text line or lifecycle event, in copperlist order.
+struct LogEntry {
+  uint64_t cl_id = 0;
+  std::optional<int64_t> time_ns;
+  foxglove::LogLine line;
+};
+
+uint8_t foxglove_level(log::TextLevel level) {
+  switch (level) {
+    case log::TextLevel::trace:
+    case log::TextLevel::debug: return 1;
+    case log::TextLevel::info: return 2;
+    case log::TextLevel::warn: return 3;
+    case log::TextLevel::error: return 4;
+  }
+  return 2;
+}
+
+// The text logs as copper-log text renders them (text_lines: its error and
+// signal events included), plus the start and stop events, for the
+// selected tasks (and the runtime's own lines, task "-").
+std::vector<LogEntry> log_entries(log::LogReader& reader, const Selection& selection, const ClRange& range) {
+  std::vector<std::string> wanted;
+  for (size_t task : selection.tasks) wanted.push_back(selection.task_ids[task]);
+  std::vector<LogEntry> entries;
+  for (TextLine& text : text_lines(reader)) {
+    if (!range.contains(text.cl_id)) continue;
+    if (text.task != "-" && std::find(wanted.begin(), wanted.end(), text.task) == wanted.end()) continue;
+    LogEntry entry{text.cl_id, text.time_ns, {}};
+    entry.line.level = foxglove_level(text.level);
+    entry.line.name = text.task == "-" ? "copper" : text.task;
+    entry.line.message = std::move(text.message);
+    if (const size_t colon = text.location.rfind(':'); colon != std::string::npos && text.location != "(event)") {
+      entry.line.file = text.location.substr(0, colon);
+      entry.line.line = static_cast<uint32_t>(std::strtoul(text.location.c_str() + colon + 1, nullptr, 10));
+    }
+    entries.push_back(std::move(entry));
+  }
+  for (const log::Event& event : reader.check().events) {
+    if (event.kind != log::EventKind::start && event.kind != log::EventKind::stop) continue;
+    if (!range.contains(event.cl_id)) continue;
+    LogEntry entry{event.cl_id, std::nullopt, {}};
+    entry.line.name = "copper";
+    entry.line.message = event.kind == log::EventKind::start ? "run started" : "run stopped";
+    if (!event.message.empty()) entry.line.message += ": " + event.message;
+    entries.push_back(std::move(entry));
+  }
+  std::stable_sort(entries.begin(), entries.end(),
+                   [](const LogEntry& a, const LogEntry& b) { return a.cl_id < b.cl_id; });
+  return entries;
+}
+
+struct KeyframeCopy {
+  uint64_t cl_id = 0;
+  std::vector<std::pair<std::string, std::string>> states;  // task id, state bytes
+};
+
+std::vector<KeyframeCopy> keyframes(log::LogReader& reader, const Selection& selection, const ClRange& range) {
+  std::vector<KeyframeCopy> out;
+  reader.for_each_keyframe([&](const log::Keyframe& keyframe) {
+    if (!range.contains(keyframe.cl_id)) return !range.past_end(keyframe.cl_id);
+    KeyframeCopy copy{keyframe.cl_id, {}};
+    for (const log::KeyframeState& state : keyframe.states) {
+      if (!std::binary_search(selection.tasks.begin(), selection.tasks.end(), state.task_index)) continue;
+      copy.states.emplace_back(selection.task_ids[state.task_index],
+                               std::string(reinterpret_cast<const char*>(state.state.data()), state.state.size()));
+    }
+    out.push_back(std::move(copy));
+    return true;
+  });
+  return out;
+}
+
+// A JSON object's members as an MCAP Map<string, string>: strings as they
+// are, anything else as compact JSON.
+mcap::KeyValues key_values(const json& object) {
+  mcap::KeyValues out;
+  if (!object.is_object()) return out;
+  for (const auto& [key, value] : object.items())
+    out.emplace_back(key, value.is_string() ? value.get<std::string>() : json_text(value));
+  return out;
+}
+
+void write_metadata(mcap::Writer& writer, const log::LogReader& reader, bool everything) {
+  const json& metadata = reader.metadata();
+  const json& build = metadata.contains("build") && metadata["build"].is_object() ? metadata["build"] : json::object();
+  writer.add_metadata("copper.run", {{"run_id", reader.header().run_id_hex},
+                                     {"format_version", std::to_string(reader.header().version)},
+                                     {"created_unix_ns", std::to_string(reader.header().created_unix_ns)},
+                                     {"clean_close", reader.has_footer() ? "true" : "false"},
+                                     {"copper_version", build.value("copper_version", "")},
+                                     {"exported_by", mcap::library_name()}});
+  if (metadata.contains("config")) writer.add_metadata("copper.config", {{"json", json_text(metadata["config"])}});
+  writer.add_metadata("copper.host", key_values(metadata.value("host", json::object())));
+  writer.add_metadata("copper.build", key_values(build));
+  writer.add_metadata("copper.logging", key_values(metadata.value("logging", json::object())));
+  if (everything) writer.add_metadata("copper.metadata", {{"json", json_text(metadata)}});
+}
+
+// The timing channel's JSON Schema: {"cl_id", "time_ns", "tasks": {task:
+// {"start_ns", "end_ns", "duration_ns", "status"}}}.
+json timing_schema(const Selection& selection) {
+  const json integer = {{"type", "integer"}};
+  const json span = {{"type", "object"},
+                     {"properties",
+                      {{"start_ns", integer},
+                       {"end_ns", integer},
+                       {"duration_ns", integer},
+                       {"status", {{"type", "string"}, {"enum", {"ok", "failed", "not_run"}}}}}},
+                     {"required", {"start_ns", "end_ns", "duration_ns", "status"}}};
+  json tasks = {{"type", "object"}, {"properties", json::object()}};
+  for (size_t task : selection.tasks) tasks["properties"][selection.task_ids[task]] = span;
+  return {{"$schema", "https://json-schema.org/draft/2020-12/schema"},
+          {"title", "copper.Timing"},
+          {"type", "object"},
+          {"properties", {{"cl_id", integer}, {"time_ns", integer}, {"tasks", tasks}}},
+          {"required", {"cl_id", "time_ns", "tasks"}}};
+}
+
+class McapExport {
+ public:
+  McapExport(log::LogReader& reader, const ExportOptions& options, Selection selection, std::ostream& out,
+             std::ostream& warnings)
+      : reader_(reader),
+        options_(options),
+        selection_(std::move(selection)),
+        warnings_(warnings),
+        writer_(out, writer_options(options)) {}
+
+  // A mapping that does not fit its slot stops the export before anything
+  // is written (foxglove::well_known_channels: the same rule as the live view).
+  Status define_channels(const foxglove::MappingSet& mappings) {
+    auto views = foxglove::well_known_channels(mappings, reader_.metadata());
+    if (!views) return Status::invalid_argument(std::string(views.error_message()));
+    for (const SelectedSlot& slot : selection_.slots) {
+      SlotChannels channels{&slot};
+      if (slot.decoder && slot.schema.is_object()) {
+        const std::string type = slot.schema.value("name", "");
+        auto plain = channel(type, json_text(foxglove::json_schema_of(slot.schema)), "/" + slot.producer, type);
+        if (!plain) return plain.status();
+        channels.plain = *plain;
+        const auto view = std::find_if(views->begin(), views->end(),
+                                       [&](const foxglove::WellKnownChannel& v) { return v.slot == slot.index; });
+        if (view != views->end())
+          if (Status s = define_well_known(*view, type, channels); !s) return s;
+      }
+      slots_.push_back(channels);
+    }
+    auto timing = channel("copper.Timing", json_text(timing_schema(selection_)), "/copper/timing", "");
+    if (!timing) return timing.status();
+    timing_ = *timing;
+    const json* log_schema = foxglove::well_known_json_schema("foxglove.Log");
+    if (!log_schema) return Status::error("no foxglove.Log schema");
+    auto log = channel("foxglove.Log", json_text(*log_schema), "/copper/log", "");
+    if (!log) return log.status();
+    log_ = *log;
+    return {};
+  }
+
+  Result<ExportCounts> run() {
+    write_metadata(writer_, reader_, options_.metadata);
+    entries_ = log_entries(reader_, selection_, options_.range);
+    keyframes_ = keyframes(reader_, selection_, options_.range);
+    std::unique_ptr<Progress> progress;
+    if (options_.progress) progress = std::make_unique<Progress>(expected_cls(reader_));
+    for_each_in_range(reader_, options_.range, [&](const log::CopperListView& cl) {
+      write_copperlist(cl);
+      ++counts_.copperlists;
+      if (progress) progress->add();
+      return true;
+    });
+    flush_log_entries(std::numeric_limits<uint64_t>::max(), last_time_);
+    if (Status s = writer_.finish(); !s) return s;
+    counts_.bytes = writer_.bytes_written();
+    counts_.messages = writer_.message_count();
+    return counts_;
+  }
+
+ private:
+  static mcap::WriterOptions writer_options(const ExportOptions& options) {
+    mcap::WriterOptions out;
+    out.compression = options.compress ? mcap::ChunkCompression::zstd : mcap::ChunkCompression::none;
+    out.chunk_size = options.chunk_size;
+    return out;
+  }
+
+  Result<uint16_t> channel(const std::string& schema_name, const std::string& schema, const std::string& topic,
+                           const std::string& type) {
+    auto schema_id = writer_.add_schema(schema_name, "jsonschema", schema);
+    if (!schema_id) return schema_id.status();
+    mcap::KeyValues metadata;
+    if (!type.empty()) metadata.emplace_back("copper.type", type);
+    return writer_.add_channel(*schema_id, topic, "json", std::move(metadata));
+  }
+
+  Status define_well_known(const foxglove::WellKnownChannel& view, const std::string& type, SlotChannels& channels) {
+    const std::string& name = view.mapping->schema_name();
+    const json* schema = foxglove::well_known_json_schema(name);
+    if (!schema) return Status::invalid_argument(fmt::format("{}: copper cannot write {}", view.topic, name));
+    auto id = channel(name, json_text(*schema), view.topic, type);
+    if (!id) return id.status();
+    channels.mapping = view.mapping;
+    channels.well_known = *id;
+    return {};
+  }
+
+  void write_copperlist(const log::CopperListView& cl) {
+    const uint64_t log_time = mcap_time(cl.time_ns);
+    flush_log_entries(cl.id, log_time);
+    while (next_keyframe_ < keyframes_.size() && keyframes_[next_keyframe_].cl_id <= cl.id)
+      write_keyframe(keyframes_[next_keyframe_++], log_time);
+    for (const SlotChannels& channels : slots_) {
+      if (channels.slot->index >= cl.slots.size() || channels.plain == 0) continue;
+      write_slot(channels, cl.slots[channels.slot->index], log_time);
+    }
+    write_timing(cl, log_time);
+    last_time_ = log_time;
+  }
+
+  void write_slot(const SlotChannels& channels, const log::SlotData& data, uint64_t log_time) {
+    auto message = channels.slot->decoder->decode(data.bytes, BytesAs::base64);
+    if (!message) {
+      ++counts_.decode_errors;
+      return;
+    }
+    const uint64_t publish_time = mcap_time(data.time_of_validity_ns);
+    append_json(writer_.begin_message(channels.plain, log_time, publish_time), *message);
+    writer_.end_message();
+    if (!channels.mapping) return;
+    auto shown = channels.mapping->convert(*message, data.time_of_validity_ns);
+    if (!shown) {
+      if (counts_.conversion_errors++ == 0)
+        fmt::print(warnings_, "warning: /{}: a message cannot be shown as {}: {}\n", channels.slot->producer,
+                   channels.mapping->schema_name(), shown.error_message());
+      return;
+    }
+    append_json(writer_.begin_message(channels.well_known, log_time, publish_time), *shown);
+    writer_.end_message();
+  }
+
+  void write_timing(const log::CopperListView& cl, uint64_t log_time) {
+    json tasks = json::object();
+    for (size_t task : selection_.tasks) {
+      if (task >= cl.tasks.size()) continue;
+      const log::TaskTiming& t = cl.tasks[task];
+      tasks[selection_.task_ids[task]] = {{"start_ns", t.start_ns},
+                                          {"end_ns", t.end_ns},
+                                          {"duration_ns", t.end_ns - t.start_ns},
+                                          {"status", to_string(t.status)}};
+    }
+    const json timing = {{"cl_id", cl.id}, {"time_ns", cl.time_ns}, {"tasks", std::move(tasks)}};
+    append_json(writer_.begin_message(timing_, log_time, log_time), timing);
+    writer_.end_message();
+  }
+
+  // The entries of copperlists up to `cl_id`, at their copperlist's time
+  // when it is known, else at `time` (the copperlist being written).
+  void flush_log_entries(uint64_t cl_id, uint64_t time) {
+    for (; next_entry_ < entries_.size() && entries_[next_entry_].cl_id <= cl_id; ++next_entry_) {
+      LogEntry& entry = entries_[next_entry_];
+      const uint64_t at = entry.time_ns ? mcap_time(*entry.time_ns) : time;
+      entry.line.time_ns = static_cast<int64_t>(at);
+      append_json(writer_.begin_message(log_, at, at), foxglove::log_message(entry.line));
+      writer_.end_message();
+    }
+  }
+
+  void write_keyframe(const KeyframeCopy& keyframe, uint64_t log_time) {
+    for (const auto& [task, state] : keyframe.states) {
+      mcap::Attachment attachment;
+      attachment.log_time = log_time;
+      attachment.name = fmt::format("keyframe/{}/{}", keyframe.cl_id, task);
+      attachment.media_type = "application/octet-stream";
+      attachment.data = state;
+      writer_.add_attachment(attachment);
+    }
+  }
+
+  log::LogReader& reader_;
+  const ExportOptions& options_;
+  Selection selection_;
+  std::ostream& warnings_;
+  mcap::Writer writer_;
+  std::vector<SlotChannels> slots_;
+  uint16_t timing_ = 0;
+  uint16_t log_ = 0;
+  std::vector<LogEntry> entries_;
+  size_t next_entry_ = 0;
+  std::vector<KeyframeCopy> keyframes_;
+  size_t next_keyframe_ = 0;
+  uint64_t last_time_ = 0;
+  ExportCounts counts_;
+};
+
+}  // namespace
+
+Result<ExportCounts> export_mcap(log::LogReader& reader, const ExportOptions& options, std::ostream& out,
+                                 std::ostream& warnings) {
+  auto selection = select(reader, options.tasks);
+  if (!selection) return selection.status();
+  auto mappings = foxglove::MappingSet::load(reader.metadata(), options.mapping);
+  if (!mappings) return Status::invalid_argument(std::string(mappings.error_message()));
+  McapExport exporter(reader, options, std::move(*selection), out, warnings);
+  if (Status s = exporter.define_channels(*mappings); !s) return s;
+  return exporter.run();
+}
+
+int run_export_mcap(const ExportOptions& options, Io io) {
+  if (options.output.empty() || options.output == "-") {
+    fmt::print(io.err, "error: --format mcap writes a file: give it with -o FILE\n");
+    return kExitCannotRun;
+  }
+  auto reader = open_decodable_log(options.log, io.err);
+  if (!reader) return kExitCannotRun;
+  auto target = OutputFile::create(options.output, options.force ? Overwrite::allow : Overwrite::refuse);
+  if (!target) {
+    fmt::print(io.err, "error: {}\n", target.error_message());
+    return exit_code_for(target.status());
+  }
+  std::ofstream file(target->temporary(), std::ios::binary | std::ios::trunc);
+  if (!file) {
+    fmt::print(io.err, "error: {}: cannot create the output file\n", options.output);
+    return kExitFailed;
+  }
+  auto counts = export_mcap(*reader, options, file, io.err);
+  if (!counts) {
+    fmt::print(io.err, "error: {}\n", counts.error_message());
+    return counts.status().code() == StatusCode::io_error ? kExitFailed : kExitCannotRun;
+  }
+  file.close();
+  if (Status s = file.fail() ? Status::io_error(options.output + ": write failed") : target->commit(); !s) {
+    fmt::print(io.err, "error: {}\n", s.message());
+    return kExitFailed;
+  }
+  if (counts->decode_errors)
+    fmt::print(io.err, "warning: {} messages did not decode through their schema (left out)\n", counts->decode_errors);
+  if (counts->conversion_errors)
+    fmt::print(io.err, "warning: {} messages could not be shown in their well-known schema (left out)\n",
+               counts->conversion_errors);
+  if (!reader->has_footer())
+    fmt::print(io.err, "warning: {}: not closed cleanly; exported what is intact (copper-log check)\n", options.log);
+  return kExitOk;
+}
+
+}  // namespace copper::logtool
