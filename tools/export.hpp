@@ -25,6 +25,7 @@ struct ExportOptions {
   bool blobs = true;      // byte arrays as base64; false: left out
   std::string output;     // empty or "-": stdout
   bool progress = true;
+  bool follow = false;  // read the log as it is written (follow.hpp)
 };
 
 // One copperlist as export writes it (tools/README.md):

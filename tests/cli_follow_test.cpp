@@ -1,0 +1,152 @@
+// copper-log export|text|stats --follow on a log copper-record is writing:
+// the output equals that of the same subcommand on the finished log; a
+// killed recorder ends the follow with check's verdict; Ctrl-C ends it
+// cleanly with whole lines.
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "fixtures/command.hpp"
+#include "fixtures/explained.hpp"
+#include "fixtures/recorder_process.hpp"
+#include "fixtures/scratch_dir.hpp"
+
+namespace {
+
+using testing_tasks::Recording;
+using Clock = std::chrono::steady_clock;
+
+// copper-log with `args`, stdout into `out`, stderr into `out`.err.
+pid_t start_tool(const std::vector<std::string>& args, const std::filesystem::path& out) {
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child != 0) return child;
+  const int out_fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  const int err_fd = ::open((out.string() + ".err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (out_fd < 0 || err_fd < 0) _exit(126);
+  dup2(out_fd, STDOUT_FILENO);
+  dup2(err_fd, STDERR_FILENO);
+  std::vector<char*> argv{const_cast<char*>(COPPER_LOG_PATH)};
+  for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+  execv(COPPER_LOG_PATH, argv.data());
+  _exit(127);
+}
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// copper-log on the finished log: its stdout.
+std::string finished_output(const std::vector<std::string>& args, const std::filesystem::path& dir) {
+  const auto out = dir / "finished.out";
+  CHECK(testing_tasks::wait_for(start_tool(args, out)) == 0);
+  return read_text(out);
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+}  // namespace
+
+TEST_CASE("cli.log.follow.export_text_and_stats_equal_their_output_on_the_finished_log") {
+  for (const std::string compress : {"none", "zstd"}) {
+    CAPTURE(compress);
+    const copper_test::ScratchDir dir("copper_cli_follow");
+    const std::string log = (dir / "run.copper").string();
+    const pid_t recorder = testing_tasks::start_recorder(log, {compress, "interval:20", 400, 800, 300, false});
+    const pid_t jsonl = start_tool({"export", log, "--follow", "--format", "jsonl"}, dir / "a.jsonl");
+    const pid_t csv = start_tool({"export", log, "--follow", "--format", "csv", "--metadata"}, dir / "a.csv");
+    const pid_t text = start_tool({"text", log, "--follow"}, dir / "a.text");
+    const pid_t stats = start_tool({"stats", log, "--follow"}, dir / "a.stats");
+    CHECK(testing_tasks::wait_for(recorder) == 0);
+    for (const pid_t tool : {jsonl, csv, text, stats}) CHECK(testing_tasks::wait_for(tool) == 0);
+    const std::string exported = read_text(dir / "a.jsonl");
+    CHECK(lines_of(exported).size() == 400);
+    CHECK(exported == finished_output({"export", log, "--format", "jsonl"}, dir.path()));
+    CHECK(read_text(dir / "a.csv") == finished_output({"export", log, "--format", "csv", "--metadata"}, dir.path()));
+    CHECK(read_text(dir / "a.text") == finished_output({"text", log}, dir.path()));
+    const auto stats_lines = lines_of(read_text(dir / "a.stats"));
+    REQUIRE_FALSE(stats_lines.empty());
+    CHECK(nlohmann::json::parse(stats_lines.back()) ==
+          nlohmann::json::parse(finished_output({"stats", log, "--json"}, dir.path())));
+    CHECK(read_text(dir / "a.jsonl.err").empty());
+  }
+}
+
+// Under every fsync policy: the follower's export is the finished log's.
+TEST_CASE("cli.log.follow.export_under_every_fsync_policy") {
+  for (const std::string fsync : {"none", "bytes:64KiB", "interval:20", "commit"}) {
+    CAPTURE(fsync);
+    const copper_test::ScratchDir dir("copper_cli_follow_fsync");
+    const std::string log = (dir / "run.copper").string();
+    const pid_t recorder = testing_tasks::start_recorder(log, {"zstd", fsync, 250, 800, 0, false});
+    usleep(100'000);
+    const pid_t jsonl = start_tool({"export", log, "--follow", "--format", "jsonl", "--no-blobs"}, dir / "a.jsonl");
+    CHECK(testing_tasks::wait_for(recorder) == 0);
+    CHECK(testing_tasks::wait_for(jsonl) == 0);
+    CHECK(read_text(dir / "a.jsonl") ==
+          finished_output({"export", log, "--format", "jsonl", "--no-blobs"}, dir.path()));
+  }
+}
+
+TEST_CASE("cli.log.follow.a_killed_recorder_ends_the_follow_with_checks_verdict") {
+  const copper_test::ScratchDir dir("copper_cli_follow_killed");
+  const std::string log = (dir / "run.copper").string();
+  const pid_t recorder = testing_tasks::start_recorder(log, {"zstd", "commit", 0, 500, 0, false});
+  const pid_t jsonl = start_tool({"export", log, "--follow", "--format", "jsonl", "--no-blobs"}, dir / "a.jsonl");
+  usleep(800'000);
+  kill(recorder, SIGKILL);
+  const auto killed = Clock::now();
+  CHECK(testing_tasks::wait_for(recorder) == -SIGKILL);
+  const int code = testing_tasks::wait_for(jsonl);
+  CHECK(Clock::now() - killed < std::chrono::seconds(3));
+  const auto check = testing_tasks::run_command(std::string(COPPER_LOG_PATH) + " check " + log);
+  CHECK(check.exit_code == 3);
+  CHECK(code == check.exit_code);
+  CHECK(testing_tasks::contains(read_text(dir / "a.jsonl.err"), "without closing the log: check: damaged"));
+  const std::string exported = read_text(dir / "a.jsonl");
+  CHECK(lines_of(exported).size() > 0);
+  CHECK(exported == finished_output({"export", log, "--format", "jsonl", "--no-blobs"}, dir.path()));
+}
+
+TEST_CASE("cli.log.follow.ctrl_c_ends_with_whole_lines_of_what_was_read") {
+  const copper_test::ScratchDir dir("copper_cli_follow_sigint");
+  const std::string log = (dir / "run.copper").string();
+  const pid_t recorder = testing_tasks::start_recorder(log, {"none", "none", 0, 300, 0, false});
+  const pid_t jsonl = start_tool({"export", log, "--follow", "--format", "jsonl", "--no-blobs"}, dir / "a.jsonl");
+  usleep(800'000);
+  kill(jsonl, SIGINT);
+  CHECK(testing_tasks::wait_for(jsonl) == 0);
+  kill(recorder, SIGINT);
+  CHECK(testing_tasks::wait_for(recorder) == 0);
+  const auto followed = lines_of(read_text(dir / "a.jsonl"));
+  const auto finished = lines_of(finished_output({"export", log, "--format", "jsonl", "--no-blobs"}, dir.path()));
+  REQUIRE_FALSE(followed.empty());
+  CHECK(followed.size() < finished.size());  // the recorder went on after the follow stopped
+  for (size_t i = 0; i < followed.size() && i < finished.size(); ++i) CHECK(followed[i] == finished[i]);
+}
+
+TEST_CASE("cli.log.follow.refuses_the_json_format") {
+  const auto outcome =
+      testing_tasks::run_command(std::string(COPPER_LOG_PATH) + " export nowhere.copper --follow --format json");
+  CHECK(outcome.exit_code == 2);
+  CHECK(testing_tasks::contains(outcome.output, "--follow writes copperlists as they land: use --format jsonl or csv"));
+}
