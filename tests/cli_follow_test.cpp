@@ -1,4 +1,5 @@
-// copper-log export|text|stats --follow on a log copper-record is writing:
+// copper-log export|text|stats --follow on a log being written (by
+// copper-record, or for text by a graph that logs text):
 // the output equals that of the same subcommand on the finished log; a
 // killed recorder ends the follow with check's verdict; Ctrl-C ends it
 // cleanly with whole lines.
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -16,8 +18,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "copper/log/writer.hpp"
+#include "copper/runtime.hpp"
 #include "fixtures/command.hpp"
 #include "fixtures/explained.hpp"
+#include "fixtures/graph_helpers.hpp"
 #include "fixtures/recorder_process.hpp"
 #include "fixtures/scratch_dir.hpp"
 
@@ -64,9 +69,65 @@ std::vector<std::string> lines_of(const std::string& text) {
   return lines;
 }
 
+// A graph whose task writes a text-log entry every copperlist (the rover
+// writes none).
+constexpr std::string_view kChattyGraph = R"({"tasks": [
+    {"id": "a", "type": "test/counter", "params": {"step": 5}},
+    {"id": "chat", "type": "test/chatty"},
+    {"id": "out", "type": "test/drop_number"}],
+  "connections": [{"from": "a", "to": "chat"}, {"from": "chat", "to": "out"}]})";
+
+// Records the chatty graph into `path` at 500 Hz in a child process.
+pid_t start_chatty_recording(const std::filesystem::path& path, copper::log::Compression compression) {
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child != 0) return child;
+  usleep(200'000);  // the follower starts first
+  auto built = testing_tasks::build_graph(kChattyGraph);
+  if (!built.graph) _exit(10);
+  copper::log::WriterOptions options;
+  options.path = path;
+  options.compression = compression;
+  options.slab_size = copper::log::kMinSlabSize;
+  options.batch_bytes = copper::log::kMinSlabSize / 4;
+  auto writer = copper::log::LogWriter::create(options, *built.graph);
+  if (!writer.ok()) {
+    fprintf(stderr, "%s\n", std::string(writer.error_message()).c_str());
+    _exit(11);
+  }
+  copper::MonotonicClock clock;
+  copper::SerialExecutor executor(*built.graph, clock);
+  copper::StopConditions stop;
+  stop.cycles = 300;
+  stop.rate_hz = 500;
+  executor.run(stop, writer->get());
+  _exit((*writer)->close("limit").ok() ? 0 : 12);
+}
+
 }  // namespace
 
-TEST_CASE("cli.log.follow.export_text_and_stats_equal_their_output_on_the_finished_log") {
+TEST_CASE("cli.log.follow.text_equals_text_of_the_finished_log") {
+  for (const auto& compression : {copper::log::Compression::none(), copper::log::Compression::zstd()}) {
+    CAPTURE(compression.to_string());
+    const copper_test::ScratchDir dir("copper_cli_follow_text");
+    const std::string log = (dir / "run.copper").string();
+    const pid_t text = start_tool({"text", log, "--follow"}, dir / "a.text");
+    const pid_t json = start_tool({"text", log, "--follow", "--json", "--level", "info"}, dir / "a.json");
+    const pid_t recorder = start_chatty_recording(log, compression);
+    const int recorded = testing_tasks::wait_for(recorder);
+    CHECK(recorded == 0);
+    if (recorded != 0)
+      for (const pid_t tool : {text, json}) kill(tool, SIGINT);  // no log will come
+    CHECK(testing_tasks::wait_for(text) == 0);
+    CHECK(testing_tasks::wait_for(json) == 0);
+    const std::string followed = read_text(dir / "a.text");
+    CHECK(lines_of(followed).size() == 300);
+    CHECK(followed == finished_output({"text", log}, dir.path()));
+    CHECK(read_text(dir / "a.json") == finished_output({"text", log, "--json", "--level", "info"}, dir.path()));
+  }
+}
+
+TEST_CASE("cli.log.follow.export_and_stats_equal_their_output_on_the_finished_log") {
   for (const std::string compress : {"none", "zstd"}) {
     CAPTURE(compress);
     const copper_test::ScratchDir dir("copper_cli_follow");
@@ -74,15 +135,13 @@ TEST_CASE("cli.log.follow.export_text_and_stats_equal_their_output_on_the_finish
     const pid_t recorder = testing_tasks::start_recorder(log, {compress, "interval:20", 400, 800, 300, false});
     const pid_t jsonl = start_tool({"export", log, "--follow", "--format", "jsonl"}, dir / "a.jsonl");
     const pid_t csv = start_tool({"export", log, "--follow", "--format", "csv", "--metadata"}, dir / "a.csv");
-    const pid_t text = start_tool({"text", log, "--follow"}, dir / "a.text");
     const pid_t stats = start_tool({"stats", log, "--follow"}, dir / "a.stats");
     CHECK(testing_tasks::wait_for(recorder) == 0);
-    for (const pid_t tool : {jsonl, csv, text, stats}) CHECK(testing_tasks::wait_for(tool) == 0);
+    for (const pid_t tool : {jsonl, csv, stats}) CHECK(testing_tasks::wait_for(tool) == 0);
     const std::string exported = read_text(dir / "a.jsonl");
     CHECK(lines_of(exported).size() == 400);
     CHECK(exported == finished_output({"export", log, "--format", "jsonl"}, dir.path()));
     CHECK(read_text(dir / "a.csv") == finished_output({"export", log, "--format", "csv", "--metadata"}, dir.path()));
-    CHECK(read_text(dir / "a.text") == finished_output({"text", log}, dir.path()));
     const auto stats_lines = lines_of(read_text(dir / "a.stats"));
     REQUIRE_FALSE(stats_lines.empty());
     CHECK(nlohmann::json::parse(stats_lines.back()) ==
