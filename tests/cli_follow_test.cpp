@@ -203,6 +203,19 @@ TEST_CASE("cli.log.follow.ctrl_c_ends_with_whole_lines_of_what_was_read") {
   for (size_t i = 0; i < followed.size() && i < finished.size(); ++i) CHECK(followed[i] == finished[i]);
 }
 
+TEST_CASE("cli.log.follow.ctrl_c_while_waiting_for_the_log_ends_quietly") {
+  const copper_test::ScratchDir dir("copper_cli_follow_wait");
+  const pid_t csv =
+      start_tool({"export", (dir / "never.copper").string(), "--follow", "--format", "csv"}, dir / "a.csv");
+  usleep(300'000);
+  kill(csv, SIGINT);
+  const auto stopped = Clock::now();
+  CHECK(testing_tasks::wait_for(csv) == 0);
+  CHECK(Clock::now() - stopped < std::chrono::seconds(1));
+  CHECK(read_text(dir / "a.csv").empty());
+  CHECK(read_text(dir / "a.csv.err").empty());
+}
+
 TEST_CASE("cli.log.follow.refuses_the_json_format") {
   const auto outcome =
       testing_tasks::run_command(std::string(COPPER_LOG_PATH) + " export nowhere.copper --follow --format json");

@@ -63,12 +63,14 @@ std::optional<log::LogFollower> open_follower(const std::string& path, const log
                                               std::ostream& err) {
   auto follower = log::LogFollower::open(path, options);
   if (!follower) {
-    fmt::print(err, "error: {}\n", follower.error_message());
+    if (!stop_requested()) fmt::print(err, "error: {}\n", follower.error_message());
     return std::nullopt;
   }
   if (metadata_unreadable(follower->reader(), err)) return std::nullopt;
   return std::move(*follower);
 }
+
+int not_followed() { return stop_requested() ? kExitOk : kExitCannotRun; }
 
 int follow_exit(log::LogFollower& follower, const std::string& path, std::ostream& err) {
   if (follower.end() == log::FollowEnd::stopped) return kExitOk;
@@ -102,7 +104,7 @@ int run_export_follow(const ExportOptions& options, Io io) {
   }
   PacedOutput sink(output->stream());
   auto follower = open_follower(options.log, follow_options([&] { sink.flush(); }), io.err);
-  if (!follower) return kExitCannotRun;
+  if (!follower) return not_followed();
   auto selection = select(follower->reader(), options.tasks);
   if (!selection) {
     fmt::print(io.err, "error: {}\n", selection.error_message());
@@ -222,7 +224,7 @@ class TextFollow {
 int run_text_follow(const TextOptions& options, Io io) {
   PacedOutput sink(io.out);
   auto follower = open_follower(options.log, follow_options([&] { sink.flush(); }), io.err);
-  if (!follower) return kExitCannotRun;
+  if (!follower) return not_followed();
   if (unknown_task(options, task_ids(follower->reader()), io.err)) return kExitCannotRun;
   TextFollow lines(options, task_ids(follower->reader()), sink.buffer());
   const auto other = [&](const log::RecordView& record) { lines.record(record); };
@@ -256,7 +258,7 @@ int run_stats_follow(const StatsOptions& options, Io io) {
     last = Clock::now();
   };
   auto follower = open_follower(options.log, follow_options(refresh), io.err);
-  if (!follower) return kExitCannotRun;
+  if (!follower) return not_followed();
   stats = empty_stats(follower->reader());
   while (const log::CopperListView* cl = follower->next_copperlist()) {
     if (options.range.contains(cl->id)) add_copperlist(*stats, *cl);

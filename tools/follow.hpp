@@ -21,9 +21,13 @@ namespace copper::logtool {
 log::FollowOptions follow_options(std::function<void()> idle);
 
 // Opens a log to follow, waiting for it; on failure prints "error: <reason>"
-// on io.err. Refuses (as open_decodable_log) a log without metadata.
+// on io.err (nothing when Ctrl-C ended the wait). Refuses (as open_decodable_log) a log without metadata.
 std::optional<log::LogFollower> open_follower(const std::string& path, const log::FollowOptions& options,
                                               std::ostream& err);
+
+// The exit code when open_follower failed: 0 when Ctrl-C ended the wait
+// for the log (nothing was read), else 2.
+int not_followed();
 
 // The exit code of a follow that ended: 0 when stopped by a signal or when
 // the log was closed healthy; otherwise check's (docs/exit-codes.md), with
