@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -60,6 +61,15 @@ std::string finished_output(const std::vector<std::string>& args, const std::fil
   const auto out = dir / "finished.out";
   CHECK(testing_tasks::wait_for(start_tool(args, out)) == 0);
   return read_text(out);
+}
+
+// Waits for the recorder; when it failed, no log will come for the
+// followers to end on: they are stopped as with Ctrl-C.
+void wait_for_recorder(pid_t recorder, std::initializer_list<pid_t> followers) {
+  const int recorded = testing_tasks::wait_for(recorder);
+  CHECK(recorded == 0);
+  if (recorded != 0)
+    for (const pid_t follower : followers) kill(follower, SIGINT);
 }
 
 std::vector<std::string> lines_of(const std::string& text) {
@@ -114,10 +124,7 @@ TEST_CASE("cli.log.follow.text_equals_text_of_the_finished_log") {
     const pid_t text = start_tool({"text", log, "--follow"}, dir / "a.text");
     const pid_t json = start_tool({"text", log, "--follow", "--json", "--level", "info"}, dir / "a.json");
     const pid_t recorder = start_chatty_recording(log, compression);
-    const int recorded = testing_tasks::wait_for(recorder);
-    CHECK(recorded == 0);
-    if (recorded != 0)
-      for (const pid_t tool : {text, json}) kill(tool, SIGINT);  // no log will come
+    wait_for_recorder(recorder, {text, json});
     CHECK(testing_tasks::wait_for(text) == 0);
     CHECK(testing_tasks::wait_for(json) == 0);
     const std::string followed = read_text(dir / "a.text");
@@ -136,7 +143,7 @@ TEST_CASE("cli.log.follow.export_and_stats_equal_their_output_on_the_finished_lo
     const pid_t jsonl = start_tool({"export", log, "--follow", "--format", "jsonl"}, dir / "a.jsonl");
     const pid_t csv = start_tool({"export", log, "--follow", "--format", "csv", "--metadata"}, dir / "a.csv");
     const pid_t stats = start_tool({"stats", log, "--follow"}, dir / "a.stats");
-    CHECK(testing_tasks::wait_for(recorder) == 0);
+    wait_for_recorder(recorder, {jsonl, csv, stats});
     for (const pid_t tool : {jsonl, csv, stats}) CHECK(testing_tasks::wait_for(tool) == 0);
     const std::string exported = read_text(dir / "a.jsonl");
     CHECK(lines_of(exported).size() == 400);
@@ -159,7 +166,7 @@ TEST_CASE("cli.log.follow.export_under_every_fsync_policy") {
     const pid_t recorder = testing_tasks::start_recorder(log, {"zstd", fsync, 250, 800, 0, false});
     usleep(100'000);
     const pid_t jsonl = start_tool({"export", log, "--follow", "--format", "jsonl", "--no-blobs"}, dir / "a.jsonl");
-    CHECK(testing_tasks::wait_for(recorder) == 0);
+    wait_for_recorder(recorder, {jsonl});
     CHECK(testing_tasks::wait_for(jsonl) == 0);
     CHECK(read_text(dir / "a.jsonl") ==
           finished_output({"export", log, "--format", "jsonl", "--no-blobs"}, dir.path()));
