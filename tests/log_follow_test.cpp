@@ -283,3 +283,36 @@ TEST_CASE("log.follow.a_directory_is_refused_as_the_reader_refuses_it") {
   REQUIRE_FALSE(follower.ok());
   CHECK(std::string(follower.error_message()).find("is a directory, not a log file") != std::string::npos);
 }
+
+// With no writer, a follow is a read of a finished log: over every corpus
+// file (damaged, unclosed, stale tails, version 1), it returns what the
+// reader returns, copperlists and every other record, or the same error.
+TEST_CASE("log.follow.over_the_corpus_returns_what_the_reader_returns") {
+  for (const std::string folder : {"", "/v1"}) {
+    for (const auto& entry : std::filesystem::directory_iterator(std::string(COPPER_CORPUS_DIR) + folder)) {
+      if (entry.path().extension() != ".copper") continue;
+      CAPTURE(entry.path().string());
+      auto reader = lg::LogReader::open(entry.path());
+      auto follower = lg::LogFollower::open(entry.path());
+      REQUIRE(reader.ok() == follower.ok());
+      if (!reader.ok()) {
+        CHECK(std::string(reader.error_message()) == std::string(follower.error_message()));
+        continue;
+      }
+      std::vector<std::pair<uint16_t, uint64_t>> records, followed_records;
+      reader->for_each_record([&](const lg::RecordView& record) {
+        if (record.type != static_cast<uint16_t>(lg::RecordType::copperlists))
+          records.emplace_back(record.type, record.offset);
+        return true;
+      });
+      std::vector<ClDigest> followed;
+      while (const lg::CopperListView* cl = follower->next_copperlist(
+                 [&](const lg::RecordView& record) { followed_records.emplace_back(record.type, record.offset); }))
+        followed.push_back(testing_tasks::digest(*cl));
+      CHECK(followed == testing_tasks::finished_copperlists(entry.path()));
+      CHECK(followed_records == records);
+      CHECK(follower->end() ==
+            (reader->has_footer() && reader->header().clean_close ? lg::FollowEnd::closed : lg::FollowEnd::unclosed));
+    }
+  }
+}

@@ -214,8 +214,9 @@ Result<LogReader> LogFollower::Impl::open_reader() {
 // Until the metadata verifies, or the writer is gone (then the file is
 // read as it is, like any closed or abandoned log).
 Status LogFollower::Impl::wait_for_metadata() {
+  bool writing = true;
   for (;;) {
-    const bool writing = detail::held_for_writing(fd);  // before reading: "gone" then covers every byte read
+    writing = detail::held_for_writing(fd);  // before reading: "gone" then covers every byte read
     if (Status s = refresh(); !s) return s;
     if (metadata_written() || !writing) break;
     if (stop_asked()) return fail(StatusCode::aborted, "{}: stopped while waiting for the log", path.string());
@@ -226,7 +227,8 @@ Status LogFollower::Impl::wait_for_metadata() {
   reader = std::move(*opened);
   framing = ReaderAccess::framing(*reader);
   shape = shape_of(reader->metadata());
-  return Status();
+  // No writer: a finished log, read with the closed-log rules throughout.
+  return writing ? Status() : start_tail();
 }
 
 const RecordView* LogFollower::Impl::show(const detail::RawRecord& raw) {
