@@ -293,7 +293,9 @@ TEST_CASE("log.follow.over_the_corpus_returns_what_the_reader_returns") {
       if (entry.path().extension() != ".copper") continue;
       CAPTURE(entry.path().string());
       auto reader = lg::LogReader::open(entry.path());
-      auto follower = lg::LogFollower::open(entry.path());
+      lg::FollowOptions options;
+      options.start_grace = std::chrono::milliseconds(0);  // a file shorter than a header is final here
+      auto follower = lg::LogFollower::open(entry.path(), options);
       REQUIRE(reader.ok() == follower.ok());
       if (!reader.ok()) {
         CHECK(std::string(reader.error_message()) == std::string(follower.error_message()));
