@@ -24,8 +24,10 @@
 #include "fixtures/command.hpp"
 #include "fixtures/explained.hpp"
 #include "fixtures/graph_helpers.hpp"
+#include "fixtures/log_tool.hpp"
 #include "fixtures/recorder_process.hpp"
 #include "fixtures/scratch_dir.hpp"
+#include "stats.hpp"
 
 namespace {
 
@@ -228,4 +230,21 @@ TEST_CASE("cli.log.follow.refuses_the_json_format") {
       testing_tasks::run_command(std::string(COPPER_LOG_PATH) + " export nowhere.copper --follow --format json");
   CHECK(outcome.exit_code == 2);
   CHECK(testing_tasks::contains(outcome.output, "--follow writes copperlists as they land: use --format jsonl or csv"));
+}
+
+// On a terminal, stats --follow redraws its table in place: home, clear,
+// the table `stats` prints. A closed log ends the follow at once.
+TEST_CASE("cli.log.follow.stats_on_a_terminal_redraws_the_table") {
+  const copper_test::ScratchDir dir("copper_cli_follow_terminal");
+  const std::string log = (dir / "run.copper").string();
+  REQUIRE(testing_tasks::wait_for(testing_tasks::start_recorder(log, {"none", "none", 50, 0, 0, false})) == 0);
+  copper::logtool::StatsOptions options;
+  options.log = log;
+  const auto plain = testing_tasks::run_tool([&](auto io) { return copper::logtool::run_stats(options, io); });
+  options.follow = true;
+  options.terminal = true;
+  const auto followed = testing_tasks::run_tool([&](auto io) { return copper::logtool::run_stats(options, io); });
+  CHECK(followed.code == 0);
+  CHECK(plain.out.find("50 copperlists") == 0);
+  CHECK(followed.out == "\x1b[H\x1b[2J" + plain.out);
 }
