@@ -39,6 +39,8 @@ struct Followed {
   std::vector<ClDigest> copperlists;
   lg::FollowEnd end = lg::FollowEnd::running;
   Clock::time_point ended;
+  uint64_t checked_cls = 0;  // what check() of the follower's final reader counts
+  bool checked_clean = false;
 };
 
 // Follows `path` to its end; `on_copperlist` sees the count so far.
@@ -55,6 +57,10 @@ Followed follow(const std::filesystem::path& path, const std::function<void(size
   }
   out.end = follower->end();
   out.ended = Clock::now();
+  if (out.end != lg::FollowEnd::stopped) {
+    out.checked_cls = follower->final_reader().check().cl_count;
+    out.checked_clean = follower->final_reader().check().clean();
+  }
   return out;
 }
 
@@ -121,6 +127,13 @@ TEST_CASE("log.follow.a_killed_recorder_ends_the_follow_with_what_check_salvages
       CHECK(followed.end == lg::FollowEnd::unclosed);
       CHECK(followed.ended - killed < std::chrono::seconds(2));
       check_same_as_finished(followed, path);
+      // The follower's final check is a check of the file: same count, same damage.
+      auto reader = lg::LogReader::open(path);
+      REQUIRE(reader.ok());
+      CHECK_FALSE(reader->has_footer());
+      CHECK(followed.checked_cls == followed.copperlists.size());
+      CHECK(followed.checked_cls == reader->check().cl_count);
+      CHECK(followed.checked_clean == reader->check().clean());
     }
   }
 }
