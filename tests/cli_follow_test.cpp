@@ -203,8 +203,14 @@ TEST_CASE("cli.log.follow.ctrl_c_ends_with_whole_lines_of_what_was_read") {
   usleep(800'000);
   kill(jsonl, SIGINT);
   CHECK(testing_tasks::wait_for(jsonl) == 0);
+  // --to: the follow ends there, while the recorder goes on.
+  const pid_t upto =
+      start_tool({"export", log, "--follow", "--format", "jsonl", "--no-blobs", "--to", "9"}, dir / "b.jsonl");
+  CHECK(testing_tasks::wait_for(upto) == 0);
   kill(recorder, SIGINT);
   CHECK(testing_tasks::wait_for(recorder) == 0);
+  CHECK(read_text(dir / "b.jsonl") ==
+        finished_output({"export", log, "--format", "jsonl", "--no-blobs", "--to", "9"}, dir.path()));
   const auto followed = lines_of(read_text(dir / "a.jsonl"));
   const auto finished = lines_of(finished_output({"export", log, "--format", "jsonl", "--no-blobs"}, dir.path()));
   REQUIRE_FALSE(followed.empty());

@@ -73,7 +73,8 @@ std::optional<log::LogFollower> open_follower(const std::string& path, const log
 int not_followed() { return stop_requested() ? kExitOk : kExitCannotRun; }
 
 int follow_exit(log::LogFollower& follower, const std::string& path, std::ostream& err) {
-  if (follower.end() == log::FollowEnd::stopped) return kExitOk;
+  // Stopped by Ctrl-C, or by the caller (--to reached) while the log goes on.
+  if (follower.end() == log::FollowEnd::stopped || follower.end() == log::FollowEnd::running) return kExitOk;
   const Health health = assess(follower.final_reader());
   if (health.verdict == HealthVerdict::healthy) return kExitOk;
   fmt::print(err, "{}: the recorder ended{}: check: {}, {} copperlists\n", path,
@@ -114,6 +115,7 @@ int run_export_follow(const ExportOptions& options, Io io) {
   const CsvTable table(to_json.selection(), options.metadata, options.blobs);
   if (options.format == ExportFormat::csv) table.append_header(sink.buffer());
   while (const log::CopperListView* cl = follower->next_copperlist()) {
+    if (options.range.past_end(cl->id)) break;  // --to reached: done, as without --follow
     if (!options.range.contains(cl->id)) continue;
     const nlohmann::json document = to_json(*cl);
     if (options.format == ExportFormat::csv) {
@@ -261,6 +263,7 @@ int run_stats_follow(const StatsOptions& options, Io io) {
   if (!follower) return not_followed();
   stats = empty_stats(follower->reader());
   while (const log::CopperListView* cl = follower->next_copperlist()) {
+    if (options.range.past_end(cl->id)) break;
     if (options.range.contains(cl->id)) add_copperlist(*stats, *cl);
     refresh();
   }

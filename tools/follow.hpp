@@ -29,8 +29,8 @@ std::optional<log::LogFollower> open_follower(const std::string& path, const log
 // for the log (nothing was read), else 2.
 int not_followed();
 
-// The exit code of a follow that ended: 0 when stopped by a signal or when
-// the log was closed healthy; otherwise check's (docs/exit-codes.md), with
+// The exit code of a follow that ended: 0 when stopped by a signal or by
+// the caller (--to reached), or when the log was closed healthy; otherwise check's (docs/exit-codes.md), with
 // check's verdict line on io.err.
 int follow_exit(log::LogFollower& follower, const std::string& path, std::ostream& err);
 
