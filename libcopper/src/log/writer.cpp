@@ -12,10 +12,10 @@
 #include <system_error>
 #include <thread>
 
-#include "../text_util.hpp"
 #include "copper/plugin.hpp"
 #include "copper/task.hpp"
 #include "copper/version.hpp"
+#include "../text_util.hpp"
 #include "page_mapping.hpp"
 #include "writer_core.hpp"
 
