@@ -13,7 +13,6 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include <fstream>
 #include <optional>
 
 #include "cli_values.hpp"
@@ -21,6 +20,7 @@
 #include "copper/registry.hpp"
 #include "copper/replay.hpp"
 #include "exit_codes.hpp"
+#include "fleet_cli.hpp"
 #include "output_file.hpp"
 #include "plugin_cli.hpp"
 #include "progress.hpp"
@@ -46,6 +46,10 @@ struct Options {
   bool quiet = false;
   bool allow_schema_change = false;
   copper::cli::PluginOptions plugins;
+  // --jobs: one segment of a fleet plan (fleet_cli.hpp).
+  std::string jobs;
+  std::optional<uint64_t> job_index;
+  std::string report_dir;
 };
 
 copper::ReplayOptions replay_options(const Options& options, copper::RunMode mode, bool write_output) {
@@ -69,10 +73,9 @@ uint64_t expected_copperlists(const copper::Replay& replay, const Options& optio
   return last >= first ? last - first + 1 : 0;
 }
 
-// Runs one replay with a progress line; nullopt (and a message) when it
-// could not start.
-std::optional<copper::ReplayOutcome> run_one(copper::Replay& replay, const Options& options, copper::RunMode mode,
-                                             bool write_output) {
+// Runs one replay with a progress line; an error when it could not start.
+copper::Result<copper::ReplayOutcome> run_one(copper::Replay& replay, const Options& options, copper::RunMode mode,
+                                              bool write_output) {
   copper::CommitCounter counter;
   copper::ReplayOptions replay_opts = replay_options(options, mode, write_output);
   replay_opts.observer = &counter;
@@ -81,23 +84,7 @@ std::optional<copper::ReplayOutcome> run_one(copper::Replay& replay, const Optio
     copper::ProgressLine progress(counter, [] { return uint64_t{0}; }, expected_copperlists(replay, options));
     outcome = replay.run(replay_opts);
   }
-  if (!outcome) {
-    fmt::print(stderr, "error: {}\n", outcome.error_message());
-    return std::nullopt;
-  }
-  return std::move(*outcome);
-}
-
-// Written aside and renamed into place (output_file.hpp): a regular file
-// at `path` is replaced only by a whole report, anything else never.
-copper::Status write_report(const std::string& path, const nlohmann::json& report) {
-  auto output = copper::OutputFile::create(path, copper::Overwrite::allow);
-  if (!output) return output.status();
-  std::ofstream out(output->temporary());
-  out << report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-  out.close();
-  if (!out) return copper::Status::io_error(fmt::format("cannot write the report to {}", path));
-  return output->commit();
+  return outcome;
 }
 
 // The log's metadata, for the plugins it names; a log that does not open
@@ -107,35 +94,40 @@ nlohmann::json read_metadata(const std::string& path) {
   return reader ? reader->metadata() : nlohmann::json();
 }
 
-int run(const Options& options) {
+// The replay could not run: said, and for a fleet segment reported, so
+// the merge names the segment and why.
+int cannot_run(const copper::replay_cli::SegmentRun* segment, std::string_view error) {
+  fmt::print(stderr, "error: {}\n", error);
+  if (segment != nullptr) copper::replay_cli::report_segment_failure(*segment, error);
+  return kExitCannotRun;
+}
+
+int run(const Options& options, copper::replay_cli::SegmentRun* segment = nullptr) {
   // Refused before the replay runs, not after (a directory, a FIFO...).
   if (copper::Status usable = copper::check_output_target(options.report, copper::Overwrite::allow);
-      !options.report.empty() && !usable) {
-    fmt::print(stderr, "error: {}\n", usable.message());
-    return kExitCannotRun;
-  }
+      !options.report.empty() && !usable)
+    return cannot_run(segment, usable.message());
   const nlohmann::json metadata = read_metadata(options.log);
-  if (!copper::replay_cli::load_plugins_for(metadata, options.plugins.plugins)) return kExitCannotRun;
+  if (!copper::replay_cli::load_plugins_for(metadata, options.plugins.plugins))
+    return cannot_run(segment, "the task plugins the log names could not be loaded (the job's output says why)");
   const auto code_changed = copper::replay_cli::code_changes(metadata);
   for (const auto& change : code_changed) fmt::print("note: {}\n", change.describe());
   copper::ReplayOpenOptions open_options;
   open_options.allow_schema_change = options.allow_schema_change;
+  open_options.whole_log_timing = segment == nullptr;  // a segment reports its own range's
   auto replay = copper::Replay::open(options.log, copper::Registry::global(), open_options);
-  if (!replay) {
-    fmt::print(stderr, "error: {}\n", replay.error_message());
-    return kExitCannotRun;
-  }
+  if (!replay) return cannot_run(segment, replay.error_message());
+  if (segment != nullptr) segment->opened = std::chrono::steady_clock::now();
   for (const auto& damage : replay->damage()) fmt::print(stderr, "warning: {}: damaged: {}\n", options.log, damage);
   for (const auto& change : replay->schema_changes()) fmt::print("note: {}\n", change);
 
   copper::replay_cli::Runs runs;
-  if (options.mode == "serial" || options.mode == "both") {
-    runs.serial = run_one(*replay, options, copper::RunMode::serial, true);
-    if (!runs.serial) return kExitCannotRun;
-  }
-  if (options.mode == "parallel" || options.mode == "both") {
-    runs.parallel = run_one(*replay, options, copper::RunMode::parallel, options.mode == "parallel");
-    if (!runs.parallel) return kExitCannotRun;
+  for (const auto& [name, mode] :
+       {std::pair{"serial", copper::RunMode::serial}, {"parallel", copper::RunMode::parallel}}) {
+    if (options.mode != name && options.mode != "both") continue;
+    auto outcome = run_one(*replay, options, mode, mode == copper::RunMode::serial || options.mode == "parallel");
+    if (!outcome) return cannot_run(segment, outcome.error_message());
+    (mode == copper::RunMode::serial ? runs.serial : runs.parallel) = std::move(*outcome);
   }
   const copper::replay_cli::Verdict verdict = copper::replay_cli::judge(runs);
   if (!options.quiet) fmt::print("{}", copper::replay_cli::timing_table(*replay, runs, options.max_in_flight));
@@ -144,7 +136,15 @@ int run(const Options& options) {
     nlohmann::json report = copper::replay_cli::report_json(options.log, *replay, runs, verdict);
     report["code_changed"] = copper::replay_cli::to_json(code_changed);
     report["schema_changes"] = replay->schema_changes();
-    if (copper::Status written = write_report(options.report, report); !written) {
+    if (copper::Status written = copper::replay_cli::write_json_file(options.report, report); !written) {
+      fmt::print(stderr, "error: {}\n", written.message());
+      return copper::exit_code_for(written);
+    }
+  }
+  if (segment != nullptr) {
+    const auto changed = copper::replay_cli::to_json(code_changed);
+    if (copper::Status written = copper::replay_cli::report_segment(*segment, *replay, runs, verdict, changed);
+        !written) {
       fmt::print(stderr, "error: {}\n", written.message());
       return copper::exit_code_for(written);
     }
@@ -152,12 +152,42 @@ int run(const Options& options) {
   return verdict.identical ? kExitOk : kExitFailed;
 }
 
+// --jobs: the job's log and range, replayed with the options given.
+int run_job(Options options) {
+  if (!options.log.empty() || options.from || options.to || !options.output.empty() || !options.report.empty()) {
+    fmt::print(stderr,
+               "error: --jobs takes its log and range from the jobs file: no LOG, --from, --to, -o or --report\n");
+    return kExitCannotRun;
+  }
+  auto segment = copper::replay_cli::prepare_segment(options.jobs, options.job_index, options.report_dir);
+  if (!segment) return kExitCannotRun;
+  const copper::fleet::Job& job = segment->job;
+  fmt::print("job {} of {}: {} copperlists {}..{}{} (segment {} of {})\n", job.index, job.jobs, job.log, job.from,
+             job.to, job.open_end ? " and on to the end" : "", job.segment + 1, job.segments);
+  options.log = job.log;
+  options.from = job.from;
+  if (!job.open_end) options.to = job.to;
+  return run(options, &*segment);
+}
+
 }  // namespace
 
 namespace copper {
 
 int replay_main(int argc, char** argv) {
+  if (argc > 1) {
+    const std::string command = argv[1];
+    if (command == "plan") return replay_cli::plan_main(argc - 1, argv + 1);
+    if (command == "merge") return replay_cli::merge_main(argc - 1, argv + 1);
+    if (command == "slurm") return replay_cli::slurm_main(argc - 1, argv + 1);
+  }
   CLI::App app{"copper-replay: re-execute a recorded copper log and check that it reproduces the recording"};
+  app.footer(
+      "A fleet's logs on a batch engine (docs/fleet-replay.md):\n"
+      "  copper-replay plan LOG|DIR... -o jobs.jsonl     cut logs at keyframes into segment jobs\n"
+      "  copper-replay --jobs jobs.jsonl [--job-index I] run one (I from Slurm, Kubernetes or AWS Batch)\n"
+      "  copper-replay merge DIR|REPORT... -o v.json     one verdict from the segment reports\n"
+      "  copper-replay slurm jobs.jsonl [--submit]       the sbatch job array that runs a plan");
   Options options;
   app.add_option("log", options.log, "the recorded log")->check(CLI::ExistingFile);
   app.add_option("--mode", options.mode, "serial | parallel | both (serial and parallel, compared)")
@@ -175,6 +205,12 @@ int replay_main(int argc, char** argv) {
   app.add_flag("--allow-schema-change", options.allow_schema_change,
                "replay a log whose message types changed: compare only the fields both versions share");
   copper::cli::add_plugin_options(app, options.plugins);
+  app.add_option("--jobs", options.jobs, "run one job of a plan (copper-replay plan; docs/fleet-replay.md)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--job-index", options.job_index,
+                 "the job to run; default: $SLURM_ARRAY_TASK_ID, $JOB_COMPLETION_INDEX, $AWS_BATCH_JOB_ARRAY_INDEX")
+      ->transform(copper::cli::whole_number());
+  app.add_option("--report-dir", options.report_dir, "--jobs: where the segment report goes (default: JOBS.reports)");
   app.add_flag("-q,--quiet", options.quiet, "no timing table");
   if (auto done = copper::cli::parse_command_line(app, argc, argv)) return *done;
   if (options.plugins.list_types) {
@@ -184,6 +220,7 @@ int replay_main(int argc, char** argv) {
     fmt::print("{}", copper::cli::task_types_table(copper::Registry::global()));
     return 0;
   }
+  if (!options.jobs.empty()) return run_job(options);
   if (options.log.empty()) {
     fmt::print(stderr, "error: a log to replay is required\n{}", app.help());
     return kExitCannotRun;

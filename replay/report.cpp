@@ -4,6 +4,8 @@
 
 #include <vector>
 
+#include "replay/fleet_merge.hpp"
+
 namespace copper::replay_cli {
 
 namespace {
@@ -83,25 +85,8 @@ std::string describe_run(const std::string& name, const ReplayOutcome& outcome) 
   return text;
 }
 
-nlohmann::json histogram_json(const LatencyHistogram& h) {
-  return {{"count", h.count()}, {"p50_ns", h.percentile(0.5)}, {"p99_ns", h.percentile(0.99)}, {"max_ns", h.max()}};
-}
-
 nlohmann::json timing_json(const Replay& replay, const RunTiming& timing) {
-  nlohmann::json tasks = nlohmann::json::object();
-  for (size_t i = 0; i < timing.tasks.size() && i < replay.task_ids().size(); ++i)
-    tasks[replay.task_ids()[i]] = histogram_json(timing.tasks[i]);
-  return {{"copperlists", timing.copperlists},
-          {"wall_time_ns", timing.wall_time},
-          {"cl_per_s", timing.cls_per_second()},
-          {"end_to_end", histogram_json(timing.end_to_end)},
-          {"tasks", std::move(tasks)}};
-}
-
-nlohmann::json skipped_json(const std::vector<SkippedRange>& skipped) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const SkippedRange& s : skipped) out.push_back({{"first", s.first}, {"last", s.last}, {"why", s.why}});
-  return out;
+  return fleet::timing_json(replay.task_ids(), timing);
 }
 
 nlohmann::json run_json(const Replay& replay, const ReplayOutcome& outcome) {
@@ -111,9 +96,14 @@ nlohmann::json run_json(const Replay& replay, const ReplayOutcome& outcome) {
     nlohmann::json fields = nlohmann::json::array();
     for (const JsonDifference& f : d.fields)
       fields.push_back({{"field", f.path}, {"recorded", f.left}, {"replayed", f.right}});
-    divergence = {{"cl_id", d.cl_id},        {"task", d.task_id},       {"field", d.field_path},
-                  {"recorded", d.recorded},  {"replayed", d.replayed},  {"fields", std::move(fields)},
-                  {"field_count", d.field_count}};
+    divergence = {{"cl_id", d.cl_id},
+                  {"task", d.task_id},
+                  {"field", d.field_path},
+                  {"recorded", d.recorded},
+                  {"replayed", d.replayed},
+                  {"fields", std::move(fields)},
+                  {"field_count", d.field_count},
+                  {"description", d.describe()}};
   }
   return {{"identical", outcome.identical()},
           {"replayed", outcome.replayed},
@@ -124,7 +114,7 @@ nlohmann::json run_json(const Replay& replay, const ReplayOutcome& outcome) {
           {"started_at_keyframe", outcome.started_at ? nlohmann::json(*outcome.started_at) : nlohmann::json(nullptr)},
           {"stopped", to_string(outcome.run.reason)},
           {"input_end", outcome.input_end},
-          {"skipped", skipped_json(outcome.skipped)},
+          {"skipped", fleet::skipped_json(outcome.skipped)},
           {"failure", outcome.run.failure ? nlohmann::json(outcome.run.failure->describe()) : nlohmann::json(nullptr)},
           {"recorded_failure",
            outcome.recorded_failure ? nlohmann::json(outcome.recorded_failure->describe()) : nlohmann::json(nullptr)},
@@ -158,16 +148,21 @@ std::string verdict_text(const Runs& runs, const Verdict& verdict) {
 }
 
 std::string timing_table(const Replay& replay, const Runs& runs, uint32_t max_in_flight) {
-  const std::vector<Column> cols = columns(replay, runs, max_in_flight);
+  std::vector<TimingColumn> cols;
+  for (const Column& col : columns(replay, runs, max_in_flight)) cols.push_back({col.name, col.timing});
+  return timing_table(replay.task_ids(), cols);
+}
+
+std::string timing_table(const std::vector<std::string>& task_ids, const std::vector<TimingColumn>& cols) {
   auto cells = [&](auto cell) {
     std::vector<std::string> out;
-    for (const Column& col : cols) out.push_back(cell(*col.timing));
+    for (const TimingColumn& col : cols) out.push_back(cell(*col.timing));
     return out;
   };
-  const double recorded_rate = replay.recorded_timing().cls_per_second();
+  const double recorded_rate = cols.empty() ? 0.0 : cols.front().timing->cls_per_second();
   std::string table;
   std::vector<std::string> names;
-  for (const Column& col : cols) names.push_back(col.name);
+  for (const TimingColumn& col : cols) names.push_back(col.name);
   table += row("", names);
   table += row("copperlists", cells([](const RunTiming& t) { return fmt::format("{}", t.copperlists); }));
   table += row("wall time (s)", cells([](const RunTiming& t) { return fmt::format("{:.3f}", static_cast<double>(t.wall_time) / 1e9); }));
@@ -176,10 +171,9 @@ std::string timing_table(const Replay& replay, const Runs& runs, uint32_t max_in
                  return recorded_rate > 0 ? fmt::format("{:.2f}x", t.cls_per_second() / recorded_rate) : "-";
                }));
   table += row("end to end p50/p99/max (us)", cells([](const RunTiming& t) { return spread(t.end_to_end); }));
-  for (size_t task = 0; task < replay.task_ids().size(); ++task)
-    table += row(fmt::format("{} p50/p99/max (us)", replay.task_ids()[task]), cells([&](const RunTiming& t) {
-                   return task < t.tasks.size() ? spread(t.tasks[task]) : "-";
-                 }));
+  for (size_t task = 0; task < task_ids.size(); ++task)
+    table += row(fmt::format("{} p50/p99/max (us)", task_ids[task]),
+                 cells([&](const RunTiming& t) { return task < t.tasks.size() ? spread(t.tasks[task]) : "-"; }));
   return table;
 }
 

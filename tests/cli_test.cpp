@@ -154,7 +154,7 @@ TEST_CASE("cli.record.regression.force_never_replaces_a_fifo") {
   const auto outcome =
       run("--config " COPPER_SOURCE_DIR "/examples/rover.json --cycles 5 -q --force -o " + fifo.string());
   CHECK(outcome.exit_code == 2);
-  CHECK(testing_tasks::contains(outcome.output, "is a FIFO: a log is written only over a regular file"));
+  CHECK(testing_tasks::contains(outcome.output, "is a FIFO (named pipe): a log is written only over a regular file"));
   CHECK(std::filesystem::is_fifo(fifo));
 }
 

@@ -17,6 +17,7 @@
 #include "copper/log/writer.hpp"
 #include "copper/runtime.hpp"
 #include "fixtures/graph_helpers.hpp"
+#include "fixtures/skip.hpp"
 #include "fixtures/test_tasks.hpp"
 
 namespace {
@@ -96,10 +97,7 @@ Recorded record_rover(const std::filesystem::path& path, const char* compress) {
 
 TEST_CASE("log.disk_full.writer_stops_with_a_clear_error") {
   SmallDisk disk("1m");
-  if (!disk.ok()) {
-    MESSAGE("skipped: " << disk.problem());
-    return;
-  }
+  if (!disk.ok()) return copper_test::skip_test(disk.problem());
   auto built = testing_tasks::build_graph(R"({"tasks": [
       {"id": "a", "type": "test/counter", "params": {"step": 1}}, {"id": "out", "type": "test/collect"}],
     "connections": [{"from": "a", "to": "out"}]})");
@@ -123,10 +121,7 @@ TEST_CASE("log.disk_full.writer_stops_with_a_clear_error") {
 
 TEST_CASE("log.disk_full.copper_record_exits_1_and_keeps_the_log") {
   SmallDisk disk("20m");  // two and a half default 8 MiB slabs
-  if (!disk.ok()) {
-    MESSAGE("skipped: " << disk.problem());
-    return;
-  }
+  if (!disk.ok()) return copper_test::skip_test(disk.problem());
   const auto path = disk.file("rover.copper");
   const Recorded run = record_rover(path, "none");
   INFO(run.output);
@@ -142,10 +137,7 @@ TEST_CASE("log.disk_full.copper_record_exits_1_and_keeps_the_log") {
 // at least as many copperlists, every one the recorder committed.
 TEST_CASE("log.disk_full.regression.zstd_fills_the_disk_at_least_as_far_as_uncompressed") {
   SmallDisk disk("20m");
-  if (!disk.ok()) {
-    MESSAGE("skipped: " << disk.problem());
-    return;
-  }
+  if (!disk.ok()) return copper_test::skip_test(disk.problem());
   uint64_t committed[2] = {};
   const char* compressions[2] = {"none", "zstd"};
   for (int i = 0; i < 2; ++i) {

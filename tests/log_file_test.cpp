@@ -229,7 +229,7 @@ TEST_CASE("log.regression.force_never_replaces_what_is_not_a_regular_file") {
   REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
   auto file = copper::log::open_log_file(fifo, OpenMode::overwrite);
   REQUIRE_FALSE(file.ok());
-  CHECK(contains(file.error_message(), "is a FIFO: a log is written only over a regular file"));
+  CHECK(contains(file.error_message(), "is a FIFO (named pipe): a log is written only over a regular file"));
   CHECK(std::filesystem::is_fifo(fifo));
   const auto directory = dir / "sub";
   std::filesystem::create_directory(directory);

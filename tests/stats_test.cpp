@@ -71,6 +71,57 @@ TEST_CASE("stats.regression.histogram_mean_of_extreme_values_never_overflows") {
   CHECK(small.mean() == 4.0);  // exact below 2^53
 }
 
+// Fleet replay merges segments' histograms: merging must give exactly the
+// histogram of all the values, and parts() must survive a round trip.
+TEST_CASE("stats.histogram.merge_equals_recording_every_value_in_one") {
+  std::mt19937_64 random(17);
+  std::uniform_int_distribution<int64_t> value(0, int64_t{1} << 40);
+  LatencyHistogram a, b, all;
+  for (int i = 0; i < 5000; ++i) {
+    const int64_t v = value(random);
+    (i % 3 ? a : b).record(v);
+    all.record(v);
+  }
+  all.record(INT64_MAX);
+  b.record(INT64_MAX);  // the 128-bit sum carries across the merge too
+  LatencyHistogram merged = a;
+  merged.merge(b);
+  merged.merge(LatencyHistogram{});
+  const auto got = merged.parts();
+  const auto want = all.parts();
+  CHECK(got.buckets == want.buckets);
+  CHECK(got.count == want.count);
+  CHECK(got.min == want.min);
+  CHECK(got.max == want.max);
+  CHECK(got.sum_low == want.sum_low);
+  CHECK(got.sum_high == want.sum_high);
+  CHECK(merged.mean() == all.mean());
+  CHECK(merged.percentile(0.99) == all.percentile(0.99));
+
+  auto rebuilt = LatencyHistogram::from_parts(want);
+  REQUIRE(rebuilt.ok());
+  CHECK(rebuilt->parts().buckets == want.buckets);
+  CHECK(rebuilt->percentile(0.5) == all.percentile(0.5));
+  CHECK(rebuilt->mean() == all.mean());
+}
+
+TEST_CASE("stats.histogram.from_parts_refuses_what_no_histogram_holds") {
+  LatencyHistogram h;
+  h.record(5);
+  h.record(500);
+  auto parts = h.parts();
+  auto miscounted = parts;
+  miscounted.count = 3;
+  CHECK_FALSE(LatencyHistogram::from_parts(miscounted).ok());
+  auto out_of_range = parts;
+  out_of_range.buckets.emplace_back(LatencyHistogram::kBuckets, 1);
+  out_of_range.count += 1;
+  CHECK_FALSE(LatencyHistogram::from_parts(out_of_range).ok());
+  auto inverted = parts;
+  std::swap(inverted.min, inverted.max);
+  CHECK_FALSE(LatencyHistogram::from_parts(inverted).ok());
+}
+
 TEST_CASE("stats.regression.elapsed_and_time_difference_saturate") {
   CHECK(copper::elapsed(INT64_MIN, INT64_MAX) == INT64_MAX);
   CHECK(copper::elapsed(10, 3) == 0);

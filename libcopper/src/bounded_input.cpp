@@ -9,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "file_kind.hpp"
 #include "text_util.hpp"
 
 namespace copper::detail {
@@ -17,16 +18,6 @@ namespace {
 using nlohmann::json;
 
 std::string megabytes(uint64_t bytes) { return fmt::format("{} MiB", bytes >> 20); }
-
-// What a path that is not a regular file is, for the message.
-const char* kind_of_file(mode_t mode) {
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISSOCK(mode)) return "a socket";
-  return "not a regular file";
-}
 
 struct FdCloser {
   int fd;
@@ -199,8 +190,8 @@ Result<std::string> read_input_file(const std::filesystem::path& path, std::stri
   if (::fstat(fd, &st) != 0)
     return fail(StatusCode::invalid_argument, "cannot stat {}: {}", what, std::strerror(errno));
   if (!S_ISREG(st.st_mode))
-    return fail(StatusCode::invalid_argument, "is {}, not a {}: a {} must be a regular file", kind_of_file(st.st_mode),
-                what, what);
+    return fail(StatusCode::invalid_argument, "is {}, not a {}: a {} must be a regular file",
+                detail::file_kind(st.st_mode), what, what);
   const auto size = static_cast<uint64_t>(st.st_size);
   if (size > max_bytes)
     return fail(StatusCode::invalid_argument, "is {} bytes, over the {} limit for a {}", size, megabytes(max_bytes),

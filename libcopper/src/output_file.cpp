@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "file_kind.hpp"
 #include "text_util.hpp"
 
 namespace copper {
@@ -18,17 +19,6 @@ namespace copper {
 using detail::fail;
 
 namespace {
-
-// What a non-regular file is, in words.
-const char* kind_of(mode_t mode) {
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISSOCK(mode)) return "a socket";
-  if (S_ISLNK(mode)) return "a symbolic link";
-  return "not a regular file";
-}
 
 std::string errno_text(int err) { return std::strerror(err); }
 
@@ -71,7 +61,7 @@ Status check_output_target(const std::filesystem::path& target, Overwrite overwr
     return fail(StatusCode::invalid_argument,
                 "{} is {}, not a regular file: outputs are written only as regular files, and nothing else is ever "
                 "replaced (with or without --force); choose another path",
-                target.string(), kind_of(st.st_mode));
+                target.string(), detail::file_kind(st.st_mode));
   if (overwrite == Overwrite::refuse)
     return fail(StatusCode::already_exists, "{} exists; use --force to overwrite it", target.string());
   return {};

@@ -54,6 +54,45 @@ int64_t LatencyHistogram::percentile(double q) const {
   return max_;
 }
 
+void LatencyHistogram::merge(const LatencyHistogram& other) {
+  if (other.count_ == 0) return;
+  for (size_t i = 0; i < buckets_.size(); ++i) buckets_[i] += other.buckets_[i];
+  count_ += other.count_;
+  min_ = std::min(min_, other.min_);
+  max_ = std::max(max_, other.max_);
+  sum_low_ += other.sum_low_;
+  sum_high_ += other.sum_high_ + (sum_low_ < other.sum_low_ ? 1 : 0);
+}
+
+LatencyHistogram::Parts LatencyHistogram::parts() const {
+  Parts parts{{}, count_, min(), max(), sum_low_, sum_high_};
+  for (size_t i = 0; i < buckets_.size(); ++i)
+    if (buckets_[i] != 0) parts.buckets.emplace_back(static_cast<uint32_t>(i), buckets_[i]);
+  return parts;
+}
+
+Result<LatencyHistogram> LatencyHistogram::from_parts(const Parts& parts) {
+  LatencyHistogram h;
+  uint64_t total = 0;
+  for (const auto& [bucket, count] : parts.buckets) {
+    if (bucket >= h.buckets_.size()) return Status::invalid_argument(fmt::format("bucket {} is out of range", bucket));
+    h.buckets_[bucket] += count;
+    total += count;
+  }
+  if (total != parts.count)
+    return Status::invalid_argument(fmt::format("the buckets hold {} values, the count says {}", total, parts.count));
+  if (parts.count > 0 && (parts.min < 0 || parts.min > parts.max))
+    return Status::invalid_argument(fmt::format("min {} and max {} do not bound any values", parts.min, parts.max));
+  h.count_ = parts.count;
+  if (parts.count > 0) {
+    h.min_ = parts.min;
+    h.max_ = parts.max;
+  }
+  h.sum_low_ = parts.sum_low;
+  h.sum_high_ = parts.sum_high;
+  return h;
+}
+
 TimingStats::TimingStats(const Graph& graph) : graph_(graph), per_task_(graph.tasks().size()) {}
 
 Status TimingStats::commit(const CopperList& cl) {

@@ -128,6 +128,11 @@ struct ReplayOpenOptions {
   // recorded sources' messages from them. Without it such a log is refused,
   // with the difference.
   bool allow_schema_change = false;
+  // The recording's figures over the whole log (recorded_timing()): a pass
+  // that decodes every copperlist. A fleet segment, which needs only its
+  // own range's (recorded_timing(from, to)), skips it; the whole-log
+  // figures are then empty.
+  bool whole_log_timing = true;
 };
 
 class COPPER_API Replay {
@@ -151,6 +156,9 @@ class COPPER_API Replay {
 
   // The recording's own figures, for comparison with the replays.
   const RunTiming& recorded_timing() const;
+  // The recording's figures over copperlists [from, to] only (a segment of
+  // a fleet replay; wall time: first task start to last task end there).
+  RunTiming recorded_timing(uint64_t from, uint64_t to) const;
   // Task ids by index, as in the log.
   const std::vector<std::string>& task_ids() const;
   // Damage met while reading the log (offsets and reasons), one line each.

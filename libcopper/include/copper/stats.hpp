@@ -10,10 +10,12 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "copper/export.hpp"
 #include "copper/runtime.hpp"
+#include "copper/status.hpp"
 
 namespace copper {
 
@@ -28,6 +30,26 @@ class COPPER_API LatencyHistogram {
   // q in [0, 1]; the upper edge of the bucket holding that rank, clamped to
   // the exact maximum.
   int64_t percentile(double q) const;
+
+  // Adds every value `other` holds: the result is the histogram of both
+  // sets of values, bucket for bucket (fleet replay merges segments so).
+  void merge(const LatencyHistogram& other);
+
+  // The histogram as plain numbers, for a report another process merges:
+  // its non-empty buckets (index, count), and the exact count, min, max and
+  // 128-bit sum. from_parts() rebuilds the same histogram, and refuses
+  // parts no histogram could have (a bucket index out of range, counts
+  // that do not add up, min above max).
+  struct Parts {
+    std::vector<std::pair<uint32_t, uint64_t>> buckets;
+    uint64_t count = 0;
+    int64_t min = 0;
+    int64_t max = 0;
+    uint64_t sum_low = 0;
+    uint64_t sum_high = 0;
+  };
+  Parts parts() const;
+  static Result<LatencyHistogram> from_parts(const Parts& parts);
 
   static constexpr int kSubBucketBits = 5;
   static constexpr int kSubBuckets = 1 << kSubBucketBits;

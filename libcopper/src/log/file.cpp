@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "bus_guard.hpp"
+#include "file_kind.hpp"
 #include "lock_probe.hpp"
 #include "page_mapping.hpp"
 
@@ -186,15 +187,6 @@ Result<std::unique_ptr<FileView>> open_file_view(const std::filesystem::path& pa
 
 namespace {
 
-std::string file_kind(mode_t mode) {
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISFIFO(mode)) return "a FIFO";
-  if (S_ISSOCK(mode)) return "a socket";
-  return "not a regular file";
-}
-
 // Takes the writer's lock: an exclusive flock, held while the descriptor
 // is open, so two recorders never write one log.
 Status lock_for_writing(int fd, const std::filesystem::path& path) {
@@ -210,7 +202,7 @@ Status require_regular(const std::filesystem::path& path, const struct stat& st)
   if (S_ISREG(st.st_mode)) return {};
   return Status::invalid_argument(
       fmt::format("{} is {}: a log is written only over a regular file, and it is left as it is", path.string(),
-                  file_kind(st.st_mode)));
+                  copper::detail::file_kind(st.st_mode)));
 }
 
 // An existing file is replaced only when it is a regular file that no one

@@ -12,10 +12,11 @@
 #include <system_error>
 #include <thread>
 
+#include "../foxglove/declared.hpp"
+#include "../text_util.hpp"
 #include "copper/plugin.hpp"
 #include "copper/task.hpp"
 #include "copper/version.hpp"
-#include "../text_util.hpp"
 #include "page_mapping.hpp"
 #include "writer_core.hpp"
 
@@ -145,7 +146,13 @@ LogWriter::~LogWriter() {
 }
 
 Result<std::unique_ptr<LogWriter>> LogWriter::create(const WriterOptions& options, const Graph& graph) {
-  return start(options, graph_metadata(graph), static_cast<uint32_t>(graph.tasks().size()),
+  // How the graph's message types show in Foxglove, as their task library
+  // declared (copper/foxglove.hpp): checked before the file is made.
+  auto views = foxglove::declared_views_of(graph);
+  if (!views.ok()) return views.status();
+  nlohmann::json metadata = graph_metadata(graph);
+  if (!views->empty()) metadata["foxglove"] = std::move(*views);
+  return start(options, std::move(metadata), static_cast<uint32_t>(graph.tasks().size()),
                static_cast<uint32_t>(graph.slots().size()));
 }
 

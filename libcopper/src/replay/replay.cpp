@@ -155,6 +155,32 @@ std::vector<const replay::SlotMigration*> Replay::Impl::migration_table() const 
   return table;
 }
 
+// The recording's timing over copperlists [from, to]; its wall time spans
+// the first task start to the last task end there.
+static RunTiming recorded_figures(log::LogReader& reader, size_t tasks, uint64_t from, uint64_t to) {
+  RunTiming timing;
+  timing.tasks.resize(tasks);
+  Nanos first_start = INT64_MAX, last_end = INT64_MIN;
+  reader.for_each_copperlist(
+      [&](const log::CopperListView& cl) {
+        if (cl.id > to) return false;
+        if (cl.id < from) return true;
+        replay::add_timing(timing, cl.tasks.size(), [&](size_t task) {
+          const log::TaskTiming& t = cl.tasks[task];
+          return TaskSpan{t.start_ns, t.end_ns, t.status == TaskStatus::ok};
+        });
+        for (const log::TaskTiming& t : cl.tasks) {
+          if (t.status != TaskStatus::ok) continue;
+          first_start = std::min(first_start, t.start_ns);
+          last_end = std::max(last_end, t.end_ns);
+        }
+        return true;
+      },
+      from);
+  if (first_start <= last_end) timing.wall_time = elapsed(first_start, last_end);
+  return timing;
+}
+
 // Damage, the range of ids, the first gap, and the recording's timing.
 void Replay::Impl::survey(log::LogReader& reader) {
   const log::CheckReport& check = reader.check();
@@ -173,26 +199,14 @@ void Replay::Impl::survey(log::LogReader& reader) {
     return true;
   });
   std::sort(keyframes.begin(), keyframes.end());
-  recorded.tasks.resize(task_ids.size());
-  Nanos first_start = INT64_MAX, last_end = INT64_MIN;
-  reader.for_each_copperlist([&](const log::CopperListView& cl) {
-    replay::add_timing(recorded, cl.tasks.size(), [&](size_t task) {
-      const log::TaskTiming& t = cl.tasks[task];
-      return TaskSpan{t.start_ns, t.end_ns, t.status == TaskStatus::ok};
-    });
-    for (const log::TaskTiming& t : cl.tasks) {
-      if (t.status != TaskStatus::ok) continue;
-      first_start = std::min(first_start, t.start_ns);
-      last_end = std::max(last_end, t.end_ns);
-    }
-    return true;
-  });
   closed = reader.has_footer();
+  recorded.tasks.resize(task_ids.size());
+  if (!open_options.whole_log_timing) return;
+  recorded = recorded_figures(reader, task_ids.size(), 0, UINT64_MAX);
+  const Nanos spanned = recorded.wall_time;
   const nlohmann::json& summary = reader.summary();
-  if (summary.is_object() && summary.contains("wall_time_ns"))
-    recorded.wall_time = summary["wall_time_ns"].get<Nanos>();
-  else if (first_start <= last_end)
-    recorded.wall_time = elapsed(first_start, last_end);
+  recorded.wall_time =
+      summary.is_object() && summary.contains("wall_time_ns") ? summary["wall_time_ns"].get<Nanos>() : spanned;
 }
 
 Result<Replay> Replay::open(const std::filesystem::path& log, const Registry& registry,
@@ -223,6 +237,10 @@ Replay& Replay::operator=(Replay&&) noexcept = default;
 Replay::~Replay() = default;
 
 const RunTiming& Replay::recorded_timing() const { return impl_->recorded; }
+RunTiming Replay::recorded_timing(uint64_t from, uint64_t to) const {
+  return recorded_figures(*impl_->mapped_log, impl_->task_ids.size(), from, to);
+}
+
 const std::vector<std::string>& Replay::task_ids() const { return impl_->task_ids; }
 const std::vector<std::string>& Replay::damage() const { return impl_->damage; }
 const std::vector<std::string>& Replay::schema_changes() const { return impl_->schema_changes; }
