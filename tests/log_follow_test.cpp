@@ -331,3 +331,26 @@ TEST_CASE("log.follow.over_the_corpus_returns_what_the_reader_returns") {
     }
   }
 }
+
+// A recorder creates its file, then locks it, then writes the header: a
+// follower that finds the file empty and unlocked waits (up to the start
+// grace) instead of calling it "not a copper log".
+TEST_CASE("log.follow.an_empty_unlocked_file_is_waited_for_briefly") {
+  const copper_test::ScratchDir dir("copper_follow_young");
+  const auto original = dir / "original.copper";
+  const auto path = dir / "run.copper";
+  const Finished finished = record_finished(original, 20);
+  write_bytes(path, {}, 0);  // created, empty
+  const pid_t writer = fork();
+  REQUIRE(writer >= 0);
+  if (writer == 0) {
+    usleep(300'000);
+    write_bytes(dir / "whole.copper", finished.bytes, 0);
+    std::filesystem::rename(dir / "whole.copper", path);  // at once: no half-written file to read
+    _exit(0);
+  }
+  const Followed followed = follow(path);
+  CHECK(testing_tasks::wait_for(writer) == 0);
+  CHECK(followed.end == lg::FollowEnd::closed);
+  check_same_as_finished(followed, original);
+}
