@@ -6,6 +6,7 @@
 #include <ostream>
 
 #include "csv.hpp"
+#include "follow.hpp"
 #include "json_text.hpp"
 
 namespace copper::logtool {
@@ -113,6 +114,7 @@ Result<ExportCounts> export_log(log::LogReader& reader, const ExportOptions& opt
 }
 
 int run_export(const ExportOptions& options, Io io) {
+  if (options.follow) return run_export_follow(options, io);
   if (options.format == ExportFormat::mcap) return run_export_mcap(options, io);
   auto reader = open_decodable_log(options.log, io.err);
   if (!reader) return kExitCannotRun;

@@ -31,6 +31,7 @@ struct ExportOptions {
   bool compress = true;                     // zstd chunks; false: uncompressed
   uint64_t chunk_size = uint64_t{1} << 20;  // uncompressed bytes per chunk, > 0
   std::string mapping;                      // a JSON mapping file (docs/foxglove.md); empty: none
+  bool follow = false;  // read the log as it is written (follow.hpp)
 };
 
 // One copperlist as export writes it (tools/README.md):

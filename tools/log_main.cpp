@@ -10,12 +10,15 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <exception>
 #include <iostream>
 
 #include "check.hpp"
 #include "cli_values.hpp"
 #include "copper/registry.hpp"
+#include "copper/runtime.hpp"
 #include "diff.hpp"
 #include "export.hpp"
 #include "info.hpp"
@@ -86,6 +89,7 @@ void add_export_text(CLI::App& app, Commands& c) {
   exp->add_option("--chunk-size", c.export_.chunk_size, "mcap: uncompressed bytes per chunk (default 1048576)")
       ->transform(copper::cli::whole_number());
   exp->add_option("--mapping", c.export_.mapping, "mcap: JSON file mapping message types onto Foxglove schemas");
+  exp->add_flag("--follow", c.export_.follow, "read the log as it is written, until its recorder ends or Ctrl-C");
 
   auto* text = app.add_subcommand("text", "the structured text logs, as lines");
   text->add_option("log", c.text.log, "the log")->required();
@@ -93,6 +97,7 @@ void add_export_text(CLI::App& app, Commands& c) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   text->add_option("--task", c.text.task, "only this task's lines");
   text->add_flag("--json", c.text.json, "one JSON object per line");
+  text->add_flag("--follow", c.text.follow, "read the log as it is written, until its recorder ends or Ctrl-C");
 }
 
 void add_diff_trace_stats(CLI::App& app, Commands& c) {
@@ -111,6 +116,8 @@ void add_diff_trace_stats(CLI::App& app, Commands& c) {
   stats->add_option("log", c.stats.log, "the log")->required();
   add_range(stats, c.stats.range);
   stats->add_flag("--json", c.stats.json, "print JSON (schema: tools/README.md)");
+  stats->add_flag("--follow", c.stats.follow,
+                  "read the log as it is written: a table redrawn every second (JSON lines when not a terminal)");
 }
 
 int usage_error(const std::string& message) {
@@ -122,6 +129,9 @@ bool bad_range(const ClRange& range) { return range.from && range.to && *range.t
 
 int dispatch(CLI::App& app, Commands& c) {
   Io io{std::cout, std::cerr};
+  // Ctrl-C ends a follow cleanly, with what was read written out.
+  if (c.export_.follow || c.text.follow || c.stats.follow) copper::install_stop_signal_handlers();
+  c.stats.terminal = ::isatty(STDOUT_FILENO) != 0;
   if (app.got_subcommand("info")) return run_info(c.info, io);
   if (app.got_subcommand("check")) return run_check(c.check, io);
   if (app.got_subcommand("recover")) return run_recover(c.recover, io);

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "follow.hpp"
+
 namespace copper::logtool {
 
 using nlohmann::json;
@@ -17,9 +19,7 @@ double LogStats::span_seconds() const {
   return span * static_cast<double>(copperlists) / static_cast<double>(copperlists - 1);
 }
 
-namespace {
-
-void add(LogStats& stats, const log::CopperListView& cl) {
+void add_copperlist(LogStats& stats, const log::CopperListView& cl) {
   ++stats.copperlists;
   if (!stats.first_time_ns) stats.first_time_ns = cl.time_ns;
   stats.last_time_ns = cl.time_ns;
@@ -44,6 +44,8 @@ void add(LogStats& stats, const log::CopperListView& cl) {
   }
 }
 
+namespace {
+
 json histogram_json(const LatencyHistogram& h) {
   return {{"count", h.count()},
           {"mean_ns", h.mean()},
@@ -58,15 +60,20 @@ std::string us(int64_t ns) { return fmt::format("{:.1f}", static_cast<double>(ns
 
 }  // namespace
 
-LogStats gather_stats(log::LogReader& reader, const ClRange& range) {
+LogStats empty_stats(const log::LogReader& reader) {
   LogStats stats;
   stats.task_ids = task_ids(reader);
   stats.process.resize(stats.task_ids.size());
   stats.failed.resize(stats.task_ids.size());
   for (const auto& producer : slot_producers(reader)) stats.slots.push_back({producer, 0, 0, 0, 0, {}});
+  return stats;
+}
+
+LogStats gather_stats(log::LogReader& reader, const ClRange& range) {
+  LogStats stats = empty_stats(reader);
   Progress progress(expected_cls(reader));
   for_each_in_range(reader, range, [&](const log::CopperListView& cl) {
-    add(stats, cl);
+    add_copperlist(stats, cl);
     progress.add();
     return true;
   });
@@ -123,6 +130,7 @@ std::string stats_text(const LogStats& stats) {
 }
 
 int run_stats(const StatsOptions& options, Io io) {
+  if (options.follow) return run_stats_follow(options, io);
   auto reader = open_decodable_log(options.log, io.err);
   if (!reader) return kExitCannotRun;
   const LogStats stats = gather_stats(*reader, options.range);

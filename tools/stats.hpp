@@ -18,6 +18,8 @@ struct StatsOptions {
   std::string log;
   ClRange range;
   bool json = false;
+  bool follow = false;    // read the log as it is written (follow.hpp)
+  bool terminal = false;  // --follow: stdout is a terminal (a table redrawn in place)
 };
 
 struct SlotSizes {
@@ -40,6 +42,10 @@ struct LogStats {
   // Seconds of recorded time the copperlists cover (0 for fewer than two).
   double span_seconds() const;
 };
+
+// The log's tasks and slots, nothing counted yet; then one copperlist more.
+LogStats empty_stats(const log::LogReader& reader);
+void add_copperlist(LogStats& stats, const log::CopperListView& cl);
 
 LogStats gather_stats(log::LogReader& reader, const ClRange& range);
 nlohmann::json stats_json(const LogStats& stats);

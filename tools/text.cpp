@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "copper/log/text_format.hpp"
+#include "follow.hpp"
 
 namespace copper::logtool {
 namespace {
@@ -45,27 +46,54 @@ std::vector<TextLine> text_lines(log::LogReader& reader) {
   std::vector<TextLine> lines;
   reader.for_each_text([&](const log::TextEntry& entry) {
     const auto string = strings.find(entry.string_id);
-    const log::StringEntry* s = string == strings.end() ? nullptr : string->second;
-    TextLine line;
-    line.time_ns = time_of(times, entry.cl_id);
-    line.level = entry.level;
-    line.task = entry.task_index < tasks.size() ? tasks[entry.task_index] : "-";
-    line.cl_id = entry.cl_id;
-    line.message = message_of(entry, s);
-    if (s) line.location = fmt::format("{}:{}", s->file, s->line);
-    lines.push_back(std::move(line));
+    lines.push_back(
+        text_line(entry, string == strings.end() ? nullptr : string->second, tasks, time_of(times, entry.cl_id)));
     return true;
   });
   // Why the run stopped, if not on its limit: the recorder's error and
   // signal events, among the tasks' own lines.
-  for (const log::Event& event : reader.check().events) {
-    if (event.kind != log::EventKind::error && event.kind != log::EventKind::signal) continue;
-    const bool error = event.kind == log::EventKind::error;
-    lines.push_back({time_of(times, event.cl_id), error ? log::TextLevel::error : log::TextLevel::warn, "-", event.cl_id,
-                     (error ? "run stopped: " : "run stopped: signal: ") + event.message, "(event)"});
-  }
+  for (const log::Event& event : reader.check().events)
+    if (auto line = event_line(event, time_of(times, event.cl_id))) lines.push_back(std::move(*line));
   std::stable_sort(lines.begin(), lines.end(), [](const TextLine& a, const TextLine& b) { return a.cl_id < b.cl_id; });
   return lines;
+}
+
+TextLine text_line(const log::TextEntry& entry, const log::StringEntry* string, const std::vector<std::string>& tasks,
+                   std::optional<int64_t> time_ns) {
+  TextLine line;
+  line.time_ns = time_ns;
+  line.level = entry.level;
+  line.task = entry.task_index < tasks.size() ? tasks[entry.task_index] : "-";
+  line.cl_id = entry.cl_id;
+  line.message = message_of(entry, string);
+  if (string) line.location = fmt::format("{}:{}", string->file, string->line);
+  return line;
+}
+
+std::optional<TextLine> event_line(const log::Event& event, std::optional<int64_t> time_ns) {
+  if (event.kind != log::EventKind::error && event.kind != log::EventKind::signal) return std::nullopt;
+  const bool error = event.kind == log::EventKind::error;
+  return TextLine{time_ns,
+                  error ? log::TextLevel::error : log::TextLevel::warn,
+                  "-",
+                  event.cl_id,
+                  (error ? "run stopped: " : "run stopped: signal: ") + event.message,
+                  "(event)"};
+}
+
+bool line_shown(const TextOptions& options, const TextLine& line) {
+  return (!options.level || line.level >= *options.level) && (options.task.empty() || line.task == options.task);
+}
+
+void append_line(const TextOptions& options, const TextLine& line, std::string& out) {
+  out += options.json ? line_json(line).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"
+                      : line_text(line);
+}
+
+bool unknown_task(const TextOptions& options, const std::vector<std::string>& tasks, std::ostream& err) {
+  if (options.task.empty() || std::find(tasks.begin(), tasks.end(), options.task) != tasks.end()) return false;
+  fmt::print(err, "error: no task \"{}\" in the log\n", options.task);
+  return true;
 }
 
 std::string line_text(const TextLine& line) {
@@ -91,20 +119,13 @@ std::optional<log::TextLevel> parse_level(std::string_view name) {
 }
 
 int run_text(const TextOptions& options, Io io) {
+  if (options.follow) return run_text_follow(options, io);
   auto reader = open_decodable_log(options.log, io.err);
   if (!reader) return kExitCannotRun;
-  const auto tasks = task_ids(*reader);
-  if (!options.task.empty() && std::find(tasks.begin(), tasks.end(), options.task) == tasks.end()) {
-    fmt::print(io.err, "error: no task \"{}\" in the log\n", options.task);
-    return kExitCannotRun;
-  }
+  if (unknown_task(options, task_ids(*reader), io.err)) return kExitCannotRun;
   std::string out;
-  for (const TextLine& line : text_lines(*reader)) {
-    if (options.level && line.level < *options.level) continue;
-    if (!options.task.empty() && line.task != options.task) continue;
-    out += options.json ? line_json(line).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"
-                        : line_text(line);
-  }
+  for (const TextLine& line : text_lines(*reader))
+    if (line_shown(options, line)) append_line(options, line, out);
   io.out << out;
   return kExitOk;
 }

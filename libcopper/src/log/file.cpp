@@ -4,7 +4,6 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -14,11 +13,10 @@
 #include <boost/interprocess/mapped_region.hpp>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "bus_guard.hpp"
 #include "file_kind.hpp"
+#include "lock_probe.hpp"
 #include "page_mapping.hpp"
 
 namespace copper::log {
@@ -189,32 +187,12 @@ Result<std::unique_ptr<FileView>> open_file_view(const std::filesystem::path& pa
 
 namespace {
 
-// "pid 1234, copper-record" for the process holding a flock on the file
-// (from /proc/locks), or "" when it cannot be told.
-std::string lock_holder(int fd) {
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) return "";
-  const std::string wanted = fmt::format("{:02x}:{:02x}:{}", major(st.st_dev), minor(st.st_dev), st.st_ino);
-  std::ifstream locks("/proc/locks");
-  for (std::string line; std::getline(locks, line);) {
-    std::istringstream fields(line);
-    std::string ordinal, kind, advisory, access, pid, device;
-    fields >> ordinal >> kind >> advisory >> access >> pid >> device;
-    if (kind != "FLOCK" || device != wanted) continue;
-    std::ifstream comm_file(fmt::format("/proc/{}/comm", pid));
-    std::string comm;
-    std::getline(comm_file, comm);
-    return comm.empty() ? fmt::format("pid {}", pid) : fmt::format("pid {}, {}", pid, comm);
-  }
-  return "";
-}
-
 // Takes the writer's lock: an exclusive flock, held while the descriptor
 // is open, so two recorders never write one log.
 Status lock_for_writing(int fd, const std::filesystem::path& path) {
   if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return {};
   if (errno != EWOULDBLOCK) return errno_status(fmt::format("locking {}", path.string()), errno);
-  const std::string holder = lock_holder(fd);
+  const std::string holder = detail::flock_holder(fd);
   const std::string who = holder.empty() ? std::string() : fmt::format(" ({})", holder);
   return Status::already_exists(
       fmt::format("{} is being written by another process{}; stop it first or write elsewhere", path.string(), who));

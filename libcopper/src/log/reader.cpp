@@ -8,6 +8,7 @@
 
 #include "../text_util.hpp"
 #include "copper/message_schema.hpp"
+#include "reader_access.hpp"
 #include "record_parse.hpp"
 #include "record_scanner.hpp"
 
@@ -553,6 +554,16 @@ nlohmann::json LogReader::copperlist_to_json(const CopperListView& cl) const {
     slots[i < impl_->slot_keys.size() ? impl_->slot_keys[i] : fmt::format("slot{}", i)] = std::move(out);
   }
   return {{"id", cl.id}, {"time_ns", cl.time_ns}, {"tasks", std::move(tasks)}, {"slots", std::move(slots)}};
+}
+
+std::span<const uint8_t> ReaderAccess::bytes(const LogReader& reader) { return reader.impl_->bytes; }
+detail::Framing ReaderAccess::framing(const LogReader& reader) { return reader.impl_->framing; }
+uint64_t ReaderAccess::written_end(const LogReader& reader) { return reader.impl_->written_end; }
+
+// As for_each_record: a version 1 log's walk stops where ids went back.
+uint64_t ReaderAccess::walk_end(LogReader& reader) {
+  if (reader.header().version < 2) reader.check();
+  return reader.impl_->stale_from.value_or(UINT64_MAX);
 }
 
 }  // namespace copper::log

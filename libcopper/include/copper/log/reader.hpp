@@ -43,6 +43,8 @@
 
 namespace copper::log {
 
+struct ReaderAccess;  // the follower's view of a reader's framing (src/log/reader_access.hpp)
+
 // A byte range of the file that holds nothing usable, and why. A record
 // whose checksum verified but whose contents break the format is damage
 // too (offset and footprint of that record). Copperlist ids that go back or
@@ -255,6 +257,7 @@ class COPPER_API LogReader {
 
  private:
   friend class CopperListCursor;
+  friend struct ReaderAccess;
   struct Impl;
   explicit LogReader(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
