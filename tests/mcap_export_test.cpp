@@ -24,6 +24,7 @@
 #include "fixtures/log_tool.hpp"
 #include "fixtures/message_types.hpp"
 #include "fixtures/recorded_log.hpp"
+#include "fixtures/recorder_process.hpp"
 #include "fixtures/scratch_dir.hpp"
 #include "fixtures/skip.hpp"
 
@@ -341,4 +342,39 @@ TEST_CASE("mcap.export.a_mapping_that_does_not_fit_its_slot_exits_2_naming_it_an
   CHECK(outcome.output.find("mapping file " + mapping + " at /testing_tasks::Number/fields/") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(out));
   CHECK(std::distance(std::filesystem::directory_iterator(dir.path()), {}) == 1);  // the mapping alone
+}
+
+// export --follow --format mcap: the file written while following a
+// recording (the follower started first) holds what the export of the
+// finished log holds: the same channels with the same counts, the same
+// message bodies, metadata records and keyframe attachments.
+TEST_CASE("mcap.export.follow_gives_the_file_of_the_finished_log") {
+  if (const std::string why = node_problem(); !why.empty()) return copper_test::skip_test(why);
+  const copper_test::ScratchDir dir("copper_mcap_follow");
+  const std::string log = (dir / "run.copper").string(), followed = (dir / "followed.mcap").string();
+  const pid_t follower = fork();
+  REQUIRE(follower >= 0);
+  if (follower == 0) {
+    execl(COPPER_LOG_PATH, COPPER_LOG_PATH, "export", log.c_str(), "--follow", "--format", "mcap", "-o",
+          followed.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  testing_tasks::Recording recording;
+  recording.compress = "zstd";
+  recording.cycles = 300;
+  recording.delay_ms = 200;  // the follower waits for the log
+  CHECK(testing_tasks::wait_for(testing_tasks::start_recorder(log, recording)) == 0);
+  CHECK(testing_tasks::wait_for(follower) == 0);
+  const std::string finished = (dir / "finished.mcap").string();
+  REQUIRE(export_mcap(log, finished) == 0);
+  const auto results = check_mcap({followed, finished}, "/pose");
+  INFO(results[0].dump().substr(0, 3000));
+  CHECK(results[0]["ok"] == true);
+  check_counts_against_info(results[0], info_of(log));
+  CHECK(results[0]["channels"]["/copper/timing"]["indexed"] == 300);
+  CHECK(results[0]["dump"].size() == 300);
+  for (const char* same : {"channels", "metadata", "attachments", "dump"}) {
+    CAPTURE(same);
+    CHECK(results[0][same] == results[1][same]);
+  }
 }

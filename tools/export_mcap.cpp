@@ -13,12 +13,14 @@
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <ostream>
 
 #include "copper/log/format.hpp"
 #include "export.hpp"
+#include "follow.hpp"
 #include "foxglove/mapping.hpp"
 #include "json_text.hpp"
 #include "mcap/mcap_writer.hpp"
@@ -211,13 +213,48 @@ class McapExport {
       return true;
     });
     flush_log_entries(std::numeric_limits<uint64_t>::max(), last_time_);
+    return finish();
+  }
+
+  // --follow: the copperlists as they land; then, from the log as its
+  // writer left it (`finished`), the run's metadata records, the keyframes
+  // and the text logs. Those come after the copperlists in the file: MCAP
+  // readers order messages by log_time through the indexes, and a text
+  // line is only known to be complete once the log has ended.
+  Result<ExportCounts> follow(log::LogFollower& follower, const std::function<log::LogReader*()>& finished) {
+    while (const log::CopperListView* cl = follower.next_copperlist()) {
+      if (options_.range.past_end(cl->id)) break;  // --to reached: done, as without --follow
+      if (!options_.range.contains(cl->id)) continue;
+      write_copperlist(*cl);
+      copperlist_times_.emplace_back(cl->id, mcap_time(cl->time_ns));
+      ++counts_.copperlists;
+    }
+    if (log::LogReader* log = finished()) {
+      write_metadata(writer_, *log, options_.metadata);
+      for (const KeyframeCopy& keyframe : keyframes(*log, selection_, options_.range))
+        write_keyframe(keyframe, time_of(keyframe.cl_id));
+      entries_ = log_entries(*log, selection_, options_.range);
+      flush_log_entries(std::numeric_limits<uint64_t>::max(), last_time_);
+    }
+    return finish();
+  }
+
+ private:
+  Result<ExportCounts> finish() {
     if (Status s = writer_.finish(); !s) return s;
     counts_.bytes = writer_.bytes_written();
     counts_.messages = writer_.message_count();
     return counts_;
   }
 
- private:
+  // The time of an exported copperlist (a keyframe's attachment is stamped
+  // with it); the last one's for an id not exported.
+  uint64_t time_of(uint64_t cl_id) const {
+    const auto at =
+        std::lower_bound(copperlist_times_.begin(), copperlist_times_.end(), std::pair<uint64_t, uint64_t>{cl_id, 0});
+    return at != copperlist_times_.end() && at->first == cl_id ? at->second : last_time_;
+  }
+
   static mcap::WriterOptions writer_options(const ExportOptions& options) {
     mcap::WriterOptions out;
     out.compression = options.compress ? mcap::ChunkCompression::zstd : mcap::ChunkCompression::none;
@@ -330,6 +367,7 @@ class McapExport {
   std::vector<KeyframeCopy> keyframes_;
   size_t next_keyframe_ = 0;
   uint64_t last_time_ = 0;
+  std::vector<std::pair<uint64_t, uint64_t>> copperlist_times_;  // id, MCAP time (--follow only)
   ExportCounts counts_;
 };
 
@@ -346,13 +384,12 @@ Result<ExportCounts> export_mcap(log::LogReader& reader, const ExportOptions& op
   return exporter.run();
 }
 
-int run_export_mcap(const ExportOptions& options, Io io) {
-  if (options.output.empty() || options.output == "-") {
-    fmt::print(io.err, "error: --format mcap writes a file: give it with -o FILE\n");
-    return kExitCannotRun;
-  }
-  auto reader = open_decodable_log(options.log, io.err);
-  if (!reader) return kExitCannotRun;
+namespace {
+
+// Writes the MCAP file `body` produces to -o, under a temporary name until
+// it is complete, and reports what it left out. 0, or the exit code.
+int write_mcap_file(const ExportOptions& options, Io io,
+                    const std::function<Result<ExportCounts>(std::ostream&)>& body) {
   auto target = OutputFile::create(options.output, options.force ? Overwrite::allow : Overwrite::refuse);
   if (!target) {
     fmt::print(io.err, "error: {}\n", target.error_message());
@@ -363,7 +400,7 @@ int run_export_mcap(const ExportOptions& options, Io io) {
     fmt::print(io.err, "error: {}: cannot create the output file\n", options.output);
     return kExitFailed;
   }
-  auto counts = export_mcap(*reader, options, file, io.err);
+  auto counts = body(file);
   if (!counts) {
     fmt::print(io.err, "error: {}\n", counts.error_message());
     return counts.status().code() == StatusCode::io_error ? kExitFailed : kExitCannotRun;
@@ -378,9 +415,52 @@ int run_export_mcap(const ExportOptions& options, Io io) {
   if (counts->conversion_errors)
     fmt::print(io.err, "warning: {} messages could not be shown in their well-known schema (left out)\n",
                counts->conversion_errors);
-  if (!reader->has_footer())
-    fmt::print(io.err, "warning: {}: not closed cleanly; exported what is intact (copper-log check)\n", options.log);
   return kExitOk;
+}
+
+// export --follow --format mcap: the file is written (and renamed into
+// place) once the recorder has ended, or at Ctrl-C with what was read.
+int follow_into_mcap(const ExportOptions& options, Io io) {
+  auto follower = open_follower(options.log, follow_options({}), io.err);
+  if (!follower) return not_followed();
+  // The log as its writer left it: check's reading once the writer is
+  // gone; at Ctrl-C or --to, the file read afresh as it is now.
+  std::optional<log::LogReader> reread;
+  const auto finished = [&]() -> log::LogReader* {
+    const log::FollowEnd end = follower->end();
+    if (end == log::FollowEnd::closed || end == log::FollowEnd::unclosed) return &follower->final_reader();
+    auto reader = log::LogReader::open(options.log);
+    if (!reader) return nullptr;
+    return &reread.emplace(std::move(*reader));
+  };
+  const int written = write_mcap_file(options, io, [&](std::ostream& out) -> Result<ExportCounts> {
+    log::LogReader& reader = follower->reader();
+    auto selection = select(reader, options.tasks);
+    if (!selection) return selection.status();
+    auto mappings = foxglove::MappingSet::load(reader.metadata(), options.mapping);
+    if (!mappings) return Status::invalid_argument(std::string(mappings.error_message()));
+    McapExport exporter(reader, options, std::move(*selection), out, io.err);
+    if (Status s = exporter.define_channels(*mappings); !s) return s;
+    return exporter.follow(*follower, finished);
+  });
+  return written != kExitOk ? written : follow_exit(*follower, options.log, io.err);
+}
+
+}  // namespace
+
+int run_export_mcap(const ExportOptions& options, Io io) {
+  if (options.output.empty() || options.output == "-") {
+    fmt::print(io.err, "error: --format mcap writes a file: give it with -o FILE\n");
+    return kExitCannotRun;
+  }
+  if (options.follow) return follow_into_mcap(options, io);
+  auto reader = open_decodable_log(options.log, io.err);
+  if (!reader) return kExitCannotRun;
+  const int written =
+      write_mcap_file(options, io, [&](std::ostream& out) { return export_mcap(*reader, options, out, io.err); });
+  if (written == kExitOk && !reader->has_footer())
+    fmt::print(io.err, "warning: {}: not closed cleanly; exported what is intact (copper-log check)\n", options.log);
+  return written;
 }
 
 }  // namespace copper::logtool

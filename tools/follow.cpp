@@ -89,9 +89,7 @@ std::string follow_refusal(ExportFormat format) {
     case ExportFormat::json:
       return "--follow writes copperlists as they land: use --format jsonl or csv (json is one document, written "
              "whole)";
-    case ExportFormat::mcap:
-      return "--follow with --format mcap is not supported yet: follow as jsonl, or export the MCAP file when "
-             "the recording has ended";
+    case ExportFormat::mcap: return "";  // export_mcap.cpp: the file is completed when the follow ends
   }
   return "--follow does not support this format";
 }
@@ -101,6 +99,7 @@ int run_export_follow(const ExportOptions& options, Io io) {
     fmt::print(io.err, "error: {}\n", why);
     return kExitCannotRun;
   }
+  if (options.format == ExportFormat::mcap) return run_export_mcap(options, io);
   auto output = Output::open(options.output, io.out);
   if (!output) {
     fmt::print(io.err, "error: {}\n", output.error_message());
