@@ -63,8 +63,10 @@ nlohmann::json plugins_metadata(const Graph& graph) {
   return plugins;
 }
 
+}  // namespace
+
 // What a graph contributes to the metadata (docs/log-format.md).
-nlohmann::json graph_metadata(const Graph& graph) {
+nlohmann::json detail::graph_metadata(const Graph& graph) {
   using nlohmann::json;
   json tasks = json::array();
   for (const TaskNode& node : graph.tasks()) {
@@ -97,8 +99,6 @@ nlohmann::json graph_metadata(const Graph& graph) {
   if (json plugins = plugins_metadata(graph); !plugins.empty()) metadata["plugins"] = std::move(plugins);
   return metadata;
 }
-
-}  // namespace
 
 Result<WriterOptions> WriterOptions::from(const LoggingConfig& logging) {
   auto fsync = FsyncPolicy::parse(logging.fsync);
@@ -145,7 +145,7 @@ LogWriter::~LogWriter() {
 }
 
 Result<std::unique_ptr<LogWriter>> LogWriter::create(const WriterOptions& options, const Graph& graph) {
-  return start(options, graph_metadata(graph), static_cast<uint32_t>(graph.tasks().size()),
+  return start(options, detail::graph_metadata(graph), static_cast<uint32_t>(graph.tasks().size()),
                static_cast<uint32_t>(graph.slots().size()));
 }
 

@@ -32,6 +32,10 @@
 
 namespace copper::log::detail {
 
+// What a graph contributes to a log's metadata (tasks, slots, config,
+// plugins): also what the live view (copper-record --serve) advertises.
+nlohmann::json graph_metadata(const Graph& graph);
+
 // Each copperlists record gets an entry until the array is full; then every
 // other entry is dropped and only every 2^k-th record is kept, so the index
 // always fits in one record (which cannot cross a slab) and its memory is
