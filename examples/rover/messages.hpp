@@ -4,6 +4,10 @@
 // (cl_id * period), so that a replay, or two runs with different executors,
 // produce the same bytes. Units are SI (m, s, rad); angles are
 // counter-clockwise, x forward and y left in the body frame.
+//
+// Three of them also declare how Foxglove shows them (copper/foxglove.hpp,
+// docs/foxglove.md): the camera image as an image, the lidar scan as a
+// scan in the rover's frame, the pose as a pose in the room.
 #pragma once
 
 #include <array>
@@ -11,6 +15,8 @@
 #include <vector>
 
 #include <boost/describe/class.hpp>
+
+#include "copper/foxglove.hpp"
 
 namespace rover {
 
@@ -108,3 +114,18 @@ struct MotorCommand {
 BOOST_DESCRIBE_STRUCT(MotorCommand, (), (stamp_ns, left_mps, right_mps, emergency_stop))
 
 }  // namespace rover
+
+// The scan is in the rover's body frame. foxglove.LaserScan has no marker
+// for "no return": those ranges stay 0 (docs/foxglove.md).
+COPPER_FOXGLOVE_VIEW(rover::LidarScan, R"({
+  "schema": "foxglove.LaserScan", "frame_id": "rover",
+  "fields": {"ranges": "ranges", "start_angle": "angle_min", "angle_increment": "angle_increment",
+             "range_max": "range_max"}})");
+
+COPPER_FOXGLOVE_VIEW(rover::Image, R"({
+  "schema": "foxglove.RawImage", "frame_id": "camera", "encoding": "mono8",
+  "fields": {"width": "width", "height": "height", "data": "pixels"}})");
+
+COPPER_FOXGLOVE_VIEW(rover::Pose2D, R"({
+  "schema": "foxglove.PoseInFrame", "frame_id": "room",
+  "fields": {"x": "x", "y": "y", "yaw": "theta"}})");

@@ -50,7 +50,13 @@ class Mapping {
  public:
   // From the JSON form (docs/foxglove.md). `where` prefixes errors, as a
   // JSON path ("mapping file foo.json at /rover::Image/fields/width").
+  // `mapping` is the one-entry object {"rover::Image": {...}}.
   static Result<Mapping> parse(const nlohmann::json& mapping, const std::string& where);
+  // The same for one entry of a file or of the log's metadata: `form` is
+  // the object under the message type, found at JSON pointer `pointer` of
+  // the document `where` names.
+  static Result<Mapping> parse_entry(const std::string& message_type, const nlohmann::json& form,
+                                     const std::string& where, const std::string& pointer);
 
   const std::string& message_type() const;  // "rover::Image"
   const std::string& schema_name() const;   // "foxglove.RawImage"
@@ -68,7 +74,8 @@ class Mapping {
   // caller counts and reports it, and goes on.
   Result<nlohmann::json> convert(const nlohmann::json& message, int64_t time_ns) const;
 
-  const nlohmann::json& to_json() const;  // the JSON form, as parsed
+  // The JSON form, as parsed: the object under the message type.
+  const nlohmann::json& to_json() const;
 
  private:
   struct Impl;

@@ -12,10 +12,11 @@
 #include <system_error>
 #include <thread>
 
+#include "../foxglove/declared.hpp"
+#include "../text_util.hpp"
 #include "copper/plugin.hpp"
 #include "copper/task.hpp"
 #include "copper/version.hpp"
-#include "../text_util.hpp"
 #include "page_mapping.hpp"
 #include "writer_core.hpp"
 
@@ -100,6 +101,16 @@ nlohmann::json detail::graph_metadata(const Graph& graph) {
   return metadata;
 }
 
+// How the graph's message types show in Foxglove, as their task library
+// declared (copper/foxglove.hpp): checked before the file is made.
+Result<nlohmann::json> detail::log_metadata(const Graph& graph) {
+  auto views = foxglove::declared_views_of(graph);
+  if (!views.ok()) return views.status();
+  nlohmann::json metadata = graph_metadata(graph);
+  if (!views->empty()) metadata["foxglove"] = std::move(*views);
+  return metadata;
+}
+
 Result<WriterOptions> WriterOptions::from(const LoggingConfig& logging) {
   auto fsync = FsyncPolicy::parse(logging.fsync);
   if (!fsync.ok()) return fsync.status();
@@ -145,7 +156,9 @@ LogWriter::~LogWriter() {
 }
 
 Result<std::unique_ptr<LogWriter>> LogWriter::create(const WriterOptions& options, const Graph& graph) {
-  return start(options, detail::graph_metadata(graph), static_cast<uint32_t>(graph.tasks().size()),
+  auto metadata = detail::log_metadata(graph);
+  if (!metadata.ok()) return metadata.status();
+  return start(options, std::move(metadata.value()), static_cast<uint32_t>(graph.tasks().size()),
                static_cast<uint32_t>(graph.slots().size()));
 }
 
