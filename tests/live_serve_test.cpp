@@ -132,9 +132,16 @@ TEST_CASE("live.serve.channels_and_payloads_match_the_recording") {
   for (const auto& channel : client["channels"]) {
     CHECK(channel["encoding"] == "json");
     CHECK(channel["schemaEncoding"] == "jsonschema");
+    CHECK(!json::parse(channel["schema"].get<std::string>()).empty());
     if (expected.count(channel["topic"].get<std::string>()) != 0) plain.insert(channel["topic"].get<std::string>());
   }
   CHECK(plain == expected);
+  // The rover's declared well-known views (examples/rover/messages.hpp).
+  std::set<std::string> advertised;
+  for (const auto& channel : client["channels"])
+    advertised.insert(channel["topic"].get<std::string>() + " " + channel["schemaName"].get<std::string>());
+  CHECK(advertised.count("/camera/image foxglove.RawImage") == 1);
+  CHECK(advertised.count("/copper/log foxglove.Log") == 1);
 
   // Every message received is the recorded one of the copperlist with its time.
   std::map<std::string, int> received;
@@ -168,6 +175,18 @@ TEST_CASE("live.serve.stuck_and_vanishing_clients_leave_the_recording_unchanged"
   // The stuck client's drops are counted and reported.
   CHECK(run.record_output.find("live view: 2 clients") != std::string::npos);
   CHECK(run.record_output.find(" 0 messages dropped") == std::string::npos);
+  // ... and the log's stats show them (the report event).
+  const auto stats = run_command(std::string("'") + COPPER_LOG_PATH + "' stats --json '" +
+                                 (served_dir / "run.copper").string() + "'");
+  REQUIRE(stats.exit_code == 0);
+  const json reports = json::parse(stats.output)["reports"];
+  REQUIRE(reports.size() == 1);
+  CHECK(reports[0]["component"] == "live_view");
+  CHECK(reports[0]["clients"] == 2);
+  CHECK(reports[0]["messages_dropped"].get<uint64_t>() > 0);
+  uint64_t client_drops = 0;
+  for (const auto& client : reports[0]["client_list"]) client_drops += client["dropped"].get<uint64_t>();
+  CHECK(client_drops == reports[0]["messages_dropped"].get<uint64_t>());
 }
 
 TEST_CASE("live.serve.malformed_frames_are_answered_and_the_run_goes_on") {
