@@ -9,6 +9,10 @@
 #include <charconv>
 #include <thread>
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include "copper/version.hpp"
 
 namespace copper::live {
@@ -101,7 +105,7 @@ struct LiveServer::Core final : SessionHost {
   void run();
   void accept();
   void schedule_poll();
-  void drain();
+  bool drain();
   void offer(const Channel& c, const FrameView& frame);
   void shutdown();
 
@@ -124,6 +128,7 @@ struct LiveServer::Core final : SessionHost {
   LiveStats stats_;
   uint16_t port_ = 0;
   bool stopping_ = false;
+  bool polling_ = false;
   std::thread thread_;
   bool joined_ = false;
 };
@@ -143,9 +148,13 @@ Status LiveServer::Core::listen() {
   return {};
 }
 
+// The robot comes first: on a machine with no spare core the server's
+// decoding and JSON would take CPU from the tasks, so its thread runs at
+// the lowest priority (nice 19; on Linux a thread's own). It then falls
+// behind instead, and the feed drops copperlists, counted.
 void LiveServer::Core::run() {
+  (void)setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 19);
   accept();
-  schedule_poll();
   io_.run();
 }
 
@@ -161,22 +170,31 @@ void LiveServer::Core::accept() {
   });
 }
 
+// Polls only while someone is subscribed (and once more after, to empty
+// the ring): an idle server sleeps in epoll and costs the run nothing.
 void LiveServer::Core::schedule_poll() {
+  if (polling_ || stopping_) return;
+  polling_ = true;
   poll_.expires_after(options_.poll);
   poll_.async_wait([this](boost::system::error_code ec) {
+    polling_ = false;
     if (ec || stopping_) return;
-    drain();
-    schedule_poll();
+    const bool more = drain();
+    if (more || std::any_of(subscribers_.begin(), subscribers_.end(), [](uint32_t n) { return n != 0; }))
+      schedule_poll();
   });
 }
 
-void LiveServer::Core::drain() {
-  for (int n = 0; n < kFramesPerPoll && feed_.pop(frame_); ++n) {
+// True when it stopped at kFramesPerPoll (the ring may hold more).
+bool LiveServer::Core::drain() {
+  for (int n = 0; n < kFramesPerPoll; ++n) {
+    if (!feed_.pop(frame_)) return false;
     if (!LiveFeed::parse(frame_, view_)) continue;
     ++stats_.cls_streamed;
     for (const Channel& c : channels_->all())
       if (subscribers_[c.id] != 0) offer(c, view_);
   }
+  return true;
 }
 
 // One payload, shared by every client's queue; each adds its own header.
@@ -207,6 +225,7 @@ void LiveServer::Core::subscribers_changed(uint32_t channel, int delta) {
   const uint32_t before = subscribers_[channel];
   subscribers_[channel] = static_cast<uint32_t>(static_cast<int64_t>(before) + delta);
   if ((before == 0) == (subscribers_[channel] == 0)) return;
+  schedule_poll();
   const Channel& changed = *channels_->find(channel);
   if (changed.kind == Channel::Kind::log) return feed_.want_text(subscribers_[channel] != 0);
   bool wanted = false;
