@@ -81,9 +81,9 @@ class Viewer {
   explicit Viewer(uint16_t port) : ws_(io_) {
     tcp::resolver resolver(io_);
     boost::asio::connect(ws_.next_layer(), resolver.resolve("127.0.0.1", std::to_string(port)));
-    ws_.set_option(websocket::stream_base::decorator(
-        [](websocket::request_type& request) { request.set(beast::http::field::sec_websocket_protocol,
-                                                           copper::live::kSubprotocol); }));
+    ws_.set_option(websocket::stream_base::decorator([](websocket::request_type& request) {
+      request.set(beast::http::field::sec_websocket_protocol, copper::live::kSubprotocol);
+    }));
     ws_.handshake("127.0.0.1", "/");
     nlohmann::json subscriptions = nlohmann::json::array();
     while (subscriptions.empty()) {  // serverInfo, then advertise
@@ -145,7 +145,8 @@ Figures run_once(const std::string& config, Variant variant, uint64_t cycles) {
     live = std::move(started.value());
     sinks.add(live->sink());
     if (variant == Variant::client) {
-      viewer = std::make_unique<Viewer>(static_cast<uint16_t>(std::stoi(live->url().substr(live->url().rfind(':') + 1))));
+      viewer =
+          std::make_unique<Viewer>(static_cast<uint16_t>(std::stoi(live->url().substr(live->url().rfind(':') + 1))));
       std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the subscription reaches the feed
     }
   }
@@ -184,10 +185,11 @@ void bench(const char* name, const std::string& config, uint64_t cycles) {
   fmt::print("  {:<34} {:>10.1f} ns/CL  {:.3f}x plain (target <= 1.10x); dropped {} CLs, {} messages\n",
              "--serve, one client, all channels", best[2].ns_per_cl, client, best[2].cls_dropped,
              best[2].messages_dropped);
-  fmt::print("RESULT bench=runtime.live_{} plain_ns={:.1f} serve_ns={:.1f} client_ns={:.1f} serve_ratio={:.3f} "
-             "client_ratio={:.3f} client_cls_dropped={} client_messages_dropped={}\n",
-             name, best[0].ns_per_cl, best[1].ns_per_cl, best[2].ns_per_cl, serve, client, best[2].cls_dropped,
-             best[2].messages_dropped);
+  fmt::print(
+      "RESULT bench=runtime.live_{} plain_ns={:.1f} serve_ns={:.1f} client_ns={:.1f} serve_ratio={:.3f} "
+      "client_ratio={:.3f} client_cls_dropped={} client_messages_dropped={}\n",
+      name, best[0].ns_per_cl, best[1].ns_per_cl, best[2].ns_per_cl, serve, client, best[2].cls_dropped,
+      best[2].messages_dropped);
 }
 
 // The commit path's own cost with nothing subscribed, apart from the

@@ -45,8 +45,8 @@ struct Options {
   bool force = false;
   bool check_only = false;
   bool quiet = false;
-  bool serve = false;          // --serve given
-  std::string serve_address;   // its value, "" for the default
+  bool serve = false;         // --serve given
+  std::string serve_address;  // its value, "" for the default
   copper::cli::PluginOptions plugins;
 };
 
@@ -221,7 +221,7 @@ int run(const Options& options) {
   const copper::live::LiveStats* live_figures = live_stats ? &*live_stats : nullptr;
   const copper::Status closed = writer ? finish_log(*writer, report, live_figures) : copper::Status();
   if (!options.quiet) print_summary(report, stats, writer.get(), config->logging.path);
-  if (live_stats) fmt::print("{}", live_stats->summary());
+  if (live_stats && !options.quiet) fmt::print("{}", live_stats->summary());
   for (const auto& failure : report.stop_failures) fmt::print(stderr, "error: {}\n", failure.describe());
   if (report.failure)
     fmt::print(stderr, "error: {}; {} copperlists committed before it\n", report.failure->describe(), report.committed);
@@ -260,9 +260,11 @@ int record_main(int argc, char** argv) {
       ->check(CLI::Range(1, 4096));
   app.add_option("--threads", options.threads, "parallel mode: workers, 0 = one per hardware thread")
       ->check(CLI::Range(0, 1024));
-  auto* serve = app.add_option("--serve", options.serve_address,
-                 "serve a live Foxglove WebSocket view on [HOST:]PORT while recording (bare --serve: 127.0.0.1:8765)")
-      ->expected(0, 1);
+  auto* serve =
+      app.add_option(
+             "--serve", options.serve_address,
+             "serve a live Foxglove WebSocket view on [HOST:]PORT while recording (bare --serve: 127.0.0.1:8765)")
+          ->expected(0, 1);
   app.add_flag("-f,--force", options.force, "overwrite an existing log");
   app.add_flag("--check", options.check_only, "validate the config and exit");
   copper::cli::add_plugin_options(app, options.plugins);

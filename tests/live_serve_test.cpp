@@ -63,8 +63,7 @@ LiveRun record_with_clients(const copper_test::ScratchDir& dir, const std::strin
          << "for i in $(seq 200); do grep -q 'ws://' record.err 2>/dev/null && break; sleep 0.05; done\n"
          << "URL=$(grep -o 'ws://[^ ]*' record.err)\n";
   for (size_t i = 0; i < client_args.size(); ++i)
-    script << "node '" << kNodeDir << "/check_live.mjs' \"$URL\" " << client_args[i] << " > client" << i
-           << ".json &\n";
+    script << "node '" << kNodeDir << "/check_live.mjs' \"$URL\" " << client_args[i] << " > client" << i << ".json &\n";
   script << "wait\n";
   std::ofstream(dir / "live.sh") << script.str();
   const auto outcome = run_command("bash '" + (dir / "live.sh").string() + "'");
@@ -83,7 +82,8 @@ LiveRun record_with_clients(const copper_test::ScratchDir& dir, const std::strin
 
 // The finished log's copperlists by time: {time_ns: {task id: message}}.
 std::map<std::string, json> exported_by_time(const std::filesystem::path& log) {
-  const auto outcome = run_command(std::string("'") + COPPER_LOG_PATH + "' export '" + log.string() + "' --format jsonl");
+  const auto outcome =
+      run_command(std::string("'") + COPPER_LOG_PATH + "' export '" + log.string() + "' --format jsonl");
   REQUIRE(outcome.exit_code == 0);
   std::map<std::string, json> by_time;
   std::istringstream lines(outcome.output);
@@ -98,7 +98,8 @@ std::map<std::string, json> exported_by_time(const std::filesystem::path& log) {
 
 // The payload stream alone: each copperlist's id and messages, no times.
 std::vector<std::string> payload_stream(const std::filesystem::path& log) {
-  const auto outcome = run_command(std::string("'") + COPPER_LOG_PATH + "' export '" + log.string() + "' --format jsonl");
+  const auto outcome =
+      run_command(std::string("'") + COPPER_LOG_PATH + "' export '" + log.string() + "' --format jsonl");
   REQUIRE(outcome.exit_code == 0);
   std::vector<std::string> stream;
   std::istringstream lines(outcome.output);
@@ -166,8 +167,9 @@ TEST_CASE("live.serve.stuck_and_vanishing_clients_leave_the_recording_unchanged"
   // A stuck client (subscribed to everything, never reads) and one that
   // drops the connection after a few messages, during an unthrottled run
   // the first cannot keep up with.
-  const LiveRun run = record_with_clients(served_dir, "-n 1500 --rate 400",
-                                          {"--mode stall --timeout 5000", "--mode disconnect --topics all --timeout 5000"});
+  const LiveRun run =
+      record_with_clients(served_dir, "-n 1500 --rate 400",
+                          {"--mode stall --timeout 5000", "--mode disconnect --topics all --timeout 5000"});
   INFO(run.record_output);
   REQUIRE(run.record_exit == 0);
   CHECK(run.clients[1]["messages"].size() >= 3);
@@ -176,8 +178,8 @@ TEST_CASE("live.serve.stuck_and_vanishing_clients_leave_the_recording_unchanged"
   CHECK(run.record_output.find("live view: 2 clients") != std::string::npos);
   CHECK(run.record_output.find(" 0 messages dropped") == std::string::npos);
   // ... and the log's stats show them (the report event).
-  const auto stats = run_command(std::string("'") + COPPER_LOG_PATH + "' stats --json '" +
-                                 (served_dir / "run.copper").string() + "'");
+  const auto stats =
+      run_command(std::string("'") + COPPER_LOG_PATH + "' stats --json '" + (served_dir / "run.copper").string() + "'");
   REQUIRE(stats.exit_code == 0);
   const json reports = json::parse(stats.output)["reports"];
   REQUIRE(reports.size() == 1);

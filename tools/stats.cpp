@@ -158,7 +158,7 @@ int run_stats(const StatsOptions& options, Io io) {
   const json reports = recorded_reports(*reader);
   if (options.json) {
     json out = stats_json(stats);
-    out["reports"] = reports;
+    if (!reports.empty()) out["reports"] = reports;
     io.out << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
   } else {
     io.out << stats_text(stats) << (reports.empty() ? "" : "\n") << reports_text(reports);

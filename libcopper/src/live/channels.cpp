@@ -54,8 +54,8 @@ Result<std::unique_ptr<ChannelSet>> ChannelSet::build(const json& metadata) {
                                 topic + mapping->topic_suffix(), mapping->schema_name(), dump(*known), s, mapping});
   }
   if (const json* log_schema = foxglove::well_known_json_schema(kLogSchema))
-    set->channels_.push_back({static_cast<uint32_t>(set->channels_.size()), Channel::Kind::log, kLogTopic,
-                              kLogSchema, dump(*log_schema), 0, nullptr});
+    set->channels_.push_back({static_cast<uint32_t>(set->channels_.size()), Channel::Kind::log, kLogTopic, kLogSchema,
+                              dump(*log_schema), 0, nullptr});
   return set;
 }
 

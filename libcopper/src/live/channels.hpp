@@ -27,8 +27,8 @@ struct Channel {
   Kind kind = Kind::slot;
   std::string topic;
   std::string schema_name;
-  std::string schema;  // JSON Schema text
-  uint32_t slot = 0;   // slot and well_known
+  std::string schema;                          // JSON Schema text
+  uint32_t slot = 0;                           // slot and well_known
   const foxglove::Mapping* mapping = nullptr;  // well_known
 };
 

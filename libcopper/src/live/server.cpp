@@ -96,7 +96,11 @@ json LiveStats::to_json() const {
 // thread) and stop/stats (which join it first).
 struct LiveServer::Core final : SessionHost {
   Core(const ServeOptions& options, LiveFeed& feed, std::unique_ptr<ChannelSet> channel_set)
-      : options_(options), feed_(feed), channels_(std::move(channel_set)), acceptor_(io_), poll_(io_),
+      : options_(options),
+        feed_(feed),
+        channels_(std::move(channel_set)),
+        acceptor_(io_),
+        poll_(io_),
         subscribers_(channels_->all().size(), 0) {
     for (const Channel& c : channels_->all()) stats_.channels.push_back({c.topic});
   }

@@ -136,10 +136,14 @@ void Session::subscribe(const json& request) {
     const uint64_t id = shaped ? item["id"].get<uint64_t>() : 0;
     const uint64_t channel = shaped ? item["channelId"].get<uint64_t>() : 0;
     std::string problem;
-    if (!shaped || id > UINT32_MAX) problem = "each subscription needs an unsigned 32-bit \"id\" and a \"channelId\"";
-    else if (channel >= subscription_of_.size()) problem = fmt::format("no channel {}", channel);
-    else if (subscriptions_.count(static_cast<uint32_t>(id)) != 0) problem = fmt::format("subscription id {} is in use", id);
-    else if (subscription_of_[channel] >= 0) problem = fmt::format("channel {} is already subscribed", channel);
+    if (!shaped || id > UINT32_MAX)
+      problem = "each subscription needs an unsigned 32-bit \"id\" and a \"channelId\"";
+    else if (channel >= subscription_of_.size())
+      problem = fmt::format("no channel {}", channel);
+    else if (subscriptions_.count(static_cast<uint32_t>(id)) != 0)
+      problem = fmt::format("subscription id {} is in use", id);
+    else if (subscription_of_[channel] >= 0)
+      problem = fmt::format("channel {} is already subscribed", channel);
     if (!problem.empty()) {
       ++stats_.bad_frames;
       send_status(kStatusError, "subscribe: " + problem);

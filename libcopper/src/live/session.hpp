@@ -108,7 +108,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::deque<Outgoing> queue_;
   size_t queued_bytes_ = 0;
   bool writing_ = false;
-  bool open_ = false;   // handshake done, not ended
+  bool open_ = false;  // handshake done, not ended
   bool ended_ = false;
   ClientStats stats_;
 };
