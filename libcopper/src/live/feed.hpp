@@ -70,6 +70,8 @@ class LiveFeed final : public CommitSink {
   uint64_t dropped_cls() const { return dropped_.load(std::memory_order_relaxed); }
   uint64_t pushed_cls() const { return pushed_.load(std::memory_order_relaxed); }
   size_t slot_count() const { return slot_count_; }
+  // Some slot or the text log is wanted: commits copy. Any thread.
+  bool active() const { return active_.load(std::memory_order_relaxed); }
 
  private:
   // The frame's size for `cl`, or 0 when it does not fit the frame buffer.
