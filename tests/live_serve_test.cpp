@@ -165,19 +165,20 @@ TEST_CASE("live.serve.stuck_and_vanishing_clients_leave_the_recording_unchanged"
                                  (plain_dir / "run.copper").string() + "'");
   REQUIRE(plain.exit_code == 0);
   // A stuck client (subscribed to everything, never reads) and one that
-  // drops the connection after a few messages, during an unthrottled run
-  // the first cannot keep up with.
+  // drops the connection after a few messages, during a 400 Hz run whose
+  // camera alone the first cannot keep taking.
   const LiveRun run =
       record_with_clients(served_dir, "-n 1500 --rate 400",
-                          {"--mode stall --timeout 5000", "--mode disconnect --topics all --timeout 5000"});
+                          {"--mode stall --timeout 6000", "--mode disconnect --topics all --timeout 6000"});
   INFO(run.record_output);
   REQUIRE(run.record_exit == 0);
   CHECK(run.clients[1]["messages"].size() >= 3);
   CHECK(payload_stream(served_dir / "run.copper") == payload_stream(plain_dir / "run.copper"));
-  // The stuck client's drops are counted and reported.
+  // The stuck client's drops are counted and reported, in the summary and
+  // in the log's stats. Whether they show as messages its queue refused or
+  // as copperlists the feed dropped (the server thread, at nice 19, behind)
+  // depends on the machine's load: their sum is what must be above zero.
   CHECK(run.record_output.find("live view: 2 clients") != std::string::npos);
-  CHECK(run.record_output.find(" 0 messages dropped") == std::string::npos);
-  // ... and the log's stats show them (the report event).
   const auto stats =
       run_command(std::string("'") + COPPER_LOG_PATH + "' stats --json '" + (served_dir / "run.copper").string() + "'");
   REQUIRE(stats.exit_code == 0);
@@ -185,7 +186,7 @@ TEST_CASE("live.serve.stuck_and_vanishing_clients_leave_the_recording_unchanged"
   REQUIRE(reports.size() == 1);
   CHECK(reports[0]["component"] == "live_view");
   CHECK(reports[0]["clients"] == 2);
-  CHECK(reports[0]["messages_dropped"].get<uint64_t>() > 0);
+  CHECK(reports[0]["messages_dropped"].get<uint64_t>() + reports[0]["cls_dropped"].get<uint64_t>() > 0);
   uint64_t client_drops = 0;
   for (const auto& client : reports[0]["client_list"]) client_drops += client["dropped"].get<uint64_t>();
   CHECK(client_drops == reports[0]["messages_dropped"].get<uint64_t>());
