@@ -4,6 +4,7 @@
 // without declarations.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 
@@ -100,6 +101,15 @@ TEST_CASE("foxglove.rover.records_its_three_views_and_they_convert") {
           CHECK(out["pose"]["position"]["x"] == in["x"]);
         }
       });
+  auto channels = copper::foxglove::well_known_channels(*mappings, reader->metadata());
+  REQUIRE(channels.ok());
+  std::vector<std::string> topics;
+  for (const auto& channel : *channels) {
+    topics.push_back(channel.topic);
+    CHECK(reader->metadata()["slots"][channel.slot]["type"] == channel.mapping->message_type());
+  }
+  std::sort(topics.begin(), topics.end());
+  CHECK(topics == std::vector<std::string>{"/camera/image", "/lidar/scan", "/pose/pose"});
   CHECK(converted == 3 * 12);
   CHECK(seen == std::map<std::string, size_t>{{"camera", 12}, {"lidar", 12}, {"pose", 12}});
 }
@@ -172,6 +182,9 @@ TEST_CASE("foxglove.mapping_file.that_does_not_fit_the_log_names_the_field") {
   const std::string error(fits.message());
   CHECK(error.find("mapping file " + file + " at /testing_tasks::Text/fields/message: ") == 0);
   CHECK(error.find("no field \"txt\"") != std::string::npos);
+  auto channels = copper::foxglove::well_known_channels(*mappings, reader->metadata());
+  REQUIRE_FALSE(channels.ok());
+  CHECK(std::string(channels.error_message()) == "slot 3 (text): " + error);
 }
 
 // ---- declarations the recorder refuses -----------------------------------

@@ -246,6 +246,20 @@ TEST_CASE("foxglove.mapping.raw_image_step_may_be_a_constant_or_a_field") {
        {"encoding", "mono8"},
        {"fields", {{"width", "width"}, {"height", "height"}, {"step", "width"}, {"data", "pixels"}}}});
   CHECK(converted(from_field, decoded(Gray{0, 3, 1, std::vector<uint8_t>(3)}))["step"] == 3);
+  // A computed step Foxglove's uint32 cannot hold, and a height * step past 2^64: refused, not wrapped.
+  const Mapping wide = mapping_for<Gray>({{"schema", "foxglove.RawImage"},
+                                          {"encoding", "rgba8"},
+                                          {"width", 4294967295u},
+                                          {"fields", {{"height", "height"}, {"data", "pixels"}}}});
+  auto too_wide = wide.convert(decoded(Gray{0, 0, 1, std::vector<uint8_t>(4)}), 0);
+  REQUIRE_FALSE(too_wide.ok());
+  CHECK(std::string(too_wide.error_message()).find("exceeds 2^32-1") != std::string::npos);
+  const Mapping tall = mapping_for<Gray>({{"schema", "foxglove.RawImage"},
+                                          {"encoding", "mono8"},
+                                          {"height", 4294967295u},
+                                          {"step", 4294967295u},
+                                          {"fields", {{"width", "width"}, {"data", "pixels"}}}});
+  CHECK_FALSE(tall.convert(decoded(Gray{0, 1, 0, std::vector<uint8_t>(4)}), 0).ok());
 }
 
 TEST_CASE("foxglove.mapping.compressed_image_carries_format_and_data") {
@@ -446,6 +460,10 @@ TEST_CASE("foxglove.mapping.check_against_names_missing_and_mistyped_fields") {
   auto other = Mapping::parse({{"other::Type", other_form}}, "f");
   REQUIRE(other.ok());
   CHECK_FALSE(other->check_against(copper::schema_of<Gray>()).ok());
+  auto gray = Mapping::parse({{"foxglove_test::Gray", other_form}}, "f");
+  REQUIRE(gray.ok());
+  const Status invalid = gray->check_against({{"name", "foxglove_test::Gray"}, {"fields", 3}});
+  CHECK(invalid.message().find("invalid schema") != std::string_view::npos);
 }
 
 TEST_CASE("foxglove.mapping_set.file_overrides_metadata_and_errors_name_the_file") {

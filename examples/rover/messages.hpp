@@ -50,6 +50,12 @@ struct LidarScan {
   std::vector<float> ranges;
 };
 BOOST_DESCRIBE_STRUCT(LidarScan, (), (stamp_ns, angle_min, angle_increment, range_max, ranges))
+// In the rover's body frame. foxglove.LaserScan has no marker for "no
+// return": those ranges stay 0 (docs/foxglove.md).
+COPPER_FOXGLOVE_VIEW(LidarScan, R"({
+  "schema": "foxglove.LaserScan", "frame_id": "rover",
+  "fields": {"ranges": "ranges", "start_angle": "angle_min", "angle_increment": "angle_increment",
+             "range_max": "range_max"}})");
 
 // 8-bit grayscale, row-major, width * height bytes.
 struct Image {
@@ -59,6 +65,9 @@ struct Image {
   std::vector<uint8_t> pixels;
 };
 BOOST_DESCRIBE_STRUCT(Image, (), (stamp_ns, width, height, pixels))
+COPPER_FOXGLOVE_VIEW(Image, R"({
+  "schema": "foxglove.RawImage", "frame_id": "camera", "encoding": "mono8",
+  "fields": {"width": "width", "height": "height", "data": "pixels"}})");
 
 // Planar pose in the room frame. covariance is the row-major 3x3 of
 // (x, y, theta).
@@ -72,6 +81,9 @@ struct Pose2D {
   std::array<double, 9> covariance{};
 };
 BOOST_DESCRIBE_STRUCT(Pose2D, (), (stamp_ns, x, y, theta, v, omega, covariance))
+COPPER_FOXGLOVE_VIEW(Pose2D, R"({
+  "schema": "foxglove.PoseInFrame", "frame_id": "room",
+  "fields": {"x": "x", "y": "y", "yaw": "theta"}})");
 
 // A compact object seen by the lidar: closest range, bearing of its centre
 // in the body frame, and its apparent chord width.
@@ -114,18 +126,3 @@ struct MotorCommand {
 BOOST_DESCRIBE_STRUCT(MotorCommand, (), (stamp_ns, left_mps, right_mps, emergency_stop))
 
 }  // namespace rover
-
-// The scan is in the rover's body frame. foxglove.LaserScan has no marker
-// for "no return": those ranges stay 0 (docs/foxglove.md).
-COPPER_FOXGLOVE_VIEW(rover::LidarScan, R"({
-  "schema": "foxglove.LaserScan", "frame_id": "rover",
-  "fields": {"ranges": "ranges", "start_angle": "angle_min", "angle_increment": "angle_increment",
-             "range_max": "range_max"}})");
-
-COPPER_FOXGLOVE_VIEW(rover::Image, R"({
-  "schema": "foxglove.RawImage", "frame_id": "camera", "encoding": "mono8",
-  "fields": {"width": "width", "height": "height", "data": "pixels"}})");
-
-COPPER_FOXGLOVE_VIEW(rover::Pose2D, R"({
-  "schema": "foxglove.PoseInFrame", "frame_id": "room",
-  "fields": {"x": "x", "y": "y", "yaw": "theta"}})");

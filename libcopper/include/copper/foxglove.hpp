@@ -12,8 +12,9 @@
 // the MCAP export and the live view then show those messages as the
 // well-known schema (foxglove.RawImage here) without the task library.
 //
-// Put the line in a header (beside BOOST_DESCRIBE_STRUCT) or in one source
-// file of the library; repeating the same text is harmless. A declaration
+// Put the line beside BOOST_DESCRIBE_STRUCT, in the same namespace (a
+// header: every file including it declares the same text, which is
+// harmless), or in one source file of the library. A declaration
 // that is not valid, or a second, different one for the same type, is an
 // error the recorder reports, naming the type, before it records.
 #pragma once

@@ -12,6 +12,7 @@
 
 #include "../bounded_input.hpp"
 #include "../text_util.hpp"
+#include "copper/message_schema.hpp"
 #include "mapping_spec.hpp"
 
 namespace copper::foxglove {
@@ -271,6 +272,9 @@ const std::string& Mapping::topic_suffix() const { return impl_->topic_suffix; }
 const json& Mapping::to_json() const { return impl_->form; }
 
 Status Mapping::check_against(const json& message_schema) const {
+  // A damaged log's metadata may hold anything: the walk below trusts the shape.
+  if (Status valid = validate_schema(message_schema); !valid.ok())
+    return valid.prefixed(fmt::format("{}: the mapping of {} meets ", impl_->where, impl_->message_type));
   const std::string slot_type = message_schema.value("name", std::string());
   if (slot_type != impl_->message_type)
     return fail(StatusCode::invalid_argument, "{}: the mapping of {} is checked against messages of type {}",
@@ -340,6 +344,26 @@ const Mapping* MappingSet::find(std::string_view message_type) const {
   for (const Mapping& mapping : mappings_)
     if (mapping.message_type() == message_type) return &mapping;
   return nullptr;
+}
+
+Result<std::vector<WellKnownChannel>> well_known_channels(const MappingSet& mappings, const json& log_metadata) {
+  std::vector<WellKnownChannel> channels;
+  const json no_slots = json::array();
+  const json& slots = log_metadata.is_object() ? log_metadata.value("slots", no_slots) : no_slots;
+  if (!slots.is_array()) return channels;
+  for (size_t i = 0; i < slots.size(); ++i) {
+    const json& slot = slots[i];
+    const bool shaped = slot.is_object() && slot.contains("type") && slot["type"].is_string() &&
+                        slot.contains("producer") && slot["producer"].is_string() && slot.contains("schema");
+    if (!shaped) continue;  // a slot the reader cannot decode either
+    const Mapping* mapping = mappings.find(slot["type"].get<std::string>());
+    if (mapping == nullptr) continue;
+    if (Status fits = mapping->check_against(slot["schema"]); !fits.ok())
+      return fits.prefixed(fmt::format("slot {} ({}): ", i, slot["producer"].get<std::string>()));
+    channels.push_back({static_cast<uint32_t>(i),
+                        fmt::format("/{}{}", slot["producer"].get<std::string>(), mapping->topic_suffix()), mapping});
+  }
+  return channels;
 }
 
 }  // namespace copper::foxglove

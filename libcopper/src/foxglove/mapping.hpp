@@ -31,14 +31,16 @@
 
 namespace copper::foxglove {
 
-// The JSON Schema (draft 2020-12, as Foxglove reads "jsonschema" channels)
-// of messages of a copper message schema (copper/message_schema.hpp) as
-// MessageDecoder renders them with BytesAs::base64: "integer" / "number" /
-// "boolean" / "string"; vectors as arrays; fixed arrays as arrays with
-// minItems = maxItems; nested structs as objects with every field required
-// and no others; byte runs (vector/array of u8) as strings with
-// "contentEncoding": "base64". `message_schema` must be valid
-// (validate_schema).
+// The JSON Schema (for Foxglove's "jsonschema" channels; only keywords
+// draft-07 and draft 2020-12 read alike, and no "$schema") of messages of a
+// copper message schema (copper/message_schema.hpp) as MessageDecoder
+// renders them with BytesAs::base64: "integer" (with the type's bounds up
+// to 32 bits; 64-bit ones unbounded) / ["number", "null"] (NaN and
+// infinities render as null) / "boolean" / "string"; vectors as arrays;
+// fixed arrays as arrays with minItems = maxItems; structs as objects
+// titled with their type name, every field required and no others; byte
+// runs (vector/array of u8) as strings with "contentEncoding": "base64".
+// `message_schema` must be valid (validate_schema).
 nlohmann::json json_schema_of(const nlohmann::json& message_schema);
 
 // One Foxglove well-known schema by name ("foxglove.RawImage"), as the JSON
@@ -71,7 +73,8 @@ class Mapping {
   // The well-known message for one decoded message (BytesAs::base64), whose
   // time of validity is `time_ns`. Fails (invalid_argument) when this
   // message cannot be shown (e.g. data shorter than height * step); the
-  // caller counts and reports it, and goes on.
+  // caller counts and reports it, and goes on. Const: copies of a Mapping
+  // share their parsed form, and may convert on several threads at once.
   Result<nlohmann::json> convert(const nlohmann::json& message, int64_t time_ns) const;
 
   // The JSON form, as parsed: the object under the message type.
@@ -96,6 +99,19 @@ class MappingSet {
  private:
   std::vector<Mapping> mappings_;
 };
+
+// A log's well-known channels: one per slot whose message type has a
+// mapping in `mappings`, in slot order, each mapping checked against the
+// slot's schema; topic "/<producer task id>" + topic_suffix. A mapping that
+// does not fit its slot is an error naming its JSON path (the tool stops
+// before writing anything). `log_metadata` is the log's metadata.
+struct WellKnownChannel {
+  uint32_t slot = 0;
+  std::string topic;                 // "/camera/image"
+  const Mapping* mapping = nullptr;  // into `mappings`, which must outlive it
+};
+Result<std::vector<WellKnownChannel>> well_known_channels(const MappingSet& mappings,
+                                                          const nlohmann::json& log_metadata);
 
 // Text logs and lifecycle events as foxglove.Log messages (topic
 // "/copper/log"): level mapped onto Foxglove's (DEBUG=1 ... FATAL=5),

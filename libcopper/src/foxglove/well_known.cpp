@@ -259,9 +259,12 @@ Result<json> build_raw_image(const Values& values, int64_t time_ns) {
   b.count("step", "step", width * pixel);
   if (!b.status.ok()) return b.status;
   const uint64_t step = b.out["step"], size = base64_size(b.out["data"].get<std::string>());
+  if (step > std::numeric_limits<uint32_t>::max())
+    return fail(StatusCode::invalid_argument, "step {} (width {} * {} bytes per pixel) exceeds 2^32-1", step, width,
+                pixel);
   if (step < width * pixel)
     return fail(StatusCode::invalid_argument, "step {} is less than width {} * {} bytes per pixel", step, width, pixel);
-  if (size < step * height)
+  if (height != 0 && step > size / height)  // size < step * height, without overflow
     return fail(StatusCode::invalid_argument, "data has {} bytes, fewer than height {} * step {}", size, height, step);
   return b.done();
 }

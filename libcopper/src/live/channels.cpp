@@ -31,32 +31,38 @@ uint8_t foxglove_level(log::TextLevel level) {
 
 }  // namespace
 
+// Each slot's own channel, then its well-known view if it has one (in the
+// order foxglove::well_known_channels gives them: slot order), then the log.
 Result<std::unique_ptr<ChannelSet>> ChannelSet::build(const json& metadata) {
   std::unique_ptr<ChannelSet> set(new ChannelSet());
   auto mappings = foxglove::MappingSet::load(metadata, "");
   if (!mappings.ok()) return mappings.status();
   set->mappings_ = std::move(mappings.value());
+  auto views = foxglove::well_known_channels(set->mappings_, metadata);
+  if (!views.ok()) return views.status();
   for (const json& task : metadata.value("tasks", json::array())) set->task_ids_.push_back(task.value("id", ""));
   const json slots = metadata.value("slots", json::array());
+  auto view = views->begin();
   for (uint32_t s = 0; s < slots.size(); ++s) {
     const json& slot = slots[s];
     auto decoder = MessageDecoder::compile(slot.at("schema"));
     if (!decoder.ok()) return Status::invalid_argument(fmt::format("slot {}: {}", s, decoder.error_message()));
     set->decoders_.push_back(std::move(decoder.value()));
-    const std::string topic = fmt::format("/{}", slot.value("producer", ""));
-    const std::string type = slot.value("type", "");
-    set->channels_.push_back({static_cast<uint32_t>(set->channels_.size()), Channel::Kind::slot, topic, type,
-                              dump(foxglove::json_schema_of(slot.at("schema"))), s, nullptr});
-    const foxglove::Mapping* mapping = set->mappings_.find(type);
-    const json* known = mapping != nullptr ? foxglove::well_known_json_schema(mapping->schema_name()) : nullptr;
-    if (known != nullptr)
-      set->channels_.push_back({static_cast<uint32_t>(set->channels_.size()), Channel::Kind::well_known,
-                                topic + mapping->topic_suffix(), mapping->schema_name(), dump(*known), s, mapping});
+    set->add(Channel::Kind::slot, fmt::format("/{}", slot.value("producer", "")), slot.value("type", ""),
+             foxglove::json_schema_of(slot.at("schema")), s, nullptr);
+    for (; view != views->end() && view->slot == s; ++view)
+      if (const json* known = foxglove::well_known_json_schema(view->mapping->schema_name()))
+        set->add(Channel::Kind::well_known, view->topic, view->mapping->schema_name(), *known, s, view->mapping);
   }
   if (const json* log_schema = foxglove::well_known_json_schema(kLogSchema))
-    set->channels_.push_back({static_cast<uint32_t>(set->channels_.size()), Channel::Kind::log, kLogTopic, kLogSchema,
-                              dump(*log_schema), 0, nullptr});
+    set->add(Channel::Kind::log, kLogTopic, kLogSchema, *log_schema, 0, nullptr);
   return set;
+}
+
+void ChannelSet::add(Channel::Kind kind, std::string topic, std::string schema_name, const json& schema, uint32_t slot,
+                     const foxglove::Mapping* mapping) {
+  channels_.push_back({static_cast<uint32_t>(channels_.size()), kind, std::move(topic), std::move(schema_name),
+                       dump(schema), slot, mapping});
 }
 
 std::string ChannelSet::advertise() const {

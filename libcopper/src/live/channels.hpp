@@ -52,6 +52,8 @@ class ChannelSet {
 
  private:
   ChannelSet() = default;
+  void add(Channel::Kind kind, std::string topic, std::string schema_name, const nlohmann::json& schema, uint32_t slot,
+           const foxglove::Mapping* mapping);
   void render_log(const FrameView& frame, std::vector<std::string>& out, uint64_t& failures) const;
 
   foxglove::MappingSet mappings_;
