@@ -20,6 +20,7 @@
 #include "copper/runtime.hpp"
 #include "copper/stats.hpp"
 #include "exit_codes.hpp"
+#include "live/live_view.hpp"
 #include "plugin_cli.hpp"
 #include "progress.hpp"
 
@@ -44,6 +45,8 @@ struct Options {
   bool force = false;
   bool check_only = false;
   bool quiet = false;
+  bool serve = false;         // --serve given
+  std::string serve_address;  // its value, "" for the default
   copper::cli::PluginOptions plugins;
 };
 
@@ -131,9 +134,34 @@ void print_mode(const copper::RuntimeConfig& runtime) {
              options.threads != 0 ? fmt::format("{}", options.threads) : "auto");
 }
 
+// --serve: the live view listens before the graph starts, so an address
+// that cannot be used is a clear error (exit 2) and nothing has run.
+std::unique_ptr<copper::live::LiveView> start_live_view(const Options& options, const copper::Graph& graph,
+                                                        int& exit_code) {
+  auto address = copper::live::parse_serve_address(options.serve_address);
+  auto view = address.ok() ? copper::live::LiveView::start(*address, graph)
+                           : copper::Result<std::unique_ptr<copper::live::LiveView>>(address.status());
+  if (!view.ok()) {
+    fmt::print(stderr, "error: {}\n", view.error_message());
+    exit_code = kExitCannotRun;
+    return nullptr;
+  }
+  fmt::print(stderr, "live view: {} (Foxglove: open connection, Foxglove WebSocket)\n", view.value()->url());
+  return std::move(view.value());
+}
+
+// The live view's figures as a report event's message (docs/log-format.md).
+std::string live_report(const copper::live::LiveStats& stats) {
+  nlohmann::json report = stats.to_json();
+  report["component"] = "live_view";
+  return report.dump();
+}
+
 // Records how the run ended, then closes the log; returns the close status.
-copper::Status finish_log(copper::log::LogWriter& writer, const copper::RunReport& report) {
+copper::Status finish_log(copper::log::LogWriter& writer, const copper::RunReport& report,
+                          const copper::live::LiveStats* live) {
   using copper::log::EventKind;
+  if (live != nullptr) (void)writer.write_event(EventKind::report, report.committed, live_report(*live));
   if (report.reason == copper::StopReason::stop_requested && copper::stop_requested())
     (void)writer.write_event(EventKind::signal, report.committed, "SIGINT or SIGTERM received");
   if (report.failure)
@@ -155,6 +183,12 @@ int run(const Options& options) {
     return 0;
   }
   const auto stop = stop_conditions(options, *config);
+  std::unique_ptr<copper::live::LiveView> live;
+  if (options.serve) {
+    int exit_code = 0;
+    live = start_live_view(options, *graph, exit_code);
+    if (!live) return exit_code;
+  }
   std::unique_ptr<copper::log::LogWriter> writer;
   if (!config->logging.path.empty()) {
     int exit_code = 0;
@@ -173,6 +207,7 @@ int run(const Options& options) {
   if (writer) sinks.add(writer.get());
   sinks.add(&stats);
   sinks.add(&counter);
+  if (live) sinks.add(live->sink());
   auto executor = copper::make_executor(*graph, clock, graph->config().runtime);
   executor->set_keyframe_interval(writer ? config->logging.keyframe_interval : 0);
   print_mode(graph->config().runtime);
@@ -181,8 +216,12 @@ int run(const Options& options) {
     copper::ProgressLine progress(counter, [&] { return writer ? writer->appended_bytes() : 0; });
     report = executor->run(stop, &sinks);
   }
-  const copper::Status closed = writer ? finish_log(*writer, report) : copper::Status();
+  std::optional<copper::live::LiveStats> live_stats;
+  if (live) live_stats = live->finish();
+  const copper::live::LiveStats* live_figures = live_stats ? &*live_stats : nullptr;
+  const copper::Status closed = writer ? finish_log(*writer, report, live_figures) : copper::Status();
   if (!options.quiet) print_summary(report, stats, writer.get(), config->logging.path);
+  if (live_stats && !options.quiet) fmt::print("{}", live_stats->summary());
   for (const auto& failure : report.stop_failures) fmt::print(stderr, "error: {}\n", failure.describe());
   if (report.failure)
     fmt::print(stderr, "error: {}; {} copperlists committed before it\n", report.failure->describe(), report.committed);
@@ -221,11 +260,17 @@ int record_main(int argc, char** argv) {
       ->check(CLI::Range(1, 4096));
   app.add_option("--threads", options.threads, "parallel mode: workers, 0 = one per hardware thread")
       ->check(CLI::Range(0, 1024));
+  auto* serve =
+      app.add_option(
+             "--serve", options.serve_address,
+             "serve a live Foxglove WebSocket view on [HOST:]PORT while recording (bare --serve: 127.0.0.1:8765)")
+          ->expected(0, 1);
   app.add_flag("-f,--force", options.force, "overwrite an existing log");
   app.add_flag("--check", options.check_only, "validate the config and exit");
   copper::cli::add_plugin_options(app, options.plugins);
   app.add_flag("-q,--quiet", options.quiet, "no timing table or summary");
   if (auto done = copper::cli::parse_command_line(app, argc, argv)) return *done;
+  options.serve = serve->count() > 0;
   if (options.plugins.list_types) {
     // With --config, its plugins too, so the list is what that graph can use.
     std::optional<copper::Config> config;

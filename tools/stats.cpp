@@ -129,15 +129,48 @@ std::string stats_text(const LogStats& stats) {
   return out;
 }
 
+namespace {
+
+// The report events of the run (docs/log-format.md, "Event kinds"): each
+// component's end-of-run figures, such as the live view's drops. A message
+// that is not a JSON object is kept as text.
+json recorded_reports(log::LogReader& reader) {
+  json reports = json::array();
+  for (const log::Event& event : reader.check().events) {
+    if (event.kind != log::EventKind::report) continue;
+    json report = json::parse(event.message, nullptr, false);
+    reports.push_back(report.is_object() ? report : json{{"component", "?"}, {"text", event.message}});
+  }
+  return reports;
+}
+
+// One line per report: its component, then its scalar figures.
+std::string reports_text(const json& reports) {
+  std::string out;
+  for (const json& report : reports) {
+    out += fmt::format("report {}:", report.value("component", "?"));
+    for (const auto& [key, value] : report.items())
+      if (key != "component" && value.is_primitive()) out += fmt::format(" {} {}", key, value.dump());
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
 int run_stats(const StatsOptions& options, Io io) {
   if (options.follow) return run_stats_follow(options, io);
   auto reader = open_decodable_log(options.log, io.err);
   if (!reader) return kExitCannotRun;
   const LogStats stats = gather_stats(*reader, options.range);
-  if (options.json)
-    io.out << stats_json(stats).dump(2, ' ', false, json::error_handler_t::replace) << "\n";
-  else
-    io.out << stats_text(stats);
+  const json reports = recorded_reports(*reader);
+  if (options.json) {
+    json out = stats_json(stats);
+    if (!reports.empty()) out["reports"] = reports;
+    io.out << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+  } else {
+    io.out << stats_text(stats) << (reports.empty() ? "" : "\n") << reports_text(reports);
+  }
   return kExitOk;
 }
 

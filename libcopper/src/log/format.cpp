@@ -29,6 +29,7 @@ const char* to_string(EventKind kind) {
     case EventKind::stop: return "stop";
     case EventKind::error: return "error";
     case EventKind::signal: return "signal";
+    case EventKind::report: return "report";
   }
   return "unknown";
 }

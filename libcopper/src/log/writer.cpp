@@ -64,8 +64,10 @@ nlohmann::json plugins_metadata(const Graph& graph) {
   return plugins;
 }
 
+}  // namespace
+
 // What a graph contributes to the metadata (docs/log-format.md).
-nlohmann::json graph_metadata(const Graph& graph) {
+nlohmann::json detail::graph_metadata(const Graph& graph) {
   using nlohmann::json;
   json tasks = json::array();
   for (const TaskNode& node : graph.tasks()) {
@@ -99,7 +101,15 @@ nlohmann::json graph_metadata(const Graph& graph) {
   return metadata;
 }
 
-}  // namespace
+// How the graph's message types show in Foxglove, as their task library
+// declared (copper/foxglove.hpp): checked before the file is made.
+Result<nlohmann::json> detail::log_metadata(const Graph& graph) {
+  auto views = foxglove::declared_views_of(graph);
+  if (!views.ok()) return views.status();
+  nlohmann::json metadata = graph_metadata(graph);
+  if (!views->empty()) metadata["foxglove"] = std::move(*views);
+  return metadata;
+}
 
 Result<WriterOptions> WriterOptions::from(const LoggingConfig& logging) {
   auto fsync = FsyncPolicy::parse(logging.fsync);
@@ -146,13 +156,9 @@ LogWriter::~LogWriter() {
 }
 
 Result<std::unique_ptr<LogWriter>> LogWriter::create(const WriterOptions& options, const Graph& graph) {
-  // How the graph's message types show in Foxglove, as their task library
-  // declared (copper/foxglove.hpp): checked before the file is made.
-  auto views = foxglove::declared_views_of(graph);
-  if (!views.ok()) return views.status();
-  nlohmann::json metadata = graph_metadata(graph);
-  if (!views->empty()) metadata["foxglove"] = std::move(*views);
-  return start(options, std::move(metadata), static_cast<uint32_t>(graph.tasks().size()),
+  auto metadata = detail::log_metadata(graph);
+  if (!metadata.ok()) return metadata.status();
+  return start(options, std::move(metadata.value()), static_cast<uint32_t>(graph.tasks().size()),
                static_cast<uint32_t>(graph.slots().size()));
 }
 

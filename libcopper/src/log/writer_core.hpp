@@ -32,6 +32,12 @@
 
 namespace copper::log::detail {
 
+// What a graph contributes to a log's metadata (tasks, slots, config,
+// plugins, foxglove views): also what the live view (copper-record
+// --serve) advertises. An error when a declared foxglove view does not fit.
+nlohmann::json graph_metadata(const Graph& graph);
+Result<nlohmann::json> log_metadata(const Graph& graph);
+
 // Each copperlists record gets an entry until the array is full; then every
 // other entry is dropped and only every 2^k-th record is kept, so the index
 // always fits in one record (which cannot cross a slab) and its memory is

@@ -44,7 +44,9 @@ enum class RecordType : uint16_t {
   failure = 12,
 };
 
-enum class EventKind : uint16_t { start = 1, stop = 2, error = 3, signal = 4 };
+// report: a component's end-of-run figures, the message a JSON object
+// naming it ({"component": "live_view", ...}).
+enum class EventKind : uint16_t { start = 1, stop = 2, error = 3, signal = 4, report = 5 };
 
 enum class TextLevel : uint8_t { trace = 0, debug = 1, info = 2, warn = 3, error = 4 };
 
