@@ -117,17 +117,22 @@ int main() {
     ExportFormat format;
     bool blobs;
     bool compress = true;
+    copper::logtool::ExportOptions::Views views = copper::logtool::ExportOptions::Views::both;
   };
+  using Views = copper::logtool::ExportOptions::Views;
   for (const Case& c :
        {Case{"json", ExportFormat::json, true}, Case{"jsonl", ExportFormat::jsonl, true},
         Case{"csv", ExportFormat::csv, true}, Case{"json_no_blobs", ExportFormat::json, false},
-        Case{"mcap_zstd", ExportFormat::mcap, true, true}, Case{"mcap_none", ExportFormat::mcap, true, false}}) {
+        Case{"mcap_zstd", ExportFormat::mcap, true, true}, Case{"mcap_none", ExportFormat::mcap, true, false},
+        Case{"mcap_zstd_views_only", ExportFormat::mcap, true, true, Views::well_known},
+        Case{"mcap_zstd_plain_only", ExportFormat::mcap, true, true, Views::plain}}) {
     copper::logtool::ExportOptions options;
     options.log = log.string();
     options.format = c.format;
     options.blobs = c.blobs;
     options.progress = false;
     options.compress = c.compress;
+    options.views = c.views;
     report(c.name, best_export(log, options), floor_seconds);
   }
   std::filesystem::remove(log);

@@ -199,6 +199,38 @@ TEST_CASE("mcap.export.mapped_rover_messages_get_well_known_channels_beside_the_
   check_rover_views(result, 12);
 }
 
+// --views: a mapped type's plain channel alone, or its view alone; the
+// types without a view keep their plain channel either way.
+TEST_CASE("mcap.export.views_choose_the_plain_or_the_well_known_channel_of_a_mapped_type") {
+  if (const std::string why = node_problem(); !why.empty()) return copper_test::skip_test(why);
+  const testing_tasks::RecordedLog log(testing_tasks::read_rover_config(), "mcap_rover_views", 12);
+  const std::string plain = (log.dir / "plain.mcap").string(), shown = (log.dir / "shown.mcap").string();
+  REQUIRE(export_mcap(log.path.string(), plain, "--views plain") == 0);
+  REQUIRE(export_mcap(log.path.string(), shown, "--views well-known") == 0);
+  CHECK(export_mcap(log.path.string(), (log.dir / "bad.mcap").string(), "--views pictures") == 2);
+  const auto results = check_mcap({plain, shown});
+  for (const json& result : results) CHECK(result["ok"] == true);
+  const json& plain_channels = results[0]["channels"];
+  const json& shown_channels = results[1]["channels"];
+  for (const char* mapped : {"camera", "lidar", "pose"}) {
+    CAPTURE(mapped);
+    const std::string topic = std::string("/") + mapped;
+    CHECK(plain_channels.contains(topic));
+    CHECK_FALSE(shown_channels.contains(topic));
+    size_t views_in_plain = 0, views_in_shown = 0;
+    for (const auto& [name, channel] : plain_channels.items()) views_in_plain += name.starts_with(topic + "/");
+    for (const auto& [name, channel] : shown_channels.items())
+      if (name.starts_with(topic + "/")) {
+        ++views_in_shown;
+        CHECK(channel["well_known_checked"] == 12);
+      }
+    CHECK(views_in_plain == 0);
+    CHECK(views_in_shown == 1);
+  }
+  CHECK(plain_channels.contains("/imu"));
+  CHECK(shown_channels.contains("/imu"));
+}
+
 TEST_CASE("mcap.export.every_corpus_log_exports_what_is_intact_or_exits_as_the_other_formats") {
   if (const std::string why = node_problem(); !why.empty()) return copper_test::skip_test(why);
   copper_test::ScratchDir dir("mcap_corpus");

@@ -31,6 +31,9 @@ struct ExportOptions {
   bool compress = true;                     // zstd chunks; false: uncompressed
   uint64_t chunk_size = uint64_t{1} << 20;  // uncompressed bytes per chunk, > 0
   std::string mapping;                      // a JSON mapping file (docs/foxglove.md); empty: none
+  // A message type with a Foxglove view: its plain channel, its view's, or
+  // both (the default; docs/mcap-export.md).
+  enum class Views { both, plain, well_known } views = Views::both;
   bool follow = false;  // read the log as it is written (follow.hpp)
 };
 

@@ -36,7 +36,7 @@ uint64_t mcap_time(int64_t ns) { return ns < 0 ? 0 : static_cast<uint64_t>(ns); 
 
 struct SlotChannels {
   const SelectedSlot* slot = nullptr;
-  uint16_t plain = 0;                          // 0: the slot has no usable schema
+  uint16_t plain = 0;                          // 0: no usable schema, or only its view is written
   const foxglove::Mapping* mapping = nullptr;  // the well-known view, if any
   uint16_t well_known = 0;
 };
@@ -179,11 +179,14 @@ class McapExport {
       SlotChannels channels{&slot};
       if (slot.decoder && slot.schema.is_object()) {
         const std::string type = slot.schema.value("name", "");
-        auto plain = channel(type, json_text(foxglove::json_schema_of(slot.schema)), "/" + slot.producer, type);
-        if (!plain) return plain.status();
-        channels.plain = *plain;
-        const auto view = std::find_if(views->begin(), views->end(),
-                                       [&](const foxglove::WellKnownChannel& v) { return v.slot == slot.index; });
+        auto view = std::find_if(views->begin(), views->end(),
+                                 [&](const foxglove::WellKnownChannel& v) { return v.slot == slot.index; });
+        if (options_.views == ExportOptions::Views::plain) view = views->end();
+        if (view == views->end() || options_.views != ExportOptions::Views::well_known) {
+          auto plain = channel(type, json_text(foxglove::json_schema_of(slot.schema)), "/" + slot.producer, type);
+          if (!plain) return plain.status();
+          channels.plain = *plain;
+        }
         if (view != views->end())
           if (Status s = define_well_known(*view, type, channels); !s) return s;
       }
@@ -288,7 +291,7 @@ class McapExport {
     while (next_keyframe_ < keyframes_.size() && keyframes_[next_keyframe_].cl_id <= cl.id)
       write_keyframe(keyframes_[next_keyframe_++], log_time);
     for (const SlotChannels& channels : slots_) {
-      if (channels.slot->index >= cl.slots.size() || channels.plain == 0) continue;
+      if (channels.slot->index >= cl.slots.size() || (channels.plain == 0 && !channels.mapping)) continue;
       write_slot(channels, cl.slots[channels.slot->index], log_time);
     }
     write_timing(cl, log_time);
@@ -302,8 +305,10 @@ class McapExport {
       return;
     }
     const uint64_t publish_time = mcap_time(data.time_of_validity_ns);
-    append_json(writer_.begin_message(channels.plain, log_time, publish_time), *message);
-    writer_.end_message();
+    if (channels.plain != 0) {
+      append_json(writer_.begin_message(channels.plain, log_time, publish_time), *message);
+      writer_.end_message();
+    }
     if (!channels.mapping) return;
     auto shown = channels.mapping->convert(*message, data.time_of_validity_ns);
     if (!shown) {
