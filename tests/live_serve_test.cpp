@@ -161,16 +161,17 @@ TEST_CASE("live.serve.channels_and_payloads_match_the_recording") {
 TEST_CASE("live.serve.stuck_and_vanishing_clients_leave_the_recording_unchanged") {
   if (!node_ready()) return copper_test::skip_test("tests/node has no node_modules (run npm ci there) or no node");
   copper_test::ScratchDir plain_dir("live_plain"), served_dir("live_served");
-  const auto plain = run_command(std::string("'") + COPPER_RECORD_PATH + "' -q -c '" + kRover + "' -n 600 -o '" +
+  const auto plain = run_command(std::string("'") + COPPER_RECORD_PATH + "' -q -c '" + kRover + "' -n 1500 -o '" +
                                  (plain_dir / "run.copper").string() + "'");
   REQUIRE(plain.exit_code == 0);
   // A stuck client (subscribed to everything, never reads) and one that
   // drops the connection after a few messages, during a 400 Hz run whose
-  // camera alone the first cannot keep taking. 600 copperlists: the stuck
-  // client's queue (1024 messages, 16 MiB) fills within the first 100, and
-  // the case stays short under AddressSanitizer (1500 took 74 s there).
+  // camera alone the first cannot keep taking. 1500 copperlists: under
+  // AddressSanitizer the run is CPU-bound at about 100 Hz, and with 600 the
+  // disconnecting client, started beside the recorder, had received one
+  // message when the run ended (the case takes about 74 s there).
   const LiveRun run =
-      record_with_clients(served_dir, "-n 600 --rate 400",
+      record_with_clients(served_dir, "-n 1500 --rate 400",
                           {"--mode stall --timeout 6000", "--mode disconnect --topics all --timeout 6000"});
   INFO(run.record_output);
   REQUIRE(run.record_exit == 0);
