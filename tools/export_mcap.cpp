@@ -48,17 +48,6 @@ struct LogEntry {
   foxglove::LogLine line;
 };
 
-uint8_t foxglove_level(log::TextLevel level) {
-  switch (level) {
-    case log::TextLevel::trace:
-    case log::TextLevel::debug: return 1;
-    case log::TextLevel::info: return 2;
-    case log::TextLevel::warn: return 3;
-    case log::TextLevel::error: return 4;
-  }
-  return 2;
-}
-
 // The text logs as copper-log text renders them (text_lines: its error and
 // signal events included), plus the start and stop events, for the
 // selected tasks (and the runtime's own lines, task "-").
@@ -70,7 +59,7 @@ std::vector<LogEntry> log_entries(log::LogReader& reader, const Selection& selec
     if (!range.contains(text.cl_id)) continue;
     if (text.task != "-" && std::find(wanted.begin(), wanted.end(), text.task) == wanted.end()) continue;
     LogEntry entry{text.cl_id, text.time_ns, {}};
-    entry.line.level = foxglove_level(text.level);
+    entry.line.level = foxglove::log_level(text.level);
     entry.line.name = text.task == "-" ? "copper" : text.task;
     entry.line.message = std::move(text.message);
     if (const size_t colon = text.location.rfind(':'); colon != std::string::npos && text.location != "(event)") {

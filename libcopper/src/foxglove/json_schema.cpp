@@ -196,6 +196,17 @@ json timestamp(int64_t time_ns) {
   return {{"sec", sec}, {"nsec", nsec}};
 }
 
+uint8_t log_level(log::TextLevel level) {
+  switch (level) {
+    case log::TextLevel::trace:
+    case log::TextLevel::debug: return 1;
+    case log::TextLevel::info: return 2;
+    case log::TextLevel::warn: return 3;
+    case log::TextLevel::error: return 4;
+  }
+  return 2;
+}
+
 json log_message(const LogLine& line) {
   return {{"timestamp", timestamp(line.time_ns)},
           {"level", line.level <= 5 ? line.level : 0},  // beyond FATAL: UNKNOWN

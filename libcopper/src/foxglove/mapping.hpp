@@ -27,6 +27,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "copper/log/format.hpp"
 #include "copper/status.hpp"
 
 namespace copper::foxglove {
@@ -126,6 +127,10 @@ struct LogLine {
   uint32_t line = 0;
 };
 nlohmann::json log_message(const LogLine& line);
+
+// Foxglove's LogLevel for a copper text level: trace and debug are both
+// DEBUG (1), info 2, warn 3, error 4.
+uint8_t log_level(log::TextLevel level);
 
 // {"sec": s, "nsec": n} for a time in nanoseconds (negative times floor).
 nlohmann::json timestamp(int64_t time_ns);

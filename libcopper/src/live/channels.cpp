@@ -17,18 +17,6 @@ constexpr const char* kLogSchema = "foxglove.Log";
 
 std::string dump(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-// Foxglove's LogLevel for a copper text level: trace and debug are both DEBUG.
-uint8_t foxglove_level(log::TextLevel level) {
-  switch (level) {
-    case log::TextLevel::trace:
-    case log::TextLevel::debug: return 1;
-    case log::TextLevel::info: return 2;
-    case log::TextLevel::warn: return 3;
-    case log::TextLevel::error: return 4;
-  }
-  return 2;
-}
-
 }  // namespace
 
 // Each slot's own channel, then its well-known view if it has one (in the
@@ -118,7 +106,7 @@ void ChannelSet::render_log(const FrameView& frame, std::vector<std::string>& ou
     auto text = log::format_text(string.format, entry.arg_count, entry.args);
     foxglove::LogLine line;
     line.time_ns = frame.time;
-    line.level = foxglove_level(entry.level);
+    line.level = foxglove::log_level(entry.level);
     line.name = entry.task_index < task_ids_.size() ? task_ids_[entry.task_index] : "copper";
     line.message = text.ok() ? std::move(text.value()) : std::string(text.error_message());
     line.file = std::string(string.file);
