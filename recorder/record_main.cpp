@@ -47,6 +47,7 @@ struct Options {
   bool quiet = false;
   bool serve = false;         // --serve given
   std::string serve_address;  // its value, "" for the default
+  double serve_rate_hz = copper::live::kDefaultMaxRateHz;
   copper::cli::PluginOptions plugins;
 };
 
@@ -139,7 +140,9 @@ void print_mode(const copper::RuntimeConfig& runtime) {
 std::unique_ptr<copper::live::LiveView> start_live_view(const Options& options, const copper::Graph& graph,
                                                         int& exit_code) {
   auto address = copper::live::parse_serve_address(options.serve_address);
-  auto view = address.ok() ? copper::live::LiveView::start(*address, graph)
+  copper::live::FeedOptions feed;
+  feed.max_rate_hz = options.serve_rate_hz;
+  auto view = address.ok() ? copper::live::LiveView::start(*address, graph, feed)
                            : copper::Result<std::unique_ptr<copper::live::LiveView>>(address.status());
   if (!view.ok()) {
     fmt::print(stderr, "error: {}\n", view.error_message());
@@ -265,6 +268,11 @@ int record_main(int argc, char** argv) {
              "--serve", options.serve_address,
              "serve a live Foxglove WebSocket view on [HOST:]PORT while recording (bare --serve: 127.0.0.1:8765)")
           ->expected(0, 1);
+  app.add_option("--serve-rate", options.serve_rate_hz,
+                 "copperlists per second the live view shows at most, evenly by copperlist time; 0 = every one "
+                 "(default 1000; text logs always go)")
+      ->check(copper::cli::rate_hz())
+      ->needs(serve);
   app.add_flag("-f,--force", options.force, "overwrite an existing log");
   app.add_flag("--check", options.check_only, "validate the config and exit");
   copper::cli::add_plugin_options(app, options.plugins);

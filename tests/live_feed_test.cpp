@@ -3,6 +3,7 @@
 // wait; and the channels' rendering of what it copied (src/live/channels.hpp).
 #include <doctest/doctest.h>
 
+#include <set>
 #include <vector>
 
 #include "copper/clock.hpp"
@@ -30,9 +31,36 @@ class EncodedCapture final : public copper::CommitSink {
   std::vector<std::vector<std::vector<uint8_t>>> cls;
 };
 
+// Every read is `step` later than the one before: copperlists a step apart.
+class SteppingClock final : public copper::Clock {
+ public:
+  explicit SteppingClock(copper::Nanos step) : step_(step) {}
+  copper::Nanos now() const override { return now_ += step_; }
+
+ private:
+  copper::Nanos step_;
+  mutable copper::Nanos now_ = 0;
+};
+
+// Every copperlist's time and id, as committed.
+class TimeCapture final : public copper::CommitSink {
+ public:
+  copper::Status commit(const copper::CopperList& cl) override {
+    times.emplace_back(cl.id, cl.time);
+    return {};
+  }
+  std::vector<std::pair<uint64_t, copper::Nanos>> times;
+};
+
+FeedOptions every_copperlist() {
+  FeedOptions options;
+  options.max_rate_hz = 0;
+  return options;
+}
+
 // Runs `cycles` copperlists of the text chain into the feed (and a capture).
 void run_into(copper::Graph& graph, LiveFeed& feed, EncodedCapture& capture, uint64_t cycles) {
-  copper::ManualClock clock;
+  copper::ManualClock clock;  // one time for all: the feed must not sample
   copper::CommitFanout sinks;
   sinks.add(&feed);
   sinks.add(&capture);
@@ -62,7 +90,7 @@ TEST_CASE("live.feed.nothing_wanted_copies_nothing") {
 
 TEST_CASE("live.feed.wanted_slots_come_back_as_committed") {
   auto graph = testing_tasks::require_graph(testing_tasks::kTextChainGraph);
-  LiveFeed feed(graph);
+  LiveFeed feed(graph, every_copperlist());
   feed.want_slot(1, true);
   EncodedCapture capture;
   run_into(graph, feed, capture, 12);
@@ -84,7 +112,7 @@ TEST_CASE("live.feed.wanted_slots_come_back_as_committed") {
 
 TEST_CASE("live.feed.full_ring_drops_and_counts_and_recovers") {
   auto graph = testing_tasks::require_graph(testing_tasks::kTextChainGraph);
-  LiveFeed feed(graph, FeedOptions{512, 4096});
+  LiveFeed feed(graph, FeedOptions{512, 4096, 0});
   feed.want_slot(0, true);
   feed.want_text(true);
   EncodedCapture capture;
@@ -100,7 +128,7 @@ TEST_CASE("live.feed.full_ring_drops_and_counts_and_recovers") {
 
 TEST_CASE("live.feed.copperlist_larger_than_the_frame_is_dropped") {
   auto graph = testing_tasks::require_graph(testing_tasks::kTextChainGraph);
-  LiveFeed feed(graph, FeedOptions{1 << 16, 16});
+  LiveFeed feed(graph, FeedOptions{1 << 16, 16, 0});
   feed.want_slot(0, true);
   EncodedCapture capture;
   run_into(graph, feed, capture, 5);
@@ -120,7 +148,7 @@ TEST_CASE("live.channels.slots_and_text_log_become_channel_messages") {
   }
   REQUIRE(slot_channel != nullptr);
   REQUIRE(log_channel != nullptr);
-  LiveFeed feed(graph);
+  LiveFeed feed(graph, every_copperlist());
   feed.want_slot(slot_channel->slot, true);
   feed.want_text(true);
   EncodedCapture capture;
@@ -140,4 +168,41 @@ TEST_CASE("live.channels.slots_and_text_log_become_channel_messages") {
   CHECK(line["name"] == "chat");
   CHECK(line["message"] == "value=10 half=5.0 tag=ok");
   CHECK(line["level"] == 2);
+}
+
+// The view's rate (feed.hpp): at 100 Hz, of copperlists 1 ms apart, those
+// sampled are the ones a period after the last sampled, their slots come
+// with them, the others are counted as skipped, and every copperlist's
+// text entries still arrive (the chatty task writes one each cycle).
+TEST_CASE("live.feed.rate_samples_by_copperlist_time_and_keeps_every_text_entry") {
+  auto graph = testing_tasks::require_graph(testing_tasks::kTextChainGraph);
+  FeedOptions options;
+  options.max_rate_hz = 100;
+  for (const bool text : {true, false}) {
+    CAPTURE(text);
+    LiveFeed feed(graph, options);
+    feed.want_slot(0, true);
+    feed.want_text(text);
+    SteppingClock clock(1'000'000);
+    TimeCapture times;
+    copper::CommitFanout sinks;
+    sinks.add(&feed);
+    sinks.add(&times);
+    REQUIRE(copper::SerialExecutor(graph, clock).run(testing_tasks::cycles(95), &sinks).ok());
+    std::set<uint64_t> expected;  // the rule, applied to the committed times
+    copper::Nanos last = 0;
+    for (const auto& [id, time] : times.times)
+      if (expected.empty() || time - last >= 10'000'000) expected.insert(id), last = time;
+    CHECK(expected.size() == 10);
+    CHECK(feed.skipped_cls() == 95 - expected.size());
+    std::vector<std::vector<uint8_t>> storage;
+    const auto frames = drain(feed, storage);
+    CHECK(frames.size() == (text ? 95 : expected.size()));
+    std::set<uint64_t> with_slot;
+    for (const FrameView& frame : frames) {
+      if (frame.slots[0].present) with_slot.insert(frame.cl_id);
+      if (text) CHECK(frame.text.size() > sizeof(uint32_t));
+    }
+    CHECK(with_slot == expected);
+  }
 }

@@ -236,3 +236,41 @@ TEST_CASE("live.serve.unusable_address_is_refused_before_the_graph_starts") {
   }
   close(taken);
 }
+
+// --serve-rate (src/live/feed.hpp): a 200 Hz rover seen at 20 Hz. The
+// client's /imu messages are copperlists at least 50 ms apart (by
+// copperlist time, which the messages carry), fewer than the run made,
+// each still the recorded one; the skipped ones are counted in the summary.
+TEST_CASE("live.serve.rate_shows_copperlists_a_period_apart") {
+  if (!node_ready()) return copper_test::skip_test("tests/node has no node_modules (run npm ci there) or no node");
+  copper_test::ScratchDir dir("live_rate");
+  const LiveRun run =
+      record_with_clients(dir, "-d 2 --rate 200 --serve-rate 20", {"--topics /imu --count 10 --timeout 8000"});
+  INFO(run.record_output);
+  REQUIRE(run.record_exit == 0);
+  const auto by_time = exported_by_time(dir / "run.copper");
+  std::vector<int64_t> times;
+  for (const auto& message : run.clients[0]["messages"]) {
+    REQUIRE(by_time.count(message["time"].get<std::string>()) == 1);
+    CHECK(message["payload"] == by_time.at(message["time"].get<std::string>())["imu"]);
+    times.push_back(std::stoll(message["time"].get<std::string>()));
+  }
+  REQUIRE(times.size() >= 10);
+  for (size_t i = 1; i < times.size(); ++i) CHECK(times[i] - times[i - 1] >= 50'000'000);
+  CHECK(run.record_output.find("skipped (view rate: 20 Hz)") != std::string::npos);
+}
+
+TEST_CASE("live.serve.bad_rate_is_refused") {
+  copper_test::ScratchDir dir("live_bad_rate");
+  const std::string log = (dir / "run.copper").string();
+  for (const std::string flags :
+       {"--serve 127.0.0.1:0 --serve-rate -1", "--serve 127.0.0.1:0 --serve-rate nan", "--serve-rate 10"}) {
+    INFO(flags);
+    const auto outcome =
+        run_command(std::string("'") + COPPER_RECORD_PATH + "' -c '" + kRover + "' -n 10 -o '" + log + "' " + flags);
+    INFO(outcome.output);
+    CHECK(outcome.exit_code == 2);
+    CHECK(outcome.output.find("--serve") != std::string::npos);
+    CHECK(!std::filesystem::exists(log));
+  }
+}

@@ -72,7 +72,9 @@ bool wait_until(const std::function<bool()>& done) {
 
 TEST_CASE("live.server.subscribed_messages_carry_their_subscription_and_copperlist_time") {
   auto graph = testing_tasks::require_graph(testing_tasks::kTextChainGraph);
-  copper::live::LiveFeed feed(graph);
+  copper::live::FeedOptions every_copperlist;  // the run's clock stands still: no rate
+  every_copperlist.max_rate_hz = 0;
+  copper::live::LiveFeed feed(graph, every_copperlist);
   copper::live::ServeOptions options;
   options.port = 0;
   auto server = copper::live::LiveServer::start(options, feed, copper::log::detail::graph_metadata(graph));

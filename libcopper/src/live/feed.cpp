@@ -1,5 +1,8 @@
 #include "live/feed.hpp"
 
+#include <algorithm>
+#include <cmath>
+
 #include "copper/copperlist.hpp"
 #include "log/layout.hpp"
 #include "log/record_parse.hpp"
@@ -24,7 +27,9 @@ LiveFeed::LiveFeed(const Graph& graph, FeedOptions options)
       slot_wanted_(std::make_unique<std::atomic<bool>[]>(slot_count_)),
       wanted_now_(slot_count_, 0),
       frame_(options.frame_bytes),
-      ring_(options.ring_bytes) {
+      ring_(options.ring_bytes),
+      max_rate_hz_(options.max_rate_hz > 0 ? options.max_rate_hz : 0),
+      period_(options.max_rate_hz > 0 ? static_cast<Nanos>(std::llround(1e9 / options.max_rate_hz)) : 0) {
   for (size_t s = 0; s < slot_count_; ++s) slot_wanted_[s].store(false, std::memory_order_relaxed);
 }
 
@@ -87,21 +92,49 @@ void LiveFeed::encode_frame(const CopperList& cl, bool text, size_t size) {
   store_le<uint32_t>(head + 4, entries);
 }
 
+bool LiveFeed::sample(Nanos time) {
+  if (period_ == 0) return true;
+  if (sampled_any_ && time >= last_sample_ && time - last_sample_ < period_) return false;
+  sampled_any_ = true;
+  last_sample_ = time;
+  return true;
+}
+
+namespace {
+
+bool has_text(const CopperList& cl) {
+  for (uint32_t t = 0; t < cl.task_count(); ++t)
+    if (cl.text_log(t).entry_count() != 0) return true;
+  return false;
+}
+
+}  // namespace
+
 // The server thread may change the wanted flags at any time: they are read
 // once per commit, into wanted_now_, so the frame is sized and encoded from
 // the same choice.
 Status LiveFeed::commit(const CopperList& cl) {
   if (!active_.load(std::memory_order_relaxed)) return {};
   const bool text = text_wanted_.load(std::memory_order_relaxed);
-  for (size_t s = 0; s < slot_count_; ++s) wanted_now_[s] = slot_wanted_[s].load(std::memory_order_relaxed) ? 1 : 0;
+  bool any_slot = false;
+  for (size_t s = 0; s < slot_count_; ++s) {
+    wanted_now_[s] = slot_wanted_[s].load(std::memory_order_relaxed) ? 1 : 0;
+    any_slot = any_slot || wanted_now_[s] != 0;
+  }
+  if (any_slot && !sample(cl.time)) {
+    count(skipped_);
+    std::fill(wanted_now_.begin(), wanted_now_.end(), 0);
+    any_slot = false;
+  }
+  if (!any_slot && (!text || !has_text(cl))) return {};
   const size_t size = frame_size(cl, text);
   if (size == 0 || ring_.write_available() < size) {
-    dropped_.fetch_add(1, std::memory_order_relaxed);
+    count(dropped_);
     return {};
   }
   encode_frame(cl, text, size);
   ring_.push(frame_.data(), size);
-  pushed_.fetch_add(1, std::memory_order_relaxed);
+  count(pushed_);
   return {};
 }
 

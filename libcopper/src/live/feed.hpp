@@ -10,6 +10,16 @@
 // because the server thread is behind, or one copperlist is larger than
 // the frame buffer), the copperlist is dropped and counted.
 //
+// The view's rate: at most FeedOptions::max_rate_hz copperlists a second
+// carry their slots to the view, chosen by copperlist time: a copperlist
+// is sampled when its time is at least one period after the last sampled
+// one's (or before it: a clock set back starts again). The others are
+// skipped and counted apart from drops. Their text entries still go, in a
+// frame with no slot: a log line is an event, not a sample. So the cost a
+// subscribed viewer puts on the commit path is bounded by the view's
+// rate, not the robot's, and a fast robot is seen evenly sampled rather
+// than in bursts between drops.
+//
 // Frame layout (native to this process, never stored): u32 length of what
 // follows, u64 cl id, i64 time, u32 slot count, then per slot u8 present
 // and, when present, i64 time of validity, u32 size, the encoded bytes;
@@ -30,9 +40,14 @@
 
 namespace copper::live {
 
+// A viewer draws at display rate; 1 kHz keeps every sample of a fast
+// control loop for plots, and bounds what a faster graph costs.
+inline constexpr double kDefaultMaxRateHz = 1000;
+
 struct FeedOptions {
   size_t ring_bytes = 32u << 20;  // copperlists waiting for the server thread
   size_t frame_bytes = 8u << 20;  // the largest copperlist the view carries
+  double max_rate_hz = kDefaultMaxRateHz;  // copperlists a second with slots; 0: every one
 };
 
 // One copperlist as the server thread reads it back from the ring: spans
@@ -69,6 +84,9 @@ class LiveFeed final : public CommitSink {
   // larger than the frame buffer). Any thread.
   uint64_t dropped_cls() const { return dropped_.load(std::memory_order_relaxed); }
   uint64_t pushed_cls() const { return pushed_.load(std::memory_order_relaxed); }
+  // Copperlists a viewer wanted that the view's rate skipped. Any thread.
+  uint64_t skipped_cls() const { return skipped_.load(std::memory_order_relaxed); }
+  double max_rate_hz() const { return max_rate_hz_; }
   size_t slot_count() const { return slot_count_; }
   // Some slot or the text log is wanted: commits copy. Any thread.
   bool active() const { return active_.load(std::memory_order_relaxed); }
@@ -78,6 +96,12 @@ class LiveFeed final : public CommitSink {
   size_t frame_size(const CopperList& cl, bool text) const;
   void encode_frame(const CopperList& cl, bool text, size_t size);
   void update_active();
+  // Whether `cl` carries its slots to the view (the rate rule above).
+  bool sample(Nanos time);
+  // The commit thread is the counters' only writer: no locked add needed.
+  static void count(std::atomic<uint64_t>& counter) {
+    counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
 
   size_t slot_count_;
   std::unique_ptr<std::atomic<bool>[]> slot_wanted_;
@@ -86,7 +110,11 @@ class LiveFeed final : public CommitSink {
   std::vector<uint8_t> wanted_now_;  // this commit's copy of slot_wanted_
   std::vector<uint8_t> frame_;       // preallocated: FeedOptions::frame_bytes
   boost::lockfree::spsc_queue<uint8_t> ring_;
-  std::atomic<uint64_t> dropped_{0}, pushed_{0};
+  double max_rate_hz_;
+  Nanos period_ = 0;  // 0: every copperlist is sampled
+  Nanos last_sample_ = 0;
+  bool sampled_any_ = false;
+  std::atomic<uint64_t> dropped_{0}, pushed_{0}, skipped_{0};
 };
 
 }  // namespace copper::live

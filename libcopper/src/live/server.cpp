@@ -64,10 +64,11 @@ uint64_t LiveStats::messages_dropped() const {
 }
 
 std::string LiveStats::summary() const {
+  const std::string rate = max_rate_hz > 0 ? fmt::format("{:g} Hz", max_rate_hz) : "every copperlist";
   std::string text = fmt::format(
-      "live view: {} clients ({} refused), {} copperlists streamed, {} dropped (server behind), {} messages dropped "
-      "(clients behind)\n",
-      clients, refused_clients, cls_streamed, cls_dropped, messages_dropped());
+      "live view: {} clients ({} refused), {} copperlists streamed, {} skipped (view rate: {}), {} dropped (server "
+      "behind), {} messages dropped (clients behind)\n",
+      clients, refused_clients, cls_streamed, cls_skipped, rate, cls_dropped, messages_dropped());
   for (const auto& c : channels)
     if (c.sent != 0 || c.dropped != 0 || c.failed != 0)
       text += fmt::format("  {:<28} {:>9} sent {:>9} dropped {:>6} failed\n", c.topic, c.sent, c.dropped, c.failed);
@@ -87,6 +88,8 @@ json LiveStats::to_json() const {
           {"refused_clients", refused_clients},
           {"cls_streamed", cls_streamed},
           {"cls_dropped", cls_dropped},
+          {"cls_skipped", cls_skipped},
+          {"max_rate_hz", max_rate_hz},
           {"messages_dropped", messages_dropped()},
           {"channels", std::move(channel_list)},
           {"client_list", std::move(clients_json)}};
@@ -283,6 +286,8 @@ void LiveServer::stop() {
   core_->thread_.join();
   core_->joined_ = true;
   core_->stats_.cls_dropped = core_->feed_.dropped_cls();
+  core_->stats_.cls_skipped = core_->feed_.skipped_cls();
+  core_->stats_.max_rate_hz = core_->feed_.max_rate_hz();
 }
 
 LiveStats LiveServer::stats() const { return core_->stats_; }

@@ -50,6 +50,8 @@ struct LiveStats {
   uint64_t refused_clients = 0;  // beyond max_clients
   uint64_t cls_streamed = 0;     // copperlists the feed handed over
   uint64_t cls_dropped = 0;      // copperlists the feed dropped (server behind)
+  uint64_t cls_skipped = 0;      // copperlists the view's rate left out (--serve-rate)
+  double max_rate_hz = 0;        // that rate, 0: none
   std::vector<ChannelCounts> channels;
   std::vector<ClientStats> client_list;
 
