@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <deque>
 #include <limits>
 #include <mutex>
 #include <thread>
@@ -18,6 +19,9 @@ namespace {
 constexpr size_t kFlushBytes = size_t{4} << 20;
 constexpr size_t kWriteThrough = size_t{256} << 10;  // larger blocks skip the output buffer
 constexpr size_t kMaxIds = std::numeric_limits<uint16_t>::max();
+// Closed chunks waiting for the compressor thread; one more closing finds
+// it behind and is compressed by the caller (Writer::Impl::close_chunk).
+constexpr size_t kQueuedChunks = 1;
 
 struct ZstdContext {
   ZSTD_CCtx* context = ZSTD_createCCtx();
@@ -27,7 +31,8 @@ struct ZstdContext {
   ~ZstdContext() { ZSTD_freeCCtx(context); }
 };
 
-// The open chunk: its records and, per channel, its messages' index entries.
+// A chunk: its records and, per channel, its messages' index entries;
+// once closed and packed, the records' CRC and what the file holds of them.
 struct OpenChunk {
   Bytes records;
   uint64_t start_time = std::numeric_limits<uint64_t>::max();
@@ -35,8 +40,16 @@ struct OpenChunk {
   uint64_t messages = 0;
   std::vector<uint16_t> channels;                                 // in order of first message
   std::vector<std::vector<std::pair<uint64_t, uint64_t>>> index;  // by channel id
+  bool packed = false;
+  uint32_t records_crc = 0;
+  bool zstd_used = false;
+  Bytes compressed;  // the records under zstd, when zstd_used
+
+  std::string_view stored() const { return zstd_used ? std::string_view(compressed) : std::string_view(records); }
 
   void clear() {
+    packed = false;
+    zstd_used = false;
     records.clear();
     start_time = std::numeric_limits<uint64_t>::max();
     end_time = 0;
@@ -62,19 +75,18 @@ struct Writer::Impl {
   std::vector<uint64_t> channel_counts;  // by channel id
   OpenChunk chunk;
   size_t message_start = 0;  // content start of the message being built
-  Bytes compressed;
-  std::unique_ptr<ZstdContext> zstd;
+  std::unique_ptr<ZstdContext> caller_zstd, compressor_zstd;
 
-  // The compressor thread (CRC, zstd, writing) and the one chunk handed
-  // over to it.
-  // While a chunk is queued or being written, only the compressor touches
-  // the file's state above and below (pending, position, data_crc, the
-  // chunk indexes); the caller's thread drains it before touching them.
+  // The compressor thread (CRC, zstd, writing) and the closed chunks handed
+  // over to it, in file order. While a chunk is queued or being written,
+  // only the compressor touches the file's state above and below (pending,
+  // position, data_crc, the chunk indexes); the caller's thread drains it
+  // before touching them.
   std::thread compressor;
   std::mutex mutex;
   std::condition_variable changed;
-  OpenChunk handed_over;
-  bool queued = false;
+  std::deque<OpenChunk> queue;
+  std::vector<OpenChunk> spare;  // written chunks, their buffers reused
   bool busy = false;
   bool stopping = false;
 
@@ -84,7 +96,10 @@ struct Writer::Impl {
   Statistics statistics;
 
   Impl(std::ostream& stream, WriterOptions opts) : out(stream), options(std::move(opts)) {
-    if (options.compression == ChunkCompression::zstd) zstd = std::make_unique<ZstdContext>();
+    if (options.compression == ChunkCompression::zstd) {
+      caller_zstd = std::make_unique<ZstdContext>();
+      compressor_zstd = std::make_unique<ZstdContext>();
+    }
     compressor = std::thread([this] { compress_loop(); });
     statistics.message_start_time = std::numeric_limits<uint64_t>::max();
   }
@@ -121,35 +136,43 @@ struct Writer::Impl {
     return offset;
   }
 
-  std::string_view compress(std::string_view records) {
-    if (!zstd) return records;
-    compressed.resize(ZSTD_compressBound(records.size()));
-    const size_t n = ZSTD_compressCCtx(zstd->context, compressed.data(), compressed.size(), records.data(),
-                                       records.size(), options.zstd_level);
-    // Only a bug makes compression of a bounded buffer fail; keep the
-    // records uncompressed rather than lose them.
-    if (ZSTD_isError(n)) return records;
-    return {compressed.data(), n};
+  // The CRC of a closed chunk's records and, under zstd, their compressed
+  // form: the costly part of writing a chunk, done on either thread.
+  void pack(OpenChunk& closed, ZstdContext* zstd) const {
+    const std::string_view records = closed.records;
+    closed.records_crc = crc32(0, records);
+    closed.zstd_used = false;
+    if (zstd) {
+      closed.compressed.resize(ZSTD_compressBound(records.size()));
+      const size_t n = ZSTD_compressCCtx(zstd->context, closed.compressed.data(), closed.compressed.size(),
+                                         records.data(), records.size(), options.zstd_level);
+      // Only a bug makes compression of a bounded buffer fail; keep the
+      // records uncompressed rather than lose them.
+      if (!ZSTD_isError(n)) {
+        closed.compressed.resize(n);
+        closed.zstd_used = true;
+      }
+    }
+    closed.packed = true;
   }
 
-  // Compresses a closed chunk and writes it with its message indexes (on
-  // the compressor thread when there is one).
+  // Writes a packed chunk with its message indexes (on the compressor
+  // thread), in file order.
   void write_chunk(OpenChunk& closed) {
     const std::string_view records = closed.records;
-    const std::string_view packed = compress(records);
-    const bool zstd_used = packed.data() != records.data();
+    const std::string_view stored = closed.stored();
     ChunkHead head;
     head.message_start_time = closed.messages ? closed.start_time : 0;
     head.message_end_time = closed.end_time;
     head.uncompressed_size = records.size();
-    head.uncompressed_crc = crc32(0, records);
-    head.compression = zstd_used ? "zstd" : "";
+    head.uncompressed_crc = closed.records_crc;
+    head.compression = closed.zstd_used ? "zstd" : "";
     ChunkIndex index;
     index.chunk_start_offset = position;
     Bytes chunk_head;
-    append_chunk_head(chunk_head, head, packed.size());
+    append_chunk_head(chunk_head, head, stored.size());
     emit(chunk_head);
-    emit(packed, zstd_used ? nullptr : &head.uncompressed_crc);
+    emit(stored, closed.zstd_used ? nullptr : &head.uncompressed_crc);
     index.chunk_length = position - index.chunk_start_offset;
     const uint64_t indexes_start = position;
     std::sort(closed.channels.begin(), closed.channels.end());
@@ -161,48 +184,55 @@ struct Writer::Impl {
     index.message_end_time = head.message_end_time;
     index.message_index_length = position - indexes_start;
     index.compression = head.compression;
-    index.compressed_size = packed.size();
+    index.compressed_size = stored.size();
     index.uncompressed_size = records.size();
     chunk_indexes.push_back(std::move(index));
     closed.clear();
   }
 
-  // Hands the open chunk over to be written; with a compressor thread, the
-  // next chunk fills while this one is compressed.
+  // Hands the open chunk over to the compressor thread. When it is behind
+  // (kQueuedChunks already wait), the caller packs this chunk itself
+  // before waiting for room: zstd then runs on both cores, and the thread
+  // only writes what the caller packed.
   void close_chunk() {
     if (chunk.records.empty()) return;
-    if (!compressor.joinable()) {
-      write_chunk(chunk);
-      return;
-    }
     std::unique_lock lock(mutex);
-    changed.wait(lock, [&] { return !queued; });
-    std::swap(chunk, handed_over);
-    queued = true;
+    if (queue.size() >= kQueuedChunks) {
+      lock.unlock();
+      pack(chunk, caller_zstd.get());
+      lock.lock();
+      changed.wait(lock, [&] { return queue.size() < kQueuedChunks; });
+    }
+    queue.push_back(std::move(chunk));
+    chunk = OpenChunk();
+    if (!spare.empty()) {
+      chunk = std::move(spare.back());
+      spare.pop_back();
+    }
     changed.notify_all();
   }
 
   // Waits until every closed chunk is written: the file's state (position,
   // CRC, indexes) is the calling thread's again.
   void drain() {
-    if (!compressor.joinable()) return;
     std::unique_lock lock(mutex);
-    changed.wait(lock, [&] { return !queued && !busy; });
+    changed.wait(lock, [&] { return queue.empty() && !busy; });
   }
 
   void compress_loop() {
-    OpenChunk working;
     std::unique_lock lock(mutex);
     for (;;) {
-      changed.wait(lock, [&] { return queued || stopping; });
-      if (!queued) return;
-      std::swap(working, handed_over);
-      queued = false;
+      changed.wait(lock, [&] { return !queue.empty() || stopping; });
+      if (queue.empty()) return;
+      OpenChunk working = std::move(queue.front());
+      queue.pop_front();
       busy = true;
       changed.notify_all();
       lock.unlock();
+      if (!working.packed) pack(working, compressor_zstd.get());
       write_chunk(working);
       lock.lock();
+      spare.push_back(std::move(working));
       busy = false;
       changed.notify_all();
     }

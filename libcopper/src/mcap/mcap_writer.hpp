@@ -16,10 +16,13 @@
 // A chunk closes when its uncompressed records reach chunk_size (one large
 // message makes a chunk of its own). A closed chunk is checksummed,
 // compressed and written by the writer's own thread while the caller fills
-// the next one (at most one chunk waits: memory stays two chunks). The
-// writer owns no file: it writes to a stream, in large blocks, and
-// finish() reports whether every write succeeded. One caller thread at a
-// time.
+// the next one. When that thread is behind (a chunk already waits), the
+// caller checksums and compresses the chunk it closes itself, then hands
+// it over to be written: compression runs on two cores when it is the
+// slower stage. Chunks reach the file in the order they were closed;
+// memory stays about four chunks. The writer owns no file: it writes to a
+// stream, in large blocks, and finish() reports whether every write
+// succeeded. One caller thread at a time.
 #pragma once
 
 #include <cstdint>
