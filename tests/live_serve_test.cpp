@@ -274,3 +274,20 @@ TEST_CASE("live.serve.bad_rate_is_refused") {
     CHECK(!std::filesystem::exists(log));
   }
 }
+
+// The end of the run closes each viewer with the WebSocket close handshake
+// (1001, "going away"), so Foxglove shows that the recording ended rather
+// than a lost connection (1006, which the client sees when a server just
+// drops the socket).
+TEST_CASE("live.serve.end_of_run_closes_viewers_with_going_away") {
+  if (!node_ready()) return copper_test::skip_test("tests/node has no node_modules (run npm ci there) or no node");
+  copper_test::ScratchDir dir("live_close");
+  const LiveRun run = record_with_clients(dir, "-d 1 --rate 50", {"--topics /imu --count 1000000 --timeout 15000"});
+  INFO(run.record_output);
+  REQUIRE(run.record_exit == 0);
+  const json& client = run.clients[0];
+  CHECK(client["messages"].size() > 0);
+  CHECK(client["closed"] == true);
+  CHECK(client["closeCode"] == 1001);
+  CHECK(client["closeReason"] == "recording ended");
+}

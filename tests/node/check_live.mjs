@@ -1,8 +1,9 @@
 // A real Foxglove WebSocket client (@foxglove/ws-protocol's FoxgloveClient
 // over the `ws` package) against copper-record --serve. Prints one JSON
-// object: the server info, the advertised channels, the statuses received
-// and the messages collected (topic, time as a decimal string, payload as
-// parsed JSON).
+// object: the server info, the advertised channels, the statuses received,
+// the messages collected (topic, time as a decimal string, payload as
+// parsed JSON) and, if the server closed the connection, the close code
+// and reason (1006 when it closed without the WebSocket close handshake).
 //
 //   node check_live.mjs URL [--topics /a,/b] [--count N] [--timeout MS]
 //                           [--mode read|disconnect|stall|malformed]
@@ -68,8 +69,10 @@ client.on("status", (status) => result.statuses.push({ level: status.level, mess
 client.on("error", (error) => {
   result.error = String(error && error.message ? error.message : error);
 });
-client.on("close", () => {
+client.on("close", (event) => {
   result.closed = true;
+  result.closeCode = event && typeof event.code === "number" ? event.code : null;
+  result.closeReason = event && event.reason !== undefined ? String(event.reason) : null;
   finish();
 });
 client.on("advertise", (channels) => {

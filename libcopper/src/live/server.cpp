@@ -27,6 +27,9 @@ namespace {
 // reads and writes are served in between.
 constexpr int kFramesPerPoll = 256;
 
+// How long viewers get to answer the close handshake when the run ends.
+constexpr auto kCloseGrace = std::chrono::milliseconds(500);
+
 Result<uint16_t> parse_port(std::string_view text) {
   unsigned value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -104,6 +107,7 @@ struct LiveServer::Core final : SessionHost {
         channels_(std::move(channel_set)),
         acceptor_(io_),
         poll_(io_),
+        grace_(io_),
         subscribers_(channels_->all().size(), 0) {
     for (const Channel& c : channels_->all()) stats_.channels.push_back({c.topic});
   }
@@ -127,6 +131,7 @@ struct LiveServer::Core final : SessionHost {
   asio::io_context io_;
   tcp::acceptor acceptor_;
   asio::steady_timer poll_;
+  asio::steady_timer grace_;           // viewers' time to answer the close, at the end
   std::vector<uint32_t> subscribers_;  // per channel
   std::vector<std::shared_ptr<Session>> sessions_;
   std::vector<uint8_t> frame_;
@@ -246,15 +251,26 @@ void LiveServer::Core::session_ended(const std::shared_ptr<Session>& session) {
   if (found == sessions_.end()) return;
   if (!session->stats().peer.empty()) stats_.client_list.push_back(session->stats());
   sessions_.erase(found);
+  if (stopping_ && sessions_.empty()) grace_.cancel();  // the last viewer closed: no grace to wait out
 }
 
+// Every viewer gets the close handshake; one that has not answered within
+// kCloseGrace (stuck, or gone without a word) is cut off, so stop() never
+// waits on a client.
 void LiveServer::Core::shutdown() {
   stopping_ = true;
   boost::system::error_code ignored;
   acceptor_.close(ignored);
   poll_.cancel();
-  const auto sessions = sessions_;  // each close removes itself
+  const auto sessions = sessions_;  // each ends by removing itself
   for (const auto& session : sessions) session->close();
+  if (sessions_.empty()) return;
+  grace_.expires_after(kCloseGrace);
+  grace_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    const auto remaining = sessions_;
+    for (const auto& session : remaining) session->abort();
+  });
 }
 
 Result<std::unique_ptr<LiveServer>> LiveServer::start(const ServeOptions& options, LiveFeed& feed,

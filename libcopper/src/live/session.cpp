@@ -224,10 +224,28 @@ void Session::on_write(beast::error_code ec) {
   if (queue_.front().binary) ++stats_.sent;
   queued_bytes_ -= queue_.front().body->size();
   queue_.pop_front();
+  if (closing_) return start_close();
   write_next();
 }
 
-void Session::close() { end(); }
+void Session::close() {
+  if (ended_ || closing_) return;
+  if (!open_) return end();  // no WebSocket yet: nothing to close politely
+  open_ = false;
+  closing_ = true;
+  while (queue_.size() > (writing_ ? 1u : 0u)) {
+    queued_bytes_ -= queue_.back().body->size();
+    queue_.pop_back();
+  }
+  if (!writing_) start_close();
+}
+
+// Beast writes the close frame and completes once the viewer's close frame
+// comes back (through the read that is pending) or the connection fails.
+void Session::start_close() {
+  ws_.async_close({websocket::close_code::going_away, "recording ended"},
+                  [self = shared_from_this()](beast::error_code) { self->end(); });
+}
 
 // Releases the subscriptions, tells the server, closes the socket (which
 // ends every pending operation). Runs once.

@@ -72,8 +72,13 @@ class Session : public std::enable_shared_from_this<Session> {
   void start();
   // Queues one message of `channel` for this client if it subscribed to it.
   Offer offer(uint32_t channel, uint64_t time_ns, const std::shared_ptr<const std::string>& payload);
-  // Closes the connection now, whatever is queued (the run is over).
+  // The run is over: drops what is queued (but a frame being written),
+  // then closes with the WebSocket close handshake, code 1001 ("going
+  // away"), so a viewer sees that the recording ended, not a lost
+  // connection.
   void close();
+  // Ends the connection at once (a viewer that does not answer the close).
+  void abort() { end(); }
 
   const ClientStats& stats() const { return stats_; }
 
@@ -95,6 +100,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void send_text(std::string text);
   void write_next();
   void on_write(boost::beast::error_code ec);
+  void start_close();
   void end();
 
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
@@ -109,6 +115,7 @@ class Session : public std::enable_shared_from_this<Session> {
   size_t queued_bytes_ = 0;
   bool writing_ = false;
   bool open_ = false;  // handshake done, not ended
+  bool closing_ = false;  // close() called: the close frame goes after the frame being written
   bool ended_ = false;
   ClientStats stats_;
 };
