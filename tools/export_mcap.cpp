@@ -298,29 +298,52 @@ class McapExport {
   void write_slot(const SlotChannels& channels, const log::SlotData& data, uint64_t log_time) {
     const MessageDecoder& decoder = *channels.slot->decoder;
     const uint64_t publish_time = mcap_time(data.time_of_validity_ns);
-    if (channels.plain != 0) {
-      // Into a buffer first: a message that does not decode leaves no record.
-      body_.clear();
-      if (Status s = decoder.append_json(data.bytes, BytesAs::base64, body_); !s) {
+    std::optional<json> message;
+    if (channels.mapping) {
+      auto decoded = decoder.decode(data.bytes, BytesAs::base64);
+      if (!decoded) {
         ++counts_.decode_errors;
         return;
       }
-      writer_.add_message(channels.plain, log_time, publish_time, body_);
+      message = std::move(*decoded);
     }
-    if (!channels.mapping) return;
-    auto message = decoder.decode(data.bytes, BytesAs::base64);
-    if (!message) {
-      ++counts_.decode_errors;
+    if (channels.plain != 0 &&
+        !write_plain(channels.plain, decoder, data.bytes, log_time, publish_time, message.has_value()))
       return;
+    if (message) write_view(channels, *message, data.time_of_validity_ns, log_time, publish_time);
+  }
+
+  // A message that does not decode must leave no record: unless decode()
+  // has just accepted these bytes (append_json then accepts them too), the
+  // text is made in a buffer and copied into the chunk.
+  bool write_plain(uint16_t channel, const MessageDecoder& decoder, std::span<const uint8_t> bytes, uint64_t log_time,
+                   uint64_t publish_time, bool decoded) {
+    if (decoded) {
+      const Status s =
+          decoder.append_json(bytes, BytesAs::base64, writer_.begin_message(channel, log_time, publish_time));
+      writer_.end_message();
+      return s.ok();
     }
-    auto shown = channels.mapping->convert(*message, data.time_of_validity_ns);
+    body_.clear();
+    if (Status s = decoder.append_json(bytes, BytesAs::base64, body_); !s) {
+      ++counts_.decode_errors;
+      return false;
+    }
+    writer_.add_message(channel, log_time, publish_time, body_);
+    return true;
+  }
+
+  // Floats in the shortest text that reads back the same (lidar ranges).
+  void write_view(const SlotChannels& channels, const json& message, int64_t time_of_validity_ns, uint64_t log_time,
+                  uint64_t publish_time) {
+    auto shown = channels.mapping->convert(message, time_of_validity_ns);
     if (!shown) {
       if (counts_.conversion_errors++ == 0)
         fmt::print(warnings_, "warning: /{}: a message cannot be shown as {}: {}\n", channels.slot->producer,
                    channels.mapping->schema_name(), shown.error_message());
       return;
     }
-    append_json(writer_.begin_message(channels.well_known, log_time, publish_time), *shown);
+    append_json(writer_.begin_message(channels.well_known, log_time, publish_time), *shown, FloatText::shortest);
     writer_.end_message();
   }
 

@@ -14,15 +14,12 @@
 
 #include "copper/base64.hpp"
 #include "copper/message.hpp"
+#include "json_text_parts.hpp"
 #include "message_schema_node.hpp"
 
 namespace copper {
-namespace {
+namespace detail {
 
-using detail::SchemaKind;
-using detail::SchemaNode;
-
-// Printable ASCII other than the two characters JSON escapes: copied as is.
 // Branch-free so that the compiler vectorises it.
 bool needs_no_escaping(std::string_view text) {
   unsigned plain = 1;
@@ -33,10 +30,29 @@ bool needs_no_escaping(std::string_view text) {
   return plain != 0;
 }
 
-// Anything else goes through nlohmann's own escaping, with the replace
-// handler (invalid UTF-8 becomes U+FFFD), as the tools dump JSON.
+void append_float_text(std::string& out, double value) {
+  if (!std::isfinite(value)) {
+    out += "null";
+    return;
+  }
+  char text[32];
+  char* end = std::to_chars(text, text + sizeof text, value).ptr;
+  out.append(text, end);
+  if (std::none_of(text, end, [](char c) { return c == '.' || c == 'e'; })) out += ".0";
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::SchemaKind;
+using detail::SchemaNode;
+
+// Plain ASCII as it is; anything else through nlohmann's own escaping,
+// with the replace handler (invalid UTF-8 becomes U+FFFD), as the tools
+// dump JSON.
 void append_string(std::string& out, std::string_view text) {
-  if (needs_no_escaping(text)) {
+  if (detail::needs_no_escaping(text)) {
     out += '"';
     out += text;
     out += '"';
@@ -52,20 +68,6 @@ void append_integer(std::string& out, T value) {
   char text[24];
   char* end = std::to_chars(text, text + sizeof text, value).ptr;
   out.append(text, end);
-}
-
-// The shortest text that reads back as the same double; ".0" added to a
-// whole number so that it reads back as a float, as nlohmann writes it.
-// Non-finite values are null, as in to_json.
-void append_float(std::string& out, double value) {
-  if (!std::isfinite(value)) {
-    out += "null";
-    return;
-  }
-  char text[32];
-  char* end = std::to_chars(text, text + sizeof text, value).ptr;
-  out.append(text, end);
-  if (std::none_of(text, end, [](char c) { return c == '.' || c == 'e'; })) out += ".0";
 }
 
 class JsonTextWriter {
@@ -118,7 +120,7 @@ class JsonTextWriter {
   bool write_float() {
     T value{};
     if (!reader_.read(value)) return false;
-    append_float(out_, static_cast<double>(value));
+    detail::append_float_text(out_, static_cast<double>(value));
     return true;
   }
 
