@@ -310,7 +310,7 @@ class McapExport {
     if (channels.plain != 0 &&
         !write_plain(channels.plain, decoder, data.bytes, log_time, publish_time, message.has_value()))
       return;
-    if (message) write_view(channels, *message, data.time_of_validity_ns, log_time, publish_time);
+    if (message) write_view(channels, std::move(*message), data.time_of_validity_ns, log_time, publish_time);
   }
 
   // A message that does not decode must leave no record: unless decode()
@@ -333,10 +333,11 @@ class McapExport {
     return true;
   }
 
-  // Floats in the shortest text that reads back the same (lidar ranges).
-  void write_view(const SlotChannels& channels, const json& message, int64_t time_of_validity_ns, uint64_t log_time,
+  // The image's bytes moved, not copied, into the view; floats in the
+  // shortest text that reads back the same (lidar ranges).
+  void write_view(const SlotChannels& channels, json&& message, int64_t time_of_validity_ns, uint64_t log_time,
                   uint64_t publish_time) {
-    auto shown = channels.mapping->convert(message, time_of_validity_ns);
+    auto shown = channels.mapping->convert(std::move(message), time_of_validity_ns);
     if (!shown) {
       if (counts_.conversion_errors++ == 0)
         fmt::print(warnings_, "warning: /{}: a message cannot be shown as {}: {}\n", channels.slot->producer,

@@ -85,7 +85,7 @@ void ChannelSet::render(const Channel& c, const FrameView& frame, std::vector<st
     ++failures;
     return;
   }
-  auto converted = c.mapping->convert(*message, slot.time_of_validity);
+  auto converted = c.mapping->convert(std::move(*message), slot.time_of_validity);
   if (!converted.ok()) {
     ++failures;
     return;
