@@ -75,7 +75,9 @@ class JsonTextWriter {
   JsonTextWriter(detail::Reader& reader, BytesAs bytes_as, std::string& out)
       : reader_(reader), bytes_as_(bytes_as), out_(out) {}
 
-  bool write(const SchemaNode& node) {
+  // `in_array`: the value is an array's element, where an omitted run of
+  // bytes is a null.
+  bool write(const SchemaNode& node, bool in_array = false) {
     switch (node.kind) {
       case SchemaKind::boolean: return write_bool();
       case SchemaKind::i8: return write_integer<std::int8_t, std::int64_t>();
@@ -92,9 +94,9 @@ class JsonTextWriter {
       case SchemaKind::vector: {
         std::uint32_t count = 0;
         if (!reader_.read_count(count, node.children[0].min_size, "vector count")) return false;
-        return write_elements(node.children[0], count);
+        return write_elements(node.children[0], count, in_array);
       }
-      case SchemaKind::array: return write_elements(node.children[0], node.length);
+      case SchemaKind::array: return write_elements(node.children[0], node.length, in_array);
       case SchemaKind::structure: return write_struct(node);
     }
     return false;
@@ -154,7 +156,7 @@ class JsonTextWriter {
     return true;
   }
 
-  bool write_elements(const SchemaNode& element, std::size_t count, bool in_array = false) {
+  bool write_elements(const SchemaNode& element, std::size_t count, bool in_array) {
     if (element.kind == SchemaKind::u8 && bytes_as_ != BytesAs::numbers) {
       // Short input: fall through so the error names the element, as decode() does.
       if (count <= reader_.remaining()) return write_bytes(count, in_array);
@@ -162,24 +164,13 @@ class JsonTextWriter {
     out_ += '[';
     for (std::size_t i = 0; i < count; ++i) {
       if (i != 0) out_ += ',';
-      if (!write_element(element)) {
+      if (!write(element, true)) {
         reader_.add_index(i);
         return false;
       }
     }
     out_ += ']';
     return true;
-  }
-
-  // An element of an array: an omitted run of bytes there is a null.
-  bool write_element(const SchemaNode& element) {
-    if (element.kind == SchemaKind::vector) {
-      std::uint32_t count = 0;
-      if (!reader_.read_count(count, element.children[0].min_size, "vector count")) return false;
-      return write_elements(element.children[0], count, true);
-    }
-    if (element.kind == SchemaKind::array) return write_elements(element.children[0], element.length, true);
-    return write(element);
   }
 
   bool write_struct(const SchemaNode& node) {
