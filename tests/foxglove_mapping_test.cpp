@@ -271,6 +271,32 @@ TEST_CASE("foxglove.mapping.compressed_image_carries_format_and_data") {
   CHECK(out["data"] == "/9j/");
 }
 
+// convert of an rvalue moves the image's base64 out of the message rather
+// than copying it: the same view, and nothing taken that another target
+// still reads (a mapping never checked against its schema may read one
+// string field twice).
+TEST_CASE("foxglove.mapping.converting_a_message_given_up_gives_the_same_view") {
+  const Mapping mapping = mapping_for<Jpeg>({{"schema", "foxglove.CompressedImage"},
+                                             {"frame_id", "cam"},
+                                             {"fields", {{"format", "format"}, {"data", "bytes"}}}});
+  const json message = decoded(Jpeg{"jpeg", std::vector<uint8_t>(3000, 0xD8)});
+  json given_up = message;
+  auto moved = mapping.convert(std::move(given_up), 7);
+  REQUIRE(moved.ok());
+  CHECK(*moved == converted(mapping, message, 7));
+  CHECK((*moved)["data"].get_ref<const std::string&>().size() == 4000);
+
+  auto unchecked = Mapping::parse(
+      {{copper::type_name<Jpeg>(),
+        {{"schema", "foxglove.CompressedImage"}, {"fields", {{"format", "format"}, {"data", "format"}}}}}},
+      "test");
+  REQUIRE(unchecked.ok());
+  auto twice = unchecked->convert(json(message), 7);
+  REQUIRE(twice.ok());
+  CHECK((*twice)["data"] == "jpeg");
+  CHECK((*twice)["format"] == "jpeg");
+}
+
 TEST_CASE("foxglove.mapping.laser_scan_end_angle_from_the_increment_and_limits") {
   const Mapping mapping = mapping_for<Scan>({{"schema", "foxglove.LaserScan"},
                                              {"frame_id", "base"},

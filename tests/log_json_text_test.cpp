@@ -79,3 +79,24 @@ TEST_CASE("log.json_text.matches_dump_on_random_values") {
     REQUIRE(copper::logtool::json_text(value) == reference(value));
   }
 }
+
+// The MCAP export's views: floats spelled by std::to_chars, the same values.
+TEST_CASE("log.json_text.shortest_floats_read_back_as_the_same_values") {
+  std::mt19937_64 rng(20261206);
+  for (int i = 0; i < 2000; ++i) {
+    const json value = random_value(rng, 0);
+    std::string text;
+    copper::logtool::append_json(text, value, copper::logtool::FloatText::shortest);
+    INFO("value " << i << ": " << text);
+    // Only the spelling of floats differs: a value without floats is dump's text.
+    if (text.find('.') == std::string::npos && text.find('e') == std::string::npos) {
+      REQUIRE(text == reference(value));
+    }
+    // Non-finite floats become null in both: compare with dump's reading.
+    REQUIRE(json::parse(text) == json::parse(reference(value)));
+  }
+  std::string text;
+  copper::logtool::append_json(text, json::array({1.0, 1e15, 0.1, -0.0, 2.5e-8}), copper::logtool::FloatText::shortest);
+  CHECK(text == "[1.0,1e+15,0.1,-0.0,2.5e-08]");
+  CHECK(json::parse(text)[1].is_number_float());
+}

@@ -1,11 +1,13 @@
 // Steady-state cycles allocate nothing: this binary replaces the global
-// operator new to count allocations while a graph runs.
+// operator new to count allocations while a graph runs (and while
+// MessageDecoder::append_json writes messages, as the exports do).
 //
 // A separate executable because the replacement applies to the whole
 // program; counting is switched on only between two commits, so setup,
 // warm-up (first cycles size their buffers) and shutdown are not counted.
 #include <doctest/doctest.h>
 
+#include <array>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -14,6 +16,7 @@
 #include <sstream>
 
 #include "copper/log/writer.hpp"
+#include "copper/message.hpp"
 #include "copper/runtime.hpp"
 #include "fixtures/graph_helpers.hpp"
 #include "fixtures/scratch_dir.hpp"
@@ -119,7 +122,41 @@ std::string read_rover_config() {
   return text.str();
 }
 
+// What MessageDecoder::append_json walks: numbers, floats, strings (plain
+// ASCII), byte runs, nested structs.
+struct Reading {
+  std::string frame = "camera";
+  uint64_t stamp_ns = UINT64_MAX - 1;
+  std::vector<float> ranges = std::vector<float>(360, 1.25F);
+  std::vector<uint8_t> pixels = std::vector<uint8_t>(4096, 7);
+  std::array<double, 3> pose{0.1, -2.0, 3e10};
+};
+BOOST_DESCRIBE_STRUCT(Reading, (), (frame, stamp_ns, ranges, pixels, pose))
+
 }  // namespace
+
+TEST_CASE("message.alloc.json_text_allocates_nothing_once_its_string_has_grown") {
+  auto decoder = copper::MessageDecoder::compile(copper::schema_of<Reading>());
+  REQUIRE(decoder.ok());
+  std::vector<uint8_t> bytes;
+  copper::encode(Reading{}, bytes);
+  std::string text;
+  for (const auto bytes_as : {copper::BytesAs::numbers, copper::BytesAs::base64, copper::BytesAs::omitted})
+    REQUIRE(decoder->append_json(bytes, bytes_as, text).ok());  // grows `text` to fit
+  g_allocations = 0;
+  g_counting = true;
+  bool ok = true;
+  for (int i = 0; i < 20; ++i) {
+    for (const auto bytes_as : {copper::BytesAs::numbers, copper::BytesAs::base64, copper::BytesAs::omitted}) {
+      text.clear();
+      ok = decoder->append_json(bytes, bytes_as, text).ok() && ok;
+    }
+  }
+  g_counting = false;
+  CHECK(ok);
+  CHECK(g_allocations.load() == 0);
+  CHECK(text.find("\"frame\":\"camera\"") != std::string::npos);  // the last pass wrote the message
+}
 
 TEST_CASE("runtime.alloc.counter_detects_allocations") {
   // Proves the counter works, so a zero below means something.

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <limits>
 #include <optional>
 #include <ostream>
@@ -184,6 +185,10 @@ class McapExport {
     auto timing = channel("copper.Timing", json_text(timing_schema(selection_)), "/copper/timing", "");
     if (!timing) return timing.status();
     timing_ = *timing;
+    for (size_t task : selection_.tasks) timing_keys_.emplace_back(task, json_text(selection_.task_ids[task]) + ':');
+    std::sort(timing_keys_.begin(), timing_keys_.end(), [&](const auto& a, const auto& b) {
+      return selection_.task_ids[a.first] < selection_.task_ids[b.first];
+    });
     const json* log_schema = foxglove::well_known_json_schema("foxglove.Log");
     if (!log_schema) return Status::error("no foxglove.Log schema");
     auto log = channel("foxglove.Log", json_text(*log_schema), "/copper/log", "");
@@ -287,41 +292,76 @@ class McapExport {
     last_time_ = log_time;
   }
 
+  // The plain channel's text comes straight from the message's bytes
+  // (MessageDecoder::append_json); a JSON object is built only for the
+  // well-known view, whose mapping converts JSON.
   void write_slot(const SlotChannels& channels, const log::SlotData& data, uint64_t log_time) {
-    auto message = channels.slot->decoder->decode(data.bytes, BytesAs::base64);
-    if (!message) {
-      ++counts_.decode_errors;
-      return;
-    }
+    const MessageDecoder& decoder = *channels.slot->decoder;
     const uint64_t publish_time = mcap_time(data.time_of_validity_ns);
-    if (channels.plain != 0) {
-      append_json(writer_.begin_message(channels.plain, log_time, publish_time), *message);
-      writer_.end_message();
+    std::optional<json> message;
+    if (channels.mapping) {
+      auto decoded = decoder.decode(data.bytes, BytesAs::base64);
+      if (!decoded) {
+        ++counts_.decode_errors;
+        return;
+      }
+      message = std::move(*decoded);
     }
-    if (!channels.mapping) return;
-    auto shown = channels.mapping->convert(*message, data.time_of_validity_ns);
+    if (channels.plain != 0 &&
+        !write_plain(channels.plain, decoder, data.bytes, log_time, publish_time, message.has_value()))
+      return;
+    if (message) write_view(channels, std::move(*message), data.time_of_validity_ns, log_time, publish_time);
+  }
+
+  // A message that does not decode must leave no record: unless decode()
+  // has just accepted these bytes (append_json then accepts them too), the
+  // text is made in a buffer and copied into the chunk.
+  bool write_plain(uint16_t channel, const MessageDecoder& decoder, std::span<const uint8_t> bytes, uint64_t log_time,
+                   uint64_t publish_time, bool decoded) {
+    if (decoded) {
+      const Status s =
+          decoder.append_json(bytes, BytesAs::base64, writer_.begin_message(channel, log_time, publish_time));
+      writer_.end_message();
+      return s.ok();
+    }
+    body_.clear();
+    if (Status s = decoder.append_json(bytes, BytesAs::base64, body_); !s) {
+      ++counts_.decode_errors;
+      return false;
+    }
+    writer_.add_message(channel, log_time, publish_time, body_);
+    return true;
+  }
+
+  // The image's bytes moved, not copied, into the view; floats in the
+  // shortest text that reads back the same (lidar ranges).
+  void write_view(const SlotChannels& channels, json&& message, int64_t time_of_validity_ns, uint64_t log_time,
+                  uint64_t publish_time) {
+    auto shown = channels.mapping->convert(std::move(message), time_of_validity_ns);
     if (!shown) {
       if (counts_.conversion_errors++ == 0)
         fmt::print(warnings_, "warning: /{}: a message cannot be shown as {}: {}\n", channels.slot->producer,
                    channels.mapping->schema_name(), shown.error_message());
       return;
     }
-    append_json(writer_.begin_message(channels.well_known, log_time, publish_time), *shown);
+    append_json(writer_.begin_message(channels.well_known, log_time, publish_time), *shown, FloatText::shortest);
     writer_.end_message();
   }
 
+  // Written directly, with the members in the order nlohmann's objects
+  // keep (sorted), so the text is what dumping the JSON object gave.
   void write_timing(const log::CopperListView& cl, uint64_t log_time) {
-    json tasks = json::object();
-    for (size_t task : selection_.tasks) {
+    auto out = std::back_inserter(writer_.begin_message(timing_, log_time, log_time));
+    fmt::format_to(out, "{{\"cl_id\":{},\"tasks\":{{", cl.id);
+    bool first = true;
+    for (const auto& [task, key] : timing_keys_) {
       if (task >= cl.tasks.size()) continue;
       const log::TaskTiming& t = cl.tasks[task];
-      tasks[selection_.task_ids[task]] = {{"start_ns", t.start_ns},
-                                          {"end_ns", t.end_ns},
-                                          {"duration_ns", t.end_ns - t.start_ns},
-                                          {"status", to_string(t.status)}};
+      fmt::format_to(out, "{}{}{{\"duration_ns\":{},\"end_ns\":{},\"start_ns\":{},\"status\":\"{}\"}}",
+                     first ? "" : ",", key, t.end_ns - t.start_ns, t.end_ns, t.start_ns, to_string(t.status));
+      first = false;
     }
-    const json timing = {{"cl_id", cl.id}, {"time_ns", cl.time_ns}, {"tasks", std::move(tasks)}};
-    append_json(writer_.begin_message(timing_, log_time, log_time), timing);
+    fmt::format_to(out, "}},\"time_ns\":{}}}", cl.time_ns);
     writer_.end_message();
   }
 
@@ -355,6 +395,8 @@ class McapExport {
   mcap::Writer writer_;
   std::vector<SlotChannels> slots_;
   uint16_t timing_ = 0;
+  std::vector<std::pair<size_t, std::string>> timing_keys_;  // selected task, its id as a JSON key; by id
+  std::string body_;                                         // a plain message's text
   uint16_t log_ = 0;
   std::vector<LogEntry> entries_;
   size_t next_entry_ = 0;

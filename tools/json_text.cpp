@@ -1,6 +1,6 @@
 #include "json_text.hpp"
 
-#include <algorithm>
+#include "json_text_parts.hpp"
 
 namespace copper::logtool {
 namespace {
@@ -8,23 +8,11 @@ namespace {
 using nlohmann::json;
 using Serializer = nlohmann::detail::serializer<json>;
 
-// Printable ASCII other than the two characters JSON escapes: copied as is
-// by the serializer too (bytes from 0x7F on take its checked path).
-// Branch-free so that the compiler vectorises it: these strings run to
-// tens of kilobytes.
-bool needs_no_escaping(const std::string& text) {
-  unsigned plain = 1;
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    plain &= static_cast<unsigned>(static_cast<unsigned char>(byte - 0x20) < 0x5F) & (byte != '"') & (byte != '\\');
-  }
-  return plain != 0;
-}
-
 class JsonText {
  public:
-  explicit JsonText(std::string& out)
+  JsonText(std::string& out, FloatText floats)
       : out_(out),
+        floats_(floats),
         serializer_(nlohmann::detail::output_adapter<char, std::string>(out), ' ', json::error_handler_t::replace) {}
 
   void append(const json& value) {
@@ -32,6 +20,9 @@ class JsonText {
       case json::value_t::object: return append_object(value);
       case json::value_t::array: return append_array(value);
       case json::value_t::string: return append_string(value.get_ref<const std::string&>());
+      case json::value_t::number_float:
+        if (floats_ == FloatText::shortest) return detail::append_float_text(out_, value.get<double>());
+        return serializer_.dump(value, false, false, 0);
       default: serializer_.dump(value, false, false, 0);
     }
   }
@@ -62,23 +53,26 @@ class JsonText {
   }
 
   void append_string(const std::string& text) {
-    if (!needs_no_escaping(text)) return serializer_.dump(json(text), false, false, 0);
+    if (!detail::needs_no_escaping(text)) return serializer_.dump(json(text), false, false, 0);
     out_ += '"';
     out_ += text;
     out_ += '"';
   }
 
   std::string& out_;
+  FloatText floats_;
   Serializer serializer_;
 };
 
 }  // namespace
 
-void append_json(std::string& out, const nlohmann::json& value) { JsonText(out).append(value); }
+void append_json(std::string& out, const nlohmann::json& value, FloatText floats) {
+  JsonText(out, floats).append(value);
+}
 
 std::string json_text(const nlohmann::json& value) {
   std::string out;
-  append_json(out, value);
+  append_json(out, value, FloatText::dump);
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include "copper/message.hpp"
 
 #include "copper/base64.hpp"
+#include "message_schema_node.hpp"
 #include "xxhash_dispatch.hpp"
 
 #include <algorithm>
@@ -86,25 +87,6 @@ std::uint64_t schema_hash(const nlohmann::json& schema) {
   return detail::xxh3(text.data(), text.size());
 }
 
-namespace detail {
-
-enum class SchemaKind : std::uint8_t {
-  boolean, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64, string,  // primitives
-  vector, array, structure,
-};
-
-// A validated schema type.
-struct SchemaNode {
-  SchemaKind kind = SchemaKind::boolean;
-  std::size_t length = 0;          // array: element count
-  std::size_t min_size = 0;        // fewest bytes a value encodes to (saturated)
-  std::vector<SchemaNode> children;  // vector/array: the element; struct: the fields
-  std::vector<std::string> names;  // struct: field names, parallel to children
-  std::string name;                // struct: type name
-};
-
-}  // namespace detail
-
 namespace {
 
 using detail::SchemaKind;
@@ -180,6 +162,7 @@ Status compile_struct(const nlohmann::json& type, const std::string& pointer, st
       return schema_error(field_pointer, fmt::format("duplicate field name \"{}\"", name_text));
     }
     node.names.push_back(name_text);
+    node.keys.push_back(nlohmann::json(name_text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + ':');
     const auto field_type = field.find("type");
     if (field_type == field.end()) return schema_error(field_pointer, "field needs a \"type\"");
     if (Status s = compile_type(*field_type, field_pointer + "/type", depth + 1, node.children[i]); !s) return s;

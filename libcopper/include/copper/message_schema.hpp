@@ -111,6 +111,23 @@ class COPPER_API MessageDecoder {
   // With BytesAs::numbers, exactly decode_to_json: same JSON, same errors.
   Result<nlohmann::json> decode(std::span<const std::uint8_t> bytes, BytesAs bytes_as = BytesAs::numbers) const;
 
+  // Appends the message's JSON text to `out`, with no JSON object in
+  // between (the exports and the live view: several times faster than
+  // decode and dump). The text parses to exactly decode(bytes, bytes_as):
+  // - struct fields in schema order (decode's objects sort their keys;
+  //   JSON gives member order no meaning);
+  // - integers exact, 64-bit included; floats (an f32 widened to double,
+  //   as to_json does) as std::to_chars' shortest text that reads back as
+  //   the same double, with ".0" added to a whole number so that it reads
+  //   back as a float; NaN and infinities as null, as nlohmann writes them;
+  // - strings escaped as JSON needs, invalid UTF-8 replaced by U+FFFD, as
+  //   json::dump with error_handler_t::replace does;
+  // - runs of u8 as base64 strings, left out or as numbers, as decode does.
+  // Malformed bytes: decode's Status, and `out` back at its length before
+  // the call. Allocates nothing once `out` has grown to fit (strings that
+  // need escaping excepted).
+  Status append_json(std::span<const std::uint8_t> bytes, BytesAs bytes_as, std::string& out) const;
+
  private:
   explicit MessageDecoder(std::shared_ptr<const detail::SchemaNode> root);
   std::shared_ptr<const detail::SchemaNode> root_;

@@ -292,13 +292,24 @@ Status Mapping::check_against(const json& message_schema) const {
   return {};
 }
 
-Result<json> Mapping::convert(const json& message, int64_t time_ns) const {
-  spec::Values values(impl_->sources, message);
-  auto converted = impl_->schema->build(values, time_ns);
+namespace {
+
+Result<json> build(const spec::MappingParts& parts, const spec::Values& values, int64_t time_ns) {
+  auto converted = parts.schema->build(values, time_ns);
   if (!converted.ok())
-    return fail(StatusCode::invalid_argument, "{} as {}: {}", impl_->message_type, impl_->schema_name,
+    return fail(StatusCode::invalid_argument, "{} as {}: {}", parts.message_type, parts.schema_name,
                 converted.error_message());
   return converted;
+}
+
+}  // namespace
+
+Result<json> Mapping::convert(const json& message, int64_t time_ns) const {
+  return build(*impl_, spec::Values(impl_->sources, message), time_ns);
+}
+
+Result<json> Mapping::convert(json&& message, int64_t time_ns) const {
+  return build(*impl_, spec::Values(impl_->sources, message, true), time_ns);
 }
 
 // ---- MappingSet ----------------------------------------------------------

@@ -77,6 +77,9 @@ class Mapping {
   // caller counts and reports it, and goes on. Const: copies of a Mapping
   // share their parsed form, and may convert on several threads at once.
   Result<nlohmann::json> convert(const nlohmann::json& message, int64_t time_ns) const;
+  // The same, moving byte runs (base64 images) out of `message` instead of
+  // copying them; `message` is left valid but unspecified.
+  Result<nlohmann::json> convert(nlohmann::json&& message, int64_t time_ns) const;
 
   // The JSON form, as parsed: the object under the message type.
   const nlohmann::json& to_json() const;

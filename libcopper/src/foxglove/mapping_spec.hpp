@@ -57,7 +57,10 @@ using Sources = std::map<std::string, Source, std::less<>>;
 // the target and the field it reads.
 class Values {
  public:
-  Values(const Sources& sources, const nlohmann::json& message) : sources_(sources), message_(message) {}
+  // `given_up`: the caller gives the message up (Mapping::convert of an
+  // rvalue), so take_bytes may move byte runs out of it.
+  Values(const Sources& sources, const nlohmann::json& message, bool given_up = false)
+      : sources_(sources), message_(message), given_up_(given_up) {}
 
   bool has(std::string_view target) const { return sources_.find(target) != sources_.end(); }
   Result<uint64_t> count(std::string_view target, uint64_t fallback) const;
@@ -65,6 +68,9 @@ class Values {
   Result<std::string> text(std::string_view target, const std::string& fallback) const;
   // The base64 text of a byte run.
   Result<const std::string*> bytes(std::string_view target) const;
+  // The same as a string of its own: moved out of a message given up when
+  // no other target reads its field (images: tens of kilobytes), else copied.
+  Result<std::string> take_bytes(std::string_view target) const;
   // Non-finite elements (null in the decoded message) are NaN.
   Result<std::vector<double>> numbers(std::string_view target) const;
 
@@ -72,6 +78,7 @@ class Values {
   Result<const nlohmann::json*> lookup(std::string_view target) const;
   const Sources& sources_;
   const nlohmann::json& message_;
+  bool given_up_ = false;
 };
 
 // A well-known schema as mappings see it.

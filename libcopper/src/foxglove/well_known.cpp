@@ -1,6 +1,7 @@
 // The well-known schemas as mappings see them: the targets each takes,
 // the rules across them, and how one message becomes the Foxglove message
 // (docs/foxglove.md has the same table for users).
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -88,6 +89,19 @@ Result<const std::string*> Values::bytes(std::string_view target) const {
                 "\"{}\": field \"{}\" is not a byte run rendered as base64 (decode with BytesAs::base64)", target,
                 sources_.find(target)->second.field);
   return &(*value)->get_ref<const std::string&>();
+}
+
+Result<std::string> Values::take_bytes(std::string_view target) const {
+  auto text = bytes(target);
+  if (!text.ok()) return text.status();
+  const std::string& field = sources_.find(target)->second.field;
+  const bool shared = std::count_if(sources_.begin(), sources_.end(), [&](const auto& source) {
+                        return !source.second.is_constant() && source.second.field == field;
+                      }) > 1;
+  if (!given_up_ || shared) return **text;
+  // bytes() found it inside message_ (a byte run is never a constant),
+  // which the caller has given up: const here only as Values reads it.
+  return std::move(const_cast<std::string&>(**text));
 }
 
 Result<std::vector<double>> Values::numbers(std::string_view target) const {
@@ -213,9 +227,9 @@ struct Builder {
   }
   void bytes(const char* name, const char* target) {
     if (!status.ok()) return;
-    auto v = values.bytes(target);
+    auto v = values.take_bytes(target);
     if (v.ok())
-      out[name] = **v;
+      out[name] = std::move(*v);
     else
       status = v.status();
   }
@@ -258,7 +272,7 @@ Result<json> build_raw_image(const Values& values, int64_t time_ns) {
                 b.out["encoding"].get<std::string>());
   b.count("step", "step", width * pixel);
   if (!b.status.ok()) return b.status;
-  const uint64_t step = b.out["step"], size = base64_size(b.out["data"].get<std::string>());
+  const uint64_t step = b.out["step"], size = base64_size(b.out["data"].get_ref<const std::string&>());
   if (step > std::numeric_limits<uint32_t>::max())
     return fail(StatusCode::invalid_argument, "step {} (width {} * {} bytes per pixel) exceeds 2^32-1", step, width,
                 pixel);

@@ -70,16 +70,22 @@ void ChannelSet::render(const Channel& c, const FrameView& frame, std::vector<st
   if (c.kind == Channel::Kind::log) return render_log(frame, out, failures);
   if (c.slot >= frame.slots.size() || !frame.slots[c.slot].present) return;
   const FrameView::Slot& slot = frame.slots[c.slot];
+  if (c.kind == Channel::Kind::slot) {
+    // The text straight from the bytes: no JSON object to build and dump.
+    std::string text;
+    if (!decoders_[c.slot].append_json(slot.bytes, BytesAs::base64, text).ok()) {
+      ++failures;
+      return;
+    }
+    out.push_back(std::move(text));
+    return;
+  }
   auto message = decoders_[c.slot].decode(slot.bytes, BytesAs::base64);
   if (!message.ok()) {
     ++failures;
     return;
   }
-  if (c.kind == Channel::Kind::slot) {
-    out.push_back(dump(*message));
-    return;
-  }
-  auto converted = c.mapping->convert(*message, slot.time_of_validity);
+  auto converted = c.mapping->convert(std::move(*message), slot.time_of_validity);
   if (!converted.ok()) {
     ++failures;
     return;
