@@ -114,7 +114,7 @@ int main() {
     ExportFormat format;
     bool blobs;
     bool compress = true;
-    copper::logtool::ExportOptions::Views views = copper::logtool::ExportOptions::Views::both;
+    copper::logtool::ExportOptions::Views views = copper::logtool::ExportOptions::Views::automatic;
   };
   using Views = copper::logtool::ExportOptions::Views;
   const std::vector<Case> cases{Case{"json", ExportFormat::json, true},
@@ -123,6 +123,7 @@ int main() {
                                 Case{"json_no_blobs", ExportFormat::json, false},
                                 Case{"mcap_zstd", ExportFormat::mcap, true, true},
                                 Case{"mcap_none", ExportFormat::mcap, true, false},
+                                Case{"mcap_zstd_both", ExportFormat::mcap, true, true, Views::both},
                                 Case{"mcap_zstd_views_only", ExportFormat::mcap, true, true, Views::well_known},
                                 Case{"mcap_zstd_plain_only", ExportFormat::mcap, true, true, Views::plain},
                                 Case{"mcap_none_views_only", ExportFormat::mcap, true, false, Views::well_known},

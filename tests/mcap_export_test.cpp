@@ -38,7 +38,8 @@ const std::string kNodeDir = std::string(COPPER_SOURCE_DIR) + "/tests/node";
 
 // Why the official readers cannot run here, or empty.
 std::string node_problem() {
-  if (!std::filesystem::exists(kNodeDir + "/node_modules/@mcap/core"))
+  if (!std::filesystem::exists(kNodeDir + "/node_modules/@mcap/core") ||
+      !std::filesystem::exists(kNodeDir + "/node_modules/@foxglove/schemas"))
     return "tests/node/node_modules is missing (run npm ci in tests/node)";
   if (run_command("node --version").exit_code != 0) return "node is not installed";
   return {};
@@ -72,7 +73,16 @@ json info_of(const std::string& log) {
   return json::parse(outcome.output);
 }
 
-// What copper-log info says each channel must hold.
+// The view channel of a task output ("/camera/image" for "/camera"), or
+// null.
+const json* view_of(const json& channels, const std::string& topic) {
+  for (const auto& [name, channel] : channels.items())
+    if (name.starts_with(topic + "/")) return &channel;
+  return nullptr;
+}
+
+// What copper-log info says each channel must hold. A task output whose
+// plain channel is not written by default (an image, a scan) has its view.
 void check_counts_against_info(const json& result, const json& info) {
   INFO(result.dump().substr(0, 3000));
   CHECK(result["ok"] == true);
@@ -84,7 +94,14 @@ void check_counts_against_info(const json& result, const json& info) {
   CHECK(channels["/copper/log"]["indexed"] == info["text_entries"].get<uint64_t>() + events);
   for (const json& slot : info["graph"]["message_types"]) {
     const std::string topic = "/" + slot["producer"].get<std::string>();
-    REQUIRE(channels.contains(topic));
+    CAPTURE(topic);
+    if (!channels.contains(topic)) {
+      const json* view = view_of(channels, topic);
+      REQUIRE(view != nullptr);
+      CHECK((*view)["indexed"] == cls);
+      CHECK((*view)["message_encoding"] == "protobuf");
+      continue;
+    }
     CHECK(channels[topic]["indexed"] == cls);
     CHECK(channels[topic]["validated"] == cls);
     CHECK(channels[topic]["schema_encoding"] == "jsonschema");
@@ -199,36 +216,82 @@ TEST_CASE("mcap.export.mapped_rover_messages_get_well_known_channels_beside_the_
   check_rover_views(result, 12);
 }
 
-// --views: a mapped type's plain channel alone, or its view alone; the
-// types without a view keep their plain channel either way.
+// --views: a mapped type's plain channel alone, its view alone, or both;
+// by default both, except for the sensor views (images and scans, in
+// protobuf), which replace the plain channel. The types without a view
+// keep their plain channel either way.
 TEST_CASE("mcap.export.views_choose_the_plain_or_the_well_known_channel_of_a_mapped_type") {
   if (const std::string why = node_problem(); !why.empty()) return copper_test::skip_test(why);
   const testing_tasks::RecordedLog log(testing_tasks::read_rover_config(), "mcap_rover_views", 12);
-  const std::string plain = (log.dir / "plain.mcap").string(), shown = (log.dir / "shown.mcap").string();
-  REQUIRE(export_mcap(log.path.string(), plain, "--views plain") == 0);
-  REQUIRE(export_mcap(log.path.string(), shown, "--views well-known") == 0);
-  CHECK(export_mcap(log.path.string(), (log.dir / "bad.mcap").string(), "--views pictures") == 2);
-  const auto results = check_mcap({plain, shown});
-  for (const json& result : results) CHECK(result["ok"] == true);
-  const json& plain_channels = results[0]["channels"];
-  const json& shown_channels = results[1]["channels"];
-  for (const char* mapped : {"camera", "lidar", "pose"}) {
-    CAPTURE(mapped);
-    const std::string topic = std::string("/") + mapped;
-    CHECK(plain_channels.contains(topic));
-    CHECK_FALSE(shown_channels.contains(topic));
-    size_t views_in_plain = 0, views_in_shown = 0;
-    for (const auto& [name, channel] : plain_channels.items()) views_in_plain += name.starts_with(topic + "/");
-    for (const auto& [name, channel] : shown_channels.items())
-      if (name.starts_with(topic + "/")) {
-        ++views_in_shown;
-        CHECK(channel["well_known_checked"] == 12);
-      }
-    CHECK(views_in_plain == 0);
-    CHECK(views_in_shown == 1);
+  const std::vector<std::string> flags = {"", "--views both", "--views plain", "--views well-known"};
+  std::vector<std::string> files;
+  for (size_t i = 0; i < flags.size(); ++i) {
+    files.push_back((log.dir / ("views" + std::to_string(i) + ".mcap")).string());
+    REQUIRE(export_mcap(log.path.string(), files.back(), flags[i]) == 0);
   }
-  CHECK(plain_channels.contains("/imu"));
-  CHECK(shown_channels.contains("/imu"));
+  CHECK(export_mcap(log.path.string(), (log.dir / "bad.mcap").string(), "--views pictures") == 2);
+  const auto results = check_mcap(files);
+  // {plain channel written, view written} for each of default, both, plain, well-known.
+  const std::map<std::string, std::vector<std::pair<bool, bool>>> expected = {
+      {"camera", {{false, true}, {true, true}, {true, false}, {false, true}}},
+      {"lidar", {{false, true}, {true, true}, {true, false}, {false, true}}},
+      {"pose", {{true, true}, {true, true}, {true, false}, {false, true}}},
+      {"imu", {{true, false}, {true, false}, {true, false}, {true, false}}},
+  };
+  for (size_t i = 0; i < flags.size(); ++i) {
+    CAPTURE(flags[i]);
+    CHECK(results[i]["ok"] == true);
+    const json& channels = results[i]["channels"];
+    for (const auto& [task, written] : expected) {
+      CAPTURE(task);
+      const std::string topic = "/" + task;
+      CHECK(channels.contains(topic) == written[i].first);
+      const json* view = view_of(channels, topic);
+      CHECK((view != nullptr) == written[i].second);
+      if (view != nullptr) CHECK((*view)["well_known_checked"] == 12);
+    }
+  }
+}
+
+// The sensor views in protobuf: each image's pixels and each scan's ranges,
+// read back by the official readers through Foxglove's own definition of
+// the schema, equal what was recorded (the scan's ranges past range_max
+// are 0, as the mapping says).
+TEST_CASE("mcap.export.protobuf_images_and_scans_read_back_equal_what_was_recorded") {
+  if (const std::string why = node_problem(); !why.empty()) return copper_test::skip_test(why);
+  const testing_tasks::RecordedLog log(testing_tasks::read_rover_config(), "mcap_rover_protobuf", 8);
+  const std::string out = (log.dir / "rover.mcap").string();
+  REQUIRE(export_mcap(log.path.string(), out) == 0);
+  const auto recorded = run_command(kLog + " export '" + log.path.string() + "' --format jsonl 2>/dev/null");
+  REQUIRE(recorded.exit_code == 0);
+  std::vector<json> copperlists;
+  std::istringstream lines(recorded.output);
+  for (std::string line; std::getline(lines, line);) copperlists.push_back(json::parse(line));
+  REQUIRE(copperlists.size() == 8);
+  const json images = check_mcap({out}, "/camera/image").at(0);
+  const json scans = check_mcap({out}, "/lidar/scan").at(0);
+  REQUIRE(images["dump"].size() == 8);
+  REQUIRE(scans["dump"].size() == 8);
+  for (size_t cl = 0; cl < copperlists.size(); ++cl) {
+    CAPTURE(cl);
+    const json& pixels = copperlists[cl]["slots"]["camera"]["message"];
+    const json image = json::parse(images["dump"][cl].get<std::string>());
+    CHECK(image["data"] == pixels["pixels"]);  // both base64
+    CHECK(image["width"] == pixels["width"]);
+    CHECK(image["height"] == pixels["height"]);
+    CHECK(image["step"] == pixels["width"]);  // mono8
+    CHECK(image["encoding"] == "mono8");
+    const json& sweep = copperlists[cl]["slots"]["lidar"]["message"];
+    const json scan = json::parse(scans["dump"][cl].get<std::string>());
+    REQUIRE(scan["ranges"].size() == sweep["ranges"].size());
+    const double range_max = sweep["range_max"];
+    for (size_t beam = 0; beam < sweep["ranges"].size(); ++beam) {
+      const double range = sweep["ranges"][beam];
+      CHECK(scan["ranges"][beam].get<double>() == (range <= range_max ? range : 0.0));
+    }
+    CHECK(scan["start_angle"].get<double>() == sweep["angle_min"].get<double>());
+    CHECK(scan["frame_id"] == "rover");
+  }
 }
 
 TEST_CASE("mcap.export.every_corpus_log_exports_what_is_intact_or_exits_as_the_other_formats") {

@@ -32,8 +32,9 @@ struct ExportOptions {
   uint64_t chunk_size = uint64_t{1} << 20;  // uncompressed bytes per chunk, > 0
   std::string mapping;                      // a JSON mapping file (docs/foxglove.md); empty: none
   // A message type with a Foxglove view: its plain channel, its view's, or
-  // both (the default; docs/mcap-export.md).
-  enum class Views { both, plain, well_known } views = Views::both;
+  // both; by default (automatic) both, except for images, whose view alone
+  // is written (docs/mcap-export.md).
+  enum class Views { automatic, both, plain, well_known } views = Views::automatic;
   bool follow = false;  // read the log as it is written (follow.hpp)
 };
 

@@ -2,9 +2,10 @@
 // every MCAP reader open (docs/mcap-export.md says what goes where).
 //
 // Channels: per selected task output "/<task id>" (JSON Schema of the
-// slot's message schema, bodies as the JSON export's "message"); beside it
-// "/<task id><suffix>" in a Foxglove well-known schema when a mapping
-// applies; "/copper/timing", one message per copperlist with every selected
+// slot's message schema, bodies as the JSON export's "message"); beside it,
+// or instead of it for images and scans (--views), "/<task id><suffix>" in
+// a Foxglove well-known schema when a mapping applies (images and scans in
+// protobuf: foxglove/protobuf.hpp); "/copper/timing", one message per copperlist with every selected
 // task's process span; "/copper/log", the text logs and the run's
 // lifecycle events as foxglove.Log. log_time is the copperlist's time,
 // publish_time the message's time of validity.
@@ -23,6 +24,7 @@
 #include "export.hpp"
 #include "follow.hpp"
 #include "foxglove/mapping.hpp"
+#include "foxglove/protobuf.hpp"
 #include "json_text.hpp"
 #include "mcap/mcap_writer.hpp"
 #include "text.hpp"
@@ -40,6 +42,7 @@ struct SlotChannels {
   uint16_t plain = 0;                          // 0: no usable schema, or only its view is written
   const foxglove::Mapping* mapping = nullptr;  // the well-known view, if any
   uint16_t well_known = 0;
+  bool protobuf = false;  // the view is written as protobuf (images)
 };
 
 // One text line or lifecycle event, in copperlist order.
@@ -172,7 +175,7 @@ class McapExport {
         auto view = std::find_if(views->begin(), views->end(),
                                  [&](const foxglove::WellKnownChannel& v) { return v.slot == slot.index; });
         if (options_.views == ExportOptions::Views::plain) view = views->end();
-        if (view == views->end() || options_.views != ExportOptions::Views::well_known) {
+        if (view == views->end() || writes_plain_beside(*view->mapping)) {
           auto plain = channel(type, json_text(foxglove::json_schema_of(slot.schema)), "/" + slot.producer, type);
           if (!plain) return plain.status();
           channels.plain = *plain;
@@ -259,20 +262,41 @@ class McapExport {
     return out;
   }
 
+  // Whether a mapped type's plain channel is written beside its view. By
+  // default not for the sensor views (images, scans): that channel would
+  // be the pixels again as base64 text no panel draws, or the ranges
+  // again, doubling the file and the export's time.
+  bool writes_plain_beside(const foxglove::Mapping& mapping) const {
+    switch (options_.views) {
+      case ExportOptions::Views::automatic: return !foxglove::writes_protobuf(mapping.schema_name());
+      case ExportOptions::Views::well_known: return false;
+      case ExportOptions::Views::both:
+      case ExportOptions::Views::plain: return true;
+    }
+    return true;
+  }
+
+  // A JSON channel ("jsonschema" schema), or with `protobuf` a protobuf one
+  // (`schema` a FileDescriptorSet).
   Result<uint16_t> channel(const std::string& schema_name, const std::string& schema, const std::string& topic,
-                           const std::string& type) {
-    auto schema_id = writer_.add_schema(schema_name, "jsonschema", schema);
+                           const std::string& type, bool protobuf = false) {
+    auto schema_id = writer_.add_schema(schema_name, protobuf ? "protobuf" : "jsonschema", schema);
     if (!schema_id) return schema_id.status();
     mcap::KeyValues metadata;
     if (!type.empty()) metadata.emplace_back("copper.type", type);
-    return writer_.add_channel(*schema_id, topic, "json", std::move(metadata));
+    return writer_.add_channel(*schema_id, topic, protobuf ? "protobuf" : "json", std::move(metadata));
   }
 
+  // Images and scans as protobuf (foxglove/protobuf.hpp says why), the
+  // other views as JSON.
   Status define_well_known(const foxglove::WellKnownChannel& view, const std::string& type, SlotChannels& channels) {
     const std::string& name = view.mapping->schema_name();
+    channels.protobuf = foxglove::writes_protobuf(name);
     const json* schema = foxglove::well_known_json_schema(name);
-    if (!schema) return Status::invalid_argument(fmt::format("{}: copper cannot write {}", view.topic, name));
-    auto id = channel(name, json_text(*schema), view.topic, type);
+    if (!channels.protobuf && !schema)
+      return Status::invalid_argument(fmt::format("{}: copper cannot write {}", view.topic, name));
+    auto id = channels.protobuf ? channel(name, foxglove::protobuf_descriptor_set(name), view.topic, type, true)
+                                : channel(name, json_text(*schema), view.topic, type);
     if (!id) return id.status();
     channels.mapping = view.mapping;
     channels.well_known = *id;
@@ -300,7 +324,7 @@ class McapExport {
     const uint64_t publish_time = mcap_time(data.time_of_validity_ns);
     std::optional<json> message;
     if (channels.mapping) {
-      auto decoded = decoder.decode(data.bytes, BytesAs::base64);
+      auto decoded = decoder.decode(data.bytes, channels.protobuf ? BytesAs::binary : BytesAs::base64);
       if (!decoded) {
         ++counts_.decode_errors;
         return;
@@ -338,14 +362,23 @@ class McapExport {
   void write_view(const SlotChannels& channels, json&& message, int64_t time_of_validity_ns, uint64_t log_time,
                   uint64_t publish_time) {
     auto shown = channels.mapping->convert(std::move(message), time_of_validity_ns);
-    if (!shown) {
-      if (counts_.conversion_errors++ == 0)
-        fmt::print(warnings_, "warning: /{}: a message cannot be shown as {}: {}\n", channels.slot->producer,
-                   channels.mapping->schema_name(), shown.error_message());
-      return;
+    if (!shown) return conversion_failed(channels, shown.status());
+    if (channels.protobuf) {
+      // Made apart and copied (a few microseconds for an image), so that a
+      // failure leaves no record.
+      body_.clear();
+      if (Status s = foxglove::append_protobuf(channels.mapping->schema_name(), *shown, body_); !s)
+        return conversion_failed(channels, s);
+      return writer_.add_message(channels.well_known, log_time, publish_time, body_);
     }
     append_json(writer_.begin_message(channels.well_known, log_time, publish_time), *shown, FloatText::shortest);
     writer_.end_message();
+  }
+
+  void conversion_failed(const SlotChannels& channels, const Status& status) {
+    if (counts_.conversion_errors++ == 0)
+      fmt::print(warnings_, "warning: /{}: a message cannot be shown as {}: {}\n", channels.slot->producer,
+                 channels.mapping->schema_name(), status.message());
   }
 
   // Written directly, with the members in the order nlohmann's objects

@@ -40,7 +40,7 @@ struct Commands {
   std::string export_format = "json";
   std::string export_tasks;
   std::string export_compress = "zstd";
-  std::string export_views = "both";
+  std::string export_views = "auto";
   bool no_blobs = false;
   TextOptions text;
   std::string text_level;
@@ -91,8 +91,9 @@ void add_export_text(CLI::App& app, Commands& c) {
       ->transform(copper::cli::whole_number());
   exp->add_option("--mapping", c.export_.mapping, "mcap: JSON file mapping message types onto Foxglove schemas");
   exp->add_option("--views", c.export_views,
-                  "mcap: a message type with a Foxglove view gets both channels (default), plain or well-known")
-      ->check(CLI::IsMember({"both", "plain", "well-known"}));
+                  "mcap: a message type with a Foxglove view gets both channels, plain or well-known; auto "
+                  "(default): both, an image its view alone")
+      ->check(CLI::IsMember({"auto", "both", "plain", "well-known"}));
   exp->add_flag("--follow", c.export_.follow, "read the log as it is written, until its recorder ends or Ctrl-C");
 
   auto* text = app.add_subcommand("text", "the structured text logs, as lines");
@@ -147,7 +148,8 @@ int dispatch(CLI::App& app, Commands& c) {
     c.export_.compress = c.export_compress == "zstd";
     c.export_.views = c.export_views == "plain"        ? ExportOptions::Views::plain
                       : c.export_views == "well-known" ? ExportOptions::Views::well_known
-                                                       : ExportOptions::Views::both;
+                      : c.export_views == "both"       ? ExportOptions::Views::both
+                                                       : ExportOptions::Views::automatic;
     if (c.export_.chunk_size == 0) return usage_error("--chunk-size must be at least 1 byte");
     if (c.no_blobs && c.export_.format == ExportFormat::mcap)
       return usage_error("--no-blobs does not apply to --format mcap (its schemas require every field)");

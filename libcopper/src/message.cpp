@@ -280,12 +280,17 @@ class JsonBuilder {
     return true;
   }
 
-  // A run of bytes as one string, or nothing (out is left discarded).
+  // A run of bytes as one string or binary value, or nothing (out is left
+  // discarded).
   bool read_bytes(std::size_t count, nlohmann::json& out) {
     const std::uint8_t* p = reader_.take(count, "u8");
     if (p == nullptr) return false;
     if (bytes_as_ == BytesAs::omitted) {
       out = nlohmann::json(nlohmann::json::value_t::discarded);
+      return true;
+    }
+    if (bytes_as_ == BytesAs::binary) {
+      out = nlohmann::json::binary(std::vector<std::uint8_t>(p, p + count));
       return true;
     }
     std::string text;

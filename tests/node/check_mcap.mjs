@@ -8,8 +8,12 @@
 //   message, metadata record and attachment with CRCs validated; the data
 //   section CRC is recomputed here with @foxglove/crc.
 // - McapStreamReader reads the same file fed in small pieces.
-// - Every message is validated (ajv, JSON Schema 2020-12) against its
-//   channel's schema; well-known channels are checked for what Foxglove
+// - Every JSON message is validated (ajv, JSON Schema 2020-12) against its
+//   channel's schema. A protobuf message (the images) is decoded twice:
+//   with the file's own descriptor set, as Foxglove reads it, and with
+//   Foxglove's definition of that schema as @foxglove/schemas generates
+//   it; the two descriptions must declare the same fields and the two
+//   decodings agree. Well-known channels are checked for what Foxglove
 //   needs to draw them (image sizes agree, scan ranges and angles, ...).
 // - Times are exact: a message's "time_ns" (timing channel) or "timestamp"
 //   (well-known channels) equals its log or publish time as a bigint,
@@ -20,7 +24,9 @@ import { open } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import { McapIndexedReader, McapStreamReader } from "@mcap/core";
 import { FileHandleReadable } from "@mcap/nodejs";
-import { loadDecompressHandlers } from "@mcap/support";
+import { loadDecompressHandlers, protobufFromBinaryDescriptor } from "@mcap/support";
+import foxgloveSchemas from "@foxglove/schemas/internal.js";
+import protobufjs from "protobufjs";
 import { crc32 } from "@foxglove/crc";
 import Ajv2020 from "ajv/dist/2020.js";
 
@@ -52,6 +58,8 @@ function rawInteger(raw, key) {
 }
 
 function rawTimestamp(raw) {
+  const proto = /"timestamp":\{"seconds":"(-?\d+)","nanos":(\d+)\}/.exec(raw);
+  if (proto) return BigInt(proto[1]) * 1000000000n + BigInt(proto[2]);
   const match = /"timestamp":\{"nsec":(\d+),"sec":(-?\d+)\}|"timestamp":\{"sec":(-?\d+),"nsec":(\d+)\}/.exec(raw);
   if (!match) return undefined;
   const [sec, nsec] = match[1] !== undefined ? [match[2], match[1]] : [match[3], match[4]];
@@ -105,6 +113,59 @@ function quaternionProblem(q) {
   return Math.abs(norm - 1) < 1e-6 ? undefined : `orientation not a unit quaternion (norm ${norm})`;
 }
 
+// Foxglove's own protobuf definition of a schema ("foxglove.RawImage"),
+// from the .proto text @foxglove/schemas generates for it and for the
+// foxglove files it imports.
+function foxgloveProtobufType(schemaName) {
+  const root = new protobufjs.Root();
+  root.addJSON(protobufjs.common.get("google/protobuf/timestamp.proto").nested);
+  const parsed = new Set();
+  const parse = (name) => {
+    if (parsed.has(name)) return;
+    parsed.add(name);
+    const schema = foxgloveSchemas.foxgloveMessageSchemas[name];
+    if (!schema) throw new Error(`@foxglove/schemas has no foxglove.${name}`);
+    const { imports = [] } = protobufjs.parse(foxgloveSchemas.generateProto(schema, []), root, { keepCase: true });
+    for (const file of imports) {
+      const match = /^foxglove\/(\w+)\.proto$/.exec(file);
+      if (match) parse(match[1]);
+    }
+  };
+  parse(schemaName.replace(/^foxglove\./, ""));
+  return root.lookupType(schemaName);
+}
+
+// How a protobuf channel's messages are read: its own description (what
+// Foxglove uses) and Foxglove's, which must declare the same fields.
+function protobufTypes(schema) {
+  const own = protobufFromBinaryDescriptor(schema.data).lookupType(schema.name);
+  const foxglove = foxgloveProtobufType(schema.name);
+  const typeOf = (field) => field.resolve().resolvedType?.fullName ?? field.type;  // ".google.protobuf.Timestamp"
+  const describe = (type) =>
+    type.fieldsArray.map((f) => `${f.name}=${f.id}:${f.repeated ? "repeated " : ""}${typeOf(f)}`).sort().join(", ");
+  if (describe(own) !== describe(foxglove))
+    throw new Error(`fields ${describe(own)}, Foxglove's ${describe(foxglove)}`);
+  return { own, foxglove };
+}
+
+const PROTOBUF_OBJECT = { longs: String, bytes: String, defaults: true };
+
+// A protobuf message as an object shaped as its JSON form (bytes base64,
+// 64-bit integers as strings), or undefined when the two readings differ.
+function decodeProtobuf(types, data, channel, sequence) {
+  const own = types.own.toObject(types.own.decode(data), PROTOBUF_OBJECT);
+  const foxglove = types.foxglove.toObject(types.foxglove.decode(data), PROTOBUF_OBJECT);
+  const canonical = (value) => JSON.stringify(value, Object.keys(value).sort());
+  for (const key of new Set([...Object.keys(own), ...Object.keys(foxglove)])) {
+    if (JSON.stringify(own[key]) !== JSON.stringify(foxglove[key])) {
+      fail(`${channel.schema} message ${sequence}: "${key}" reads ${canonical(own).slice(0, 80)} with the file's ` +
+        `descriptor, ${canonical(foxglove).slice(0, 80)} with Foxglove's`);
+      return undefined;
+    }
+  }
+  return own;
+}
+
 async function readIndexed(handlers) {
   const handle = await open(file, "r");
   try {
@@ -119,7 +180,10 @@ async function readIndexed(handlers) {
       const schema = reader.schemasById.get(channel.schemaId);
       let validate;
       try {
-        validate = ajv.compile(JSON.parse(text.decode(schema.data)));
+        validate =
+          schema.encoding === "protobuf"
+            ? protobufTypes(schema)
+            : ajv.compile(JSON.parse(text.decode(schema.data)));
       } catch (e) {
         fail(`${channel.topic}: schema ${schema.name} does not compile: ${e.message}`);
       }
@@ -151,16 +215,28 @@ async function readIndexed(handlers) {
 function checkMessage(message, channel, validate, dump) {
   let raw;
   let value;
-  try {
-    raw = text.decode(message.data);
-    value = JSON.parse(raw);
-  } catch (e) {
-    fail(`${channel.schema}: a message is not JSON: ${e.message}`);
-    return;
-  }
-  if (validate) {
-    if (validate(value)) channel.validated += 1;
-    else fail(`${channel.schema} message ${message.sequence}: ${JSON.stringify(validate.errors).slice(0, 300)}`);
+  if (channel.message_encoding === "protobuf") {
+    if (!validate) return;
+    try {
+      value = decodeProtobuf(validate, message.data, channel, message.sequence);
+    } catch (e) {
+      fail(`${channel.schema} message ${message.sequence}: not ${channel.schema} in protobuf: ${e.message}`);
+    }
+    if (value === undefined) return;
+    channel.validated += 1;
+    raw = JSON.stringify(value);
+  } else {
+    try {
+      raw = text.decode(message.data);
+      value = JSON.parse(raw);
+    } catch (e) {
+      fail(`${channel.schema}: a message is not JSON: ${e.message}`);
+      return;
+    }
+    if (validate) {
+      if (validate(value)) channel.validated += 1;
+      else fail(`${channel.schema} message ${message.sequence}: ${JSON.stringify(validate.errors).slice(0, 300)}`);
+    }
   }
   const wellKnown = WELL_KNOWN[channel.schema];
   if (wellKnown) {

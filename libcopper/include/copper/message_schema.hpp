@@ -91,6 +91,9 @@ enum class BytesAs : std::uint8_t {
   numbers,  // an array of integers, as to_json gives
   base64,   // one base64 string (base64.hpp): compact, and fast to write
   omitted,  // left out: the field is absent from its struct (null inside an array)
+  binary,   // decode(): a nlohmann binary value holding the bytes as they are
+            // (the protobuf views of images); append_json, as JSON text has
+            // no bytes, writes them as base64
 };
 
 namespace detail {

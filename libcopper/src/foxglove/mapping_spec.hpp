@@ -66,11 +66,12 @@ class Values {
   Result<uint64_t> count(std::string_view target, uint64_t fallback) const;
   Result<double> number(std::string_view target, double fallback) const;
   Result<std::string> text(std::string_view target, const std::string& fallback) const;
-  // The base64 text of a byte run.
-  Result<const std::string*> bytes(std::string_view target) const;
-  // The same as a string of its own: moved out of a message given up when
+  // A byte run: its base64 text (decoded with BytesAs::base64) or a binary
+  // value (BytesAs::binary).
+  Result<const nlohmann::json*> bytes(std::string_view target) const;
+  // The same as a value of its own: moved out of a message given up when
   // no other target reads its field (images: tens of kilobytes), else copied.
-  Result<std::string> take_bytes(std::string_view target) const;
+  Result<nlohmann::json> take_bytes(std::string_view target) const;
   // Non-finite elements (null in the decoded message) are NaN.
   Result<std::vector<double>> numbers(std::string_view target) const;
 
@@ -116,6 +117,8 @@ uint32_t bytes_per_pixel(std::string_view encoding);
 // The number of bytes a base64 text decodes to (its length must be a
 // multiple of 4, as MessageDecoder writes it).
 uint64_t base64_size(std::string_view text);
+// The number of bytes of a byte run as Values::bytes gives it.
+uint64_t byte_run_size(const nlohmann::json& run);
 
 // "~" and "/" escaped, as a JSON pointer token.
 std::string pointer_token(std::string_view key);

@@ -81,27 +81,27 @@ Result<std::string> Values::text(std::string_view target, const std::string& fal
   return (*value)->get<std::string>();
 }
 
-Result<const std::string*> Values::bytes(std::string_view target) const {
+Result<const json*> Values::bytes(std::string_view target) const {
   auto value = lookup(target);
   if (!value.ok()) return value.status();
-  if (*value == nullptr || !(*value)->is_string())
+  if (*value == nullptr || !((*value)->is_string() || (*value)->is_binary()))
     return fail(StatusCode::invalid_argument,
-                "\"{}\": field \"{}\" is not a byte run rendered as base64 (decode with BytesAs::base64)", target,
+                "\"{}\": field \"{}\" is not a byte run (decode with BytesAs::base64 or BytesAs::binary)", target,
                 sources_.find(target)->second.field);
-  return &(*value)->get_ref<const std::string&>();
+  return *value;
 }
 
-Result<std::string> Values::take_bytes(std::string_view target) const {
-  auto text = bytes(target);
-  if (!text.ok()) return text.status();
+Result<json> Values::take_bytes(std::string_view target) const {
+  auto run = bytes(target);
+  if (!run.ok()) return run.status();
   const std::string& field = sources_.find(target)->second.field;
   const bool shared = std::count_if(sources_.begin(), sources_.end(), [&](const auto& source) {
                         return !source.second.is_constant() && source.second.field == field;
                       }) > 1;
-  if (!given_up_ || shared) return **text;
+  if (!given_up_ || shared) return **run;
   // bytes() found it inside message_ (a byte run is never a constant),
   // which the caller has given up: const here only as Values reads it.
-  return std::move(const_cast<std::string&>(**text));
+  return std::move(const_cast<json&>(**run));
 }
 
 Result<std::vector<double>> Values::numbers(std::string_view target) const {
@@ -272,7 +272,7 @@ Result<json> build_raw_image(const Values& values, int64_t time_ns) {
                 b.out["encoding"].get<std::string>());
   b.count("step", "step", width * pixel);
   if (!b.status.ok()) return b.status;
-  const uint64_t step = b.out["step"], size = base64_size(b.out["data"].get_ref<const std::string&>());
+  const uint64_t step = b.out["step"], size = byte_run_size(b.out["data"]);
   if (step > std::numeric_limits<uint32_t>::max())
     return fail(StatusCode::invalid_argument, "step {} (width {} * {} bytes per pixel) exceeds 2^32-1", step, width,
                 pixel);
@@ -474,6 +474,10 @@ uint64_t base64_size(std::string_view text) {
   uint64_t padding = 0;
   if (!text.empty() && text.back() == '=') padding = text.size() >= 2 && text[text.size() - 2] == '=' ? 2 : 1;
   return text.size() / 4 * 3 - padding;
+}
+
+uint64_t byte_run_size(const json& run) {
+  return run.is_binary() ? run.get_binary().size() : base64_size(run.get_ref<const std::string&>());
 }
 
 std::string pointer_token(std::string_view key) {
