@@ -87,6 +87,12 @@ bool replacement_being_written(const std::filesystem::path& path) {
   return false;
 }
 
+// Whether `path` still names the file whose fstat gave `opened`.
+bool still_named(const std::filesystem::path& path, const struct stat& opened) {
+  struct stat now {};
+  return ::stat(path.c_str(), &now) == 0 && now.st_dev == opened.st_dev && now.st_ino == opened.st_ino;
+}
+
 // The copperlist shape the metadata gives, as the reader learns it.
 std::optional<detail::ClShape> shape_of(const nlohmann::json& metadata) {
   if (!metadata.is_object()) return std::nullopt;
@@ -163,7 +169,12 @@ Status LogFollower::Impl::find_file() {
         auto refused = LogReader::open(path);  // a directory, a FIFO...: the reader's own error
         return refused ? fail(StatusCode::corruption, "{}: not a regular file", path.string()) : refused.status();
       }
-      if (detail::held_for_writing(candidate) || (!young && !replacement_being_written(path))) {
+      // Looked for the replacement after opening: if it was renamed into
+      // place in between, `path` no longer names the file opened, and the
+      // loop opens the replacement (the test of this once followed the
+      // old log under load).
+      if (detail::held_for_writing(candidate) ||
+          (!young && !replacement_being_written(path) && still_named(path, st))) {
         fd = candidate;
         return Status();
       }
