@@ -16,6 +16,7 @@
 #include <boost/beast/websocket.hpp>
 #include <chrono>
 #include <cstring>
+#include <stdexcept>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -42,10 +43,26 @@ struct TestClient {
     }));
     ws.handshake("127.0.0.1", "/");
   }
-  // The next frame: text as JSON, or binary as {"binary": bytes}.
+  // The next frame: text as JSON, or binary as {"binary": bytes}. Throws
+  // what a read throws, or after 10 s without a frame (a server that sends
+  // nothing fails the test instead of hanging the suite).
   json read() {
     beast::flat_buffer buffer;
-    ws.read(buffer);
+    bool done = false;
+    beast::error_code error;
+    ws.async_read(buffer, [&](beast::error_code ec, size_t) {
+      error = ec;
+      done = true;
+    });
+    io.restart();
+    io.run_for(std::chrono::seconds(10));
+    if (!done) {
+      beast::get_lowest_layer(ws).cancel();
+      io.restart();
+      io.run();  // the read's handler, with operation_aborted
+      throw std::runtime_error("no frame from the server within 10 s");
+    }
+    if (error) throw beast::system_error(error);
     const std::string bytes = beast::buffers_to_string(buffer.data());
     if (ws.got_text()) return json::parse(bytes);
     return {{"binary", bytes}};
