@@ -30,41 +30,46 @@ using nlohmann::json;
 template <class Check>
 size_t convert_all(copper::log::LogReader& reader, const MappingSet& mappings, Check check) {
   const json& slots = reader.metadata()["slots"];
-  std::vector<const Mapping*> by_slot(slots.size(), nullptr);
+  std::vector<std::vector<const Mapping*>> by_slot(slots.size());
   for (size_t i = 0; i < slots.size(); ++i) {
-    by_slot[i] = mappings.find(slots[i]["type"].get<std::string>());
-    if (by_slot[i] == nullptr) continue;
-    const copper::Status fits = by_slot[i]->check_against(slots[i]["schema"]);
-    INFO(fits.message());
-    REQUIRE(fits.ok());
+    by_slot[i] = mappings.views_of(slots[i]["type"].get<std::string>());
+    for (const Mapping* view : by_slot[i]) {
+      const copper::Status fits = view->check_against(slots[i]["schema"]);
+      INFO(fits.message());
+      REQUIRE(fits.ok());
+    }
   }
   size_t converted = 0;
   reader.for_each_copperlist([&](const copper::log::CopperListView& cl) {
     for (size_t i = 0; i < cl.slots.size(); ++i) {
-      if (by_slot[i] == nullptr) continue;
-      auto decoder = reader.slot_decoder(i);
-      REQUIRE(decoder.ok());
-      auto message = decoder->decode(cl.slots[i].bytes, copper::BytesAs::base64);
-      REQUIRE(message.ok());
-      auto out = by_slot[i]->convert(*message, cl.slots[i].time_of_validity_ns);
-      INFO(out.error_message());
-      REQUIRE(out.ok());
-      // Given up (the exports' way: the image's base64 moved, not copied): the same view.
-      auto moved = by_slot[i]->convert(json(*message), cl.slots[i].time_of_validity_ns);
-      REQUIRE(moved.ok());
-      CHECK(*moved == *out);
-      const json* schema = copper::foxglove::well_known_json_schema(by_slot[i]->schema_name());
-      REQUIRE(schema != nullptr);
-      REQUIRE(copper_test::schema_problem(*out, *schema) == "");
-      check(slots[i]["producer"].get<std::string>(), *message, *out);
-      ++converted;
+      for (const Mapping* view : by_slot[i]) {
+        auto decoder = reader.slot_decoder(i);
+        REQUIRE(decoder.ok());
+        auto message = decoder->decode(cl.slots[i].bytes, copper::BytesAs::base64);
+        REQUIRE(message.ok());
+        auto out = view->convert(*message, cl.slots[i].time_of_validity_ns);
+        INFO(out.error_message());
+        REQUIRE(out.ok());
+        // Given up (the exports' way: the image's base64 moved, not copied): the same view.
+        auto moved = view->convert(json(*message), cl.slots[i].time_of_validity_ns);
+        REQUIRE(moved.ok());
+        CHECK(*moved == *out);
+        const json* schema = copper::foxglove::well_known_json_schema(view->schema_name());
+        REQUIRE(schema != nullptr);
+        REQUIRE(copper_test::schema_problem(*out, *schema) == "");
+        check(slots[i]["producer"].get<std::string>(), *message, *out);
+        ++converted;
+      }
     }
     return true;
   });
   return converted;
 }
 
-TEST_CASE("foxglove.rover.records_its_three_views_and_they_convert") {
+// The camera as an image, the lidar as a scan, the pose twice: as a pose,
+// and as the transform that places the rover's frame (the scan's) in the
+// room.
+TEST_CASE("foxglove.rover.records_its_four_views_and_they_convert") {
   const testing_tasks::RecordedLog log(testing_tasks::read_rover_config(), "foxglove_rover", 12);
   auto reader = copper::log::LogReader::open(log.path);
   REQUIRE(reader.ok());
@@ -73,16 +78,28 @@ TEST_CASE("foxglove.rover.records_its_three_views_and_they_convert") {
   CHECK(views.size() == 3);
   CHECK(views["rover::Image"]["schema"] == "foxglove.RawImage");
   CHECK(views["rover::LidarScan"]["schema"] == "foxglove.LaserScan");
-  CHECK(views["rover::Pose2D"]["schema"] == "foxglove.PoseInFrame");
-  CHECK(views["rover::Pose2D"]["frame_id"] == "room");
+  REQUIRE(views["rover::Pose2D"].is_array());
+  REQUIRE(views["rover::Pose2D"].size() == 2);
+  CHECK(views["rover::Pose2D"][0]["schema"] == "foxglove.PoseInFrame");
+  CHECK(views["rover::Pose2D"][0]["frame_id"] == "room");
+  CHECK(views["rover::Pose2D"][1]["schema"] == "foxglove.FrameTransform");
+  CHECK(views["rover::Pose2D"][1]["child_frame_id"] == views["rover::LidarScan"]["frame_id"]);
 
   auto mappings = MappingSet::load(reader->metadata(), "");
   REQUIRE(mappings.ok());
-  CHECK(mappings->all().size() == 3);
+  CHECK(mappings->all().size() == 4);
   std::map<std::string, size_t> seen;
   const size_t converted =
       convert_all(*reader, *mappings, [&](const std::string& task, const json& in, const json& out) {
         ++seen[task];
+        if (task == "pose" && out.contains("child_frame_id")) {
+          CHECK(out["parent_frame_id"] == "room");
+          CHECK(out["child_frame_id"] == "rover");
+          CHECK(out["translation"]["x"] == in["x"]);
+          CHECK(out["translation"]["y"] == in["y"]);
+          CHECK(out["rotation"]["z"].get<double>() == doctest::Approx(std::sin(in["theta"].get<double>() / 2)));
+          return;
+        }
         if (task == "camera") {
           CHECK(out["encoding"] == "mono8");
           CHECK(out["step"] == out["width"]);
@@ -113,9 +130,9 @@ TEST_CASE("foxglove.rover.records_its_three_views_and_they_convert") {
     CHECK(reader->metadata()["slots"][channel.slot]["type"] == channel.mapping->message_type());
   }
   std::sort(topics.begin(), topics.end());
-  CHECK(topics == std::vector<std::string>{"/camera/image", "/lidar/scan", "/pose/pose"});
-  CHECK(converted == 3 * 12);
-  CHECK(seen == std::map<std::string, size_t>{{"camera", 12}, {"lidar", 12}, {"pose", 12}});
+  CHECK(topics == std::vector<std::string>{"/camera/image", "/lidar/scan", "/pose/pose", "/pose/tf"});
+  CHECK(converted == 4 * 12);
+  CHECK(seen == std::map<std::string, size_t>{{"camera", 12}, {"lidar", 12}, {"pose", 24}});
 }
 
 TEST_CASE("foxglove.rover.only_the_graph_s_types_are_recorded") {
@@ -169,7 +186,8 @@ TEST_CASE("foxglove.mapping_file.serves_a_log_recorded_without_declarations") {
   CHECK(converted == poses + lines);
   CHECK(poses == 3 * 200);  // three Number slots
   CHECK(lines == 200);
-  CHECK(mappings->find("testing_tasks::Number")->topic_suffix() == "/where");
+  REQUIRE(mappings->views_of("testing_tasks::Number").size() == 1);
+  CHECK(mappings->views_of("testing_tasks::Number")[0]->topic_suffix() == "/where");
 }
 
 TEST_CASE("foxglove.mapping_file.that_does_not_fit_the_log_names_the_field") {
@@ -182,7 +200,8 @@ TEST_CASE("foxglove.mapping_file.that_does_not_fit_the_log_names_the_field") {
   REQUIRE(mappings.ok());  // the file itself is well-formed
   const json& slot = reader->metadata()["slots"][3];
   REQUIRE(slot["type"] == "testing_tasks::Text");
-  const copper::Status fits = mappings->find("testing_tasks::Text")->check_against(slot["schema"]);
+  REQUIRE(mappings->views_of("testing_tasks::Text").size() == 1);
+  const copper::Status fits = mappings->views_of("testing_tasks::Text")[0]->check_against(slot["schema"]);
   const std::string error(fits.message());
   CHECK(error.find("mapping file " + file + " at /testing_tasks::Text/fields/message: ") == 0);
   CHECK(error.find("no field \"txt\"") != std::string::npos);

@@ -506,10 +506,10 @@ TEST_CASE("foxglove.mapping_set.file_overrides_metadata_and_errors_name_the_file
   auto set = MappingSet::load(metadata, write(json({{"a::Pose", file_form}}).dump()));
   REQUIRE(set.ok());
   CHECK(set->all().size() == 2);
-  REQUIRE(set->find("a::Pose") != nullptr);
-  CHECK(set->find("a::Pose")->to_json()["frame_id"] == "world");
-  CHECK(set->find("a::Other")->to_json()["frame_id"] == "room");
-  CHECK(set->find("a::None") == nullptr);
+  REQUIRE(set->views_of("a::Pose").size() == 1);
+  CHECK(set->views_of("a::Pose")[0]->to_json()["frame_id"] == "world");
+  CHECK(set->views_of("a::Other")[0]->to_json()["frame_id"] == "room");
+  CHECK(set->views_of("a::None").empty());
 
   auto none = MappingSet::load(json::object(), "");
   REQUIRE(none.ok());
@@ -534,6 +534,48 @@ TEST_CASE("foxglove.mapping_set.file_overrides_metadata_and_errors_name_the_file
   auto bad_metadata = MappingSet::load({{"foxglove", {{"a::Pose", {{"schema", 3}}}}}}, "");
   REQUIRE_FALSE(bad_metadata.ok());
   CHECK(std::string(bad_metadata.error_message()).find("log metadata at /foxglove/a::Pose/schema: ") == 0);
+}
+
+// Several views of one type: an array of mappings, in its order, each on
+// its own topic suffix; a file's entry replaces all the log's views of its
+// type.
+TEST_CASE("foxglove.mapping_set.a_type_may_have_several_views") {
+  const json pose = {{"schema", "foxglove.PoseInFrame"}, {"frame_id", "room"}, {"fields", {{"x", "x"}}}};
+  const json tf = {{"schema", "foxglove.FrameTransform"},
+                   {"parent_frame_id", "room"},
+                   {"child_frame_id", "rover"},
+                   {"fields", {{"x", "x"}}}};
+  auto set = MappingSet::load({{"foxglove", {{"a::Pose", {pose, tf}}}}}, "");
+  REQUIRE(set.ok());
+  const auto views = set->views_of("a::Pose");
+  REQUIRE(views.size() == 2);
+  CHECK(views[0]->schema_name() == "foxglove.PoseInFrame");
+  CHECK(views[1]->schema_name() == "foxglove.FrameTransform");
+  CHECK(views[1]->topic_suffix() == "/tf");
+  const json metadata = {{"foxglove", {{"a::Pose", {pose, tf}}}}};
+
+  copper_test::ScratchDir dir("foxglove_mapping_views");
+  const auto file = (dir / "map.json").string();
+  std::ofstream(file) << json({{"a::Pose", pose}}).dump();
+  auto replaced = MappingSet::load(metadata, file);
+  REQUIRE(replaced.ok());
+  CHECK(replaced->views_of("a::Pose").size() == 1);
+
+  auto same_topic = MappingSet::load({{"foxglove", {{"a::Pose", {pose, pose}}}}}, "");
+  REQUIRE_FALSE(same_topic.ok());
+  CHECK(std::string(same_topic.error_message()).find("log metadata at /foxglove/a::Pose/1: a second view") == 0);
+  json other_suffix = pose;
+  other_suffix["topic_suffix"] = "/pose2";
+  CHECK(MappingSet::load({{"foxglove", {{"a::Pose", {pose, other_suffix}}}}}, "").ok());
+
+  auto empty = MappingSet::load({{"foxglove", {{"a::Pose", json::array()}}}}, "");
+  REQUIRE_FALSE(empty.ok());
+  CHECK(std::string(empty.error_message()).find("log metadata at /foxglove/a::Pose: ") == 0);
+  json bad = tf;
+  bad.erase("child_frame_id");
+  auto bad_second = MappingSet::load({{"foxglove", {{"a::Pose", {pose, bad}}}}}, "");
+  REQUIRE_FALSE(bad_second.ok());
+  CHECK(std::string(bad_second.error_message()).find("log metadata at /foxglove/a::Pose/1") == 0);
 }
 
 }  // namespace foxglove_test

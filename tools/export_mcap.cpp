@@ -37,12 +37,18 @@ using nlohmann::json;
 // MCAP times are unsigned: a time before the clock's epoch is written 0.
 uint64_t mcap_time(int64_t ns) { return ns < 0 ? 0 : static_cast<uint64_t>(ns); }
 
+// One well-known view of a slot.
+struct ViewChannel {
+  const foxglove::Mapping* mapping = nullptr;
+  uint16_t channel = 0;
+  bool protobuf = false;  // written as protobuf (images, scans)
+};
+
 struct SlotChannels {
   const SelectedSlot* slot = nullptr;
-  uint16_t plain = 0;                          // 0: no usable schema, or only its view is written
-  const foxglove::Mapping* mapping = nullptr;  // the well-known view, if any
-  uint16_t well_known = 0;
-  bool protobuf = false;  // the view is written as protobuf (images)
+  uint16_t plain = 0;  // 0: no usable schema, or only its views are written
+  std::vector<ViewChannel> views;
+  bool binary = false;  // decoded with byte runs as bytes, for a protobuf view
 };
 
 // One text line or lifecycle event, in copperlist order.
@@ -169,18 +175,19 @@ class McapExport {
     auto views = foxglove::well_known_channels(mappings, reader_.metadata());
     if (!views) return Status::invalid_argument(std::string(views.error_message()));
     for (const SelectedSlot& slot : selection_.slots) {
-      SlotChannels channels{&slot};
+      SlotChannels channels;
+      channels.slot = &slot;
       if (slot.decoder && slot.schema.is_object()) {
         const std::string type = slot.schema.value("name", "");
-        auto view = std::find_if(views->begin(), views->end(),
-                                 [&](const foxglove::WellKnownChannel& v) { return v.slot == slot.index; });
-        if (options_.views == ExportOptions::Views::plain) view = views->end();
-        if (view == views->end() || writes_plain_beside(*view->mapping)) {
+        std::vector<const foxglove::WellKnownChannel*> shown;
+        for (const foxglove::WellKnownChannel& view : *views)
+          if (view.slot == slot.index && options_.views != ExportOptions::Views::plain) shown.push_back(&view);
+        if (std::all_of(shown.begin(), shown.end(), [&](const auto* v) { return writes_plain_beside(*v->mapping); })) {
           auto plain = channel(type, json_text(foxglove::json_schema_of(slot.schema)), "/" + slot.producer, type);
           if (!plain) return plain.status();
           channels.plain = *plain;
         }
-        if (view != views->end())
+        for (const foxglove::WellKnownChannel* view : shown)
           if (Status s = define_well_known(*view, type, channels); !s) return s;
       }
       slots_.push_back(channels);
@@ -291,15 +298,15 @@ class McapExport {
   // other views as JSON.
   Status define_well_known(const foxglove::WellKnownChannel& view, const std::string& type, SlotChannels& channels) {
     const std::string& name = view.mapping->schema_name();
-    channels.protobuf = foxglove::writes_protobuf(name);
+    const bool protobuf = foxglove::writes_protobuf(name);
     const json* schema = foxglove::well_known_json_schema(name);
-    if (!channels.protobuf && !schema)
+    if (!protobuf && !schema)
       return Status::invalid_argument(fmt::format("{}: copper cannot write {}", view.topic, name));
-    auto id = channels.protobuf ? channel(name, foxglove::protobuf_descriptor_set(name), view.topic, type, true)
-                                : channel(name, json_text(*schema), view.topic, type);
+    auto id = protobuf ? channel(name, foxglove::protobuf_descriptor_set(name), view.topic, type, true)
+                       : channel(name, json_text(*schema), view.topic, type);
     if (!id) return id.status();
-    channels.mapping = view.mapping;
-    channels.well_known = *id;
+    channels.views.push_back({view.mapping, *id, protobuf});
+    channels.binary = channels.binary || protobuf;
     return {};
   }
 
@@ -309,7 +316,7 @@ class McapExport {
     while (next_keyframe_ < keyframes_.size() && keyframes_[next_keyframe_].cl_id <= cl.id)
       write_keyframe(keyframes_[next_keyframe_++], log_time);
     for (const SlotChannels& channels : slots_) {
-      if (channels.slot->index >= cl.slots.size() || (channels.plain == 0 && !channels.mapping)) continue;
+      if (channels.slot->index >= cl.slots.size() || (channels.plain == 0 && channels.views.empty())) continue;
       write_slot(channels, cl.slots[channels.slot->index], log_time);
     }
     write_timing(cl, log_time);
@@ -323,8 +330,8 @@ class McapExport {
     const MessageDecoder& decoder = *channels.slot->decoder;
     const uint64_t publish_time = mcap_time(data.time_of_validity_ns);
     std::optional<json> message;
-    if (channels.mapping) {
-      auto decoded = decoder.decode(data.bytes, channels.protobuf ? BytesAs::binary : BytesAs::base64);
+    if (!channels.views.empty()) {
+      auto decoded = decoder.decode(data.bytes, channels.binary ? BytesAs::binary : BytesAs::base64);
       if (!decoded) {
         ++counts_.decode_errors;
         return;
@@ -334,7 +341,18 @@ class McapExport {
     if (channels.plain != 0 &&
         !write_plain(channels.plain, decoder, data.bytes, log_time, publish_time, message.has_value()))
       return;
-    if (message) write_view(channels, std::move(*message), data.time_of_validity_ns, log_time, publish_time);
+    if (!message) return;
+    for (size_t i = 0; i < channels.views.size(); ++i) {
+      const ViewChannel& view = channels.views[i];
+      const bool last = i + 1 == channels.views.size();  // the last view may take the bytes out of the message
+      auto shown = last ? view.mapping->convert(std::move(*message), data.time_of_validity_ns)
+                        : view.mapping->convert(*message, data.time_of_validity_ns);
+      if (!shown) {
+        conversion_failed(channels, view, shown.status());
+        continue;
+      }
+      write_view(channels, view, *shown, log_time, publish_time);
+    }
   }
 
   // A message that does not decode must leave no record: unless decode()
@@ -357,28 +375,26 @@ class McapExport {
     return true;
   }
 
-  // The image's bytes moved, not copied, into the view; floats in the
-  // shortest text that reads back the same (lidar ranges).
-  void write_view(const SlotChannels& channels, json&& message, int64_t time_of_validity_ns, uint64_t log_time,
+  // One view's message: protobuf, or JSON with floats in the shortest text
+  // that reads back the same.
+  void write_view(const SlotChannels& channels, const ViewChannel& view, const json& shown, uint64_t log_time,
                   uint64_t publish_time) {
-    auto shown = channels.mapping->convert(std::move(message), time_of_validity_ns);
-    if (!shown) return conversion_failed(channels, shown.status());
-    if (channels.protobuf) {
+    if (view.protobuf) {
       // Made apart and copied (a few microseconds for an image), so that a
       // failure leaves no record.
       body_.clear();
-      if (Status s = foxglove::append_protobuf(channels.mapping->schema_name(), *shown, body_); !s)
-        return conversion_failed(channels, s);
-      return writer_.add_message(channels.well_known, log_time, publish_time, body_);
+      if (Status s = foxglove::append_protobuf(view.mapping->schema_name(), shown, body_); !s)
+        return conversion_failed(channels, view, s);
+      return writer_.add_message(view.channel, log_time, publish_time, body_);
     }
-    append_json(writer_.begin_message(channels.well_known, log_time, publish_time), *shown, FloatText::shortest);
+    append_json(writer_.begin_message(view.channel, log_time, publish_time), shown, FloatText::shortest);
     writer_.end_message();
   }
 
-  void conversion_failed(const SlotChannels& channels, const Status& status) {
+  void conversion_failed(const SlotChannels& channels, const ViewChannel& view, const Status& status) {
     if (counts_.conversion_errors++ == 0)
       fmt::print(warnings_, "warning: /{}: a message cannot be shown as {}: {}\n", channels.slot->producer,
-                 channels.mapping->schema_name(), status.message());
+                 view.mapping->schema_name(), status.message());
   }
 
   // Written directly, with the members in the order nlohmann's objects

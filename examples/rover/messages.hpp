@@ -81,9 +81,13 @@ struct Pose2D {
   std::array<double, 9> covariance{};
 };
 BOOST_DESCRIBE_STRUCT(Pose2D, (), (stamp_ns, x, y, theta, v, omega, covariance))
-COPPER_FOXGLOVE_VIEW(Pose2D, R"({
-  "schema": "foxglove.PoseInFrame", "frame_id": "room",
-  "fields": {"x": "x", "y": "y", "yaw": "theta"}})");
+// Two views: the pose itself, and the transform that places the rover's
+// frame in the room, so that Foxglove's 3D panel draws the scan (frame
+// "rover") where the rover is.
+COPPER_FOXGLOVE_VIEW(Pose2D, R"([
+  {"schema": "foxglove.PoseInFrame", "frame_id": "room", "fields": {"x": "x", "y": "y", "yaw": "theta"}},
+  {"schema": "foxglove.FrameTransform", "parent_frame_id": "room", "child_frame_id": "rover",
+   "fields": {"x": "x", "y": "y", "yaw": "theta"}}])");
 
 // A compact object seen by the lidar: closest range, bearing of its centre
 // in the body frame, and its apparent chord width.

@@ -6,7 +6,10 @@
 //     "fields": {"width": "width", "height": "height", "data": "pixels"}})");
 //
 // The text is one mapping in the JSON form docs/foxglove.md describes (the
-// object that follows the message type in a mapping file). The recorder
+// object that follows the message type in a mapping file), or an array of
+// them for several views of one type (a pose as foxglove.PoseInFrame and as
+// the foxglove.FrameTransform that places its frame), each on its own
+// topic suffix. The recorder
 // checks it against the message's schema and writes it into the log's
 // metadata under "foxglove", for the message types the graph's slots carry;
 // the MCAP export and the live view then show those messages as the

@@ -40,7 +40,7 @@ std::string origin_name(const std::string& origin) {
   return origin.empty() ? std::string("the program itself") : fmt::format("plugin {}", origin);
 }
 
-Result<Mapping> parse_declared(const std::string& type, const Declaration& declaration) {
+Result<std::vector<Mapping>> parse_declared(const std::string& type, const Declaration& declaration) {
   const std::string where =
       fmt::format("the foxglove view declared for {} by {}", type, origin_name(declaration.origin));
   if (declaration.conflicted)
@@ -48,7 +48,7 @@ Result<Mapping> parse_declared(const std::string& type, const Declaration& decla
                                   origin_name(declaration.conflict));
   auto form = ::copper::detail::parse_json_bounded(declaration.text, "a foxglove view");
   if (!form.ok()) return form.status().prefixed(where + ": ");
-  return Mapping::parse_entry(type, *form, where, fmt::format("/{}", detail::pointer_token(type)));
+  return Mapping::parse_views(type, *form, where, fmt::format("/{}", detail::pointer_token(type)));
 }
 
 }  // namespace
@@ -76,11 +76,14 @@ Result<nlohmann::json> declared_views_of(const Graph& graph) {
     if (!seen.insert(slot.type->name).second) continue;
     auto it = all.by_type.find(slot.type->name);
     if (it == all.by_type.end()) continue;
-    auto mapping = parse_declared(it->first, it->second);
-    if (!mapping.ok()) return mapping.status();
-    Status fits = mapping->check_against(slot.type->schema);
-    if (!fits.ok()) return fits;
-    views[it->first] = mapping->to_json();
+    auto declared = parse_declared(it->first, it->second);
+    if (!declared.ok()) return declared.status();
+    nlohmann::json forms = nlohmann::json::array();
+    for (const Mapping& view : *declared) {
+      if (Status fits = view.check_against(slot.type->schema); !fits.ok()) return fits;
+      forms.push_back(view.to_json());
+    }
+    views[it->first] = forms.size() == 1 ? forms[0] : forms;  // one view: the object, as before arrays
   }
   return views;
 }

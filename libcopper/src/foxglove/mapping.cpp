@@ -266,6 +266,32 @@ Result<Mapping> Mapping::parse_entry(const std::string& message_type, const json
   return mapping;
 }
 
+Result<std::vector<Mapping>> Mapping::parse_views(const std::string& message_type, const json& form,
+                                                  const std::string& where, const std::string& pointer) {
+  std::vector<Mapping> views;
+  if (!form.is_array()) {
+    auto one = parse_entry(message_type, form, where, pointer);
+    if (!one.ok()) return one.status();
+    views.push_back(std::move(*one));
+    return views;
+  }
+  if (form.empty())
+    return fail(StatusCode::invalid_argument, "{} at {}: expected a mapping or an array of mappings, got []", where,
+                pointer);
+  for (size_t i = 0; i < form.size(); ++i) {
+    const std::string at = fmt::format("{}/{}", pointer, i);
+    auto view = parse_entry(message_type, form[i], where, at);
+    if (!view.ok()) return view.status();
+    for (const Mapping& earlier : views)
+      if (earlier.topic_suffix() == view->topic_suffix())
+        return fail(StatusCode::invalid_argument,
+                    "{} at {}: a second view on topic suffix \"{}\" (give each view its own \"topic_suffix\")", where,
+                    at, view->topic_suffix());
+    views.push_back(std::move(*view));
+  }
+  return views;
+}
+
 const std::string& Mapping::message_type() const { return impl_->message_type; }
 const std::string& Mapping::schema_name() const { return impl_->schema_name; }
 const std::string& Mapping::topic_suffix() const { return impl_->topic_suffix; }
@@ -317,14 +343,14 @@ Result<json> Mapping::convert(json&& message, int64_t time_ns) const {
 namespace {
 
 Status add_entries(const json& document, const std::string& where, const std::string& base,
-                   std::map<std::string, Mapping>& mappings) {
+                   std::map<std::string, std::vector<Mapping>>& mappings) {
   if (!document.is_object())
     return fail(StatusCode::invalid_argument, "{} at {}: expected an object of message type: mapping", where,
                 base.empty() ? "/" : base);
   for (const auto& [type, form] : document.items()) {
-    auto mapping = Mapping::parse_entry(type, form, where, base + "/" + spec::pointer_token(type));
-    if (!mapping.ok()) return mapping.status();
-    mappings.insert_or_assign(type, std::move(*mapping));
+    auto views = Mapping::parse_views(type, form, where, base + "/" + spec::pointer_token(type));
+    if (!views.ok()) return views.status();
+    mappings.insert_or_assign(type, std::move(*views));  // a file's entry replaces all the log's views of the type
   }
   return {};
 }
@@ -332,7 +358,7 @@ Status add_entries(const json& document, const std::string& where, const std::st
 }  // namespace
 
 Result<MappingSet> MappingSet::load(const json& log_metadata, const std::string& mapping_file) {
-  std::map<std::string, Mapping> mappings;
+  std::map<std::string, std::vector<Mapping>> mappings;
   if (log_metadata.is_object() && log_metadata.contains("foxglove")) {
     Status status = add_entries(log_metadata["foxglove"], "log metadata", "/foxglove", mappings);
     if (!status.ok()) return status;
@@ -347,14 +373,16 @@ Result<MappingSet> MappingSet::load(const json& log_metadata, const std::string&
     if (!status.ok()) return status;
   }
   MappingSet set;
-  for (auto& [type, mapping] : mappings) set.mappings_.push_back(std::move(mapping));
+  for (auto& [type, views] : mappings)
+    for (Mapping& view : views) set.mappings_.push_back(std::move(view));
   return set;
 }
 
-const Mapping* MappingSet::find(std::string_view message_type) const {
+std::vector<const Mapping*> MappingSet::views_of(std::string_view message_type) const {
+  std::vector<const Mapping*> views;
   for (const Mapping& mapping : mappings_)
-    if (mapping.message_type() == message_type) return &mapping;
-  return nullptr;
+    if (mapping.message_type() == message_type) views.push_back(&mapping);
+  return views;
 }
 
 Result<std::vector<WellKnownChannel>> well_known_channels(const MappingSet& mappings, const json& log_metadata) {
@@ -367,12 +395,12 @@ Result<std::vector<WellKnownChannel>> well_known_channels(const MappingSet& mapp
     const bool shaped = slot.is_object() && slot.contains("type") && slot["type"].is_string() &&
                         slot.contains("producer") && slot["producer"].is_string() && slot.contains("schema");
     if (!shaped) continue;  // a slot the reader cannot decode either
-    const Mapping* mapping = mappings.find(slot["type"].get<std::string>());
-    if (mapping == nullptr) continue;
-    if (Status fits = mapping->check_against(slot["schema"]); !fits.ok())
-      return fits.prefixed(fmt::format("slot {} ({}): ", i, slot["producer"].get<std::string>()));
-    channels.push_back({static_cast<uint32_t>(i),
-                        fmt::format("/{}{}", slot["producer"].get<std::string>(), mapping->topic_suffix()), mapping});
+    for (const Mapping* mapping : mappings.views_of(slot["type"].get<std::string>())) {
+      if (Status fits = mapping->check_against(slot["schema"]); !fits.ok())
+        return fits.prefixed(fmt::format("slot {} ({}): ", i, slot["producer"].get<std::string>()));
+      channels.push_back({static_cast<uint32_t>(i),
+                          fmt::format("/{}{}", slot["producer"].get<std::string>(), mapping->topic_suffix()), mapping});
+    }
   }
   return channels;
 }

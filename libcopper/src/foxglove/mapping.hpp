@@ -61,6 +61,14 @@ class Mapping {
   static Result<Mapping> parse_entry(const std::string& message_type, const nlohmann::json& form,
                                      const std::string& where, const std::string& pointer);
 
+  // The views of one message type: its entry in a file or in the log's
+  // metadata is one mapping (an object) or several (an array of them, e.g.
+  // a pose shown as foxglove.PoseInFrame and as the foxglove.FrameTransform
+  // that places its frame in the room). Views of one type need distinct
+  // topic suffixes: each is a channel of its own.
+  static Result<std::vector<Mapping>> parse_views(const std::string& message_type, const nlohmann::json& form,
+                                                  const std::string& where, const std::string& pointer);
+
   const std::string& message_type() const;  // "rover::Image"
   const std::string& schema_name() const;   // "foxglove.RawImage"
   // The well-known topic beside the plain one: "/<task id>" + topic_suffix()
@@ -96,17 +104,18 @@ class MappingSet {
  public:
   static Result<MappingSet> load(const nlohmann::json& log_metadata, const std::string& mapping_file);
 
-  // The mapping for a message type, if any.
-  const Mapping* find(std::string_view message_type) const;
+  // The views of a message type, in the order given; empty for none.
+  std::vector<const Mapping*> views_of(std::string_view message_type) const;
   const std::vector<Mapping>& all() const { return mappings_; }
 
  private:
   std::vector<Mapping> mappings_;
 };
 
-// A log's well-known channels: one per slot whose message type has a
-// mapping in `mappings`, in slot order, each mapping checked against the
-// slot's schema; topic "/<producer task id>" + topic_suffix. A mapping that
+// A log's well-known channels: one per view of each slot's message type in
+// `mappings`, in slot order (a slot's views in their given order), each
+// mapping checked against the slot's schema; topic "/<producer task id>" +
+// topic_suffix. A mapping that
 // does not fit its slot is an error naming its JSON path (the tool stops
 // before writing anything). `log_metadata` is the log's metadata.
 struct WellKnownChannel {
