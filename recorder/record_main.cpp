@@ -20,6 +20,7 @@
 #include "copper/runtime.hpp"
 #include "copper/stats.hpp"
 #include "exit_codes.hpp"
+#include "foxglove/declared.hpp"
 #include "live/live_view.hpp"
 #include "plugin_cli.hpp"
 #include "progress.hpp"
@@ -181,6 +182,12 @@ int run(const Options& options) {
   auto graph = build_graph(options, *config);
   if (!graph) return kExitCannotRun;
   if (options.check_only) {
+    // What the writer would refuse before making the log: the Foxglove
+    // views the graph's message types declare.
+    if (auto views = copper::foxglove::declared_views_of(*graph); !views.ok()) {
+      fmt::print(stderr, "error: {}\n", views.error_message());
+      return kExitCannotRun;
+    }
     fmt::print("{}: ok ({} tasks, {} connections)\n", options.config_path, graph->tasks().size(),
                graph->config().connections.size());
     return 0;

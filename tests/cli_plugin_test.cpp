@@ -79,6 +79,24 @@ TEST_CASE("cli.plugin.config_plugins_load_relative_to_the_config_file") {
   CHECK(has(outcome, ": ok (3 tasks, 2 connections)"));
 }
 
+// A Foxglove view naming a field its type lacks: --check says so, with
+// the plugin and the JSON path, as recording would, and records nothing.
+TEST_CASE("cli.plugin.check_refuses_a_declared_view_that_does_not_fit_its_type") {
+  Project project;
+  project.rebuild_with("testgood_badview.so");
+  for (const std::string& mode : std::vector<std::string>{"--check", "--cycles 5 -o " + project.log.string()}) {
+    CAPTURE(mode);
+    const Outcome outcome = record("--config " + project.config.string() + " " + mode);
+    INFO(outcome.output);
+    CHECK(outcome.exit_code == 2);
+    CHECK(has(outcome, "the foxglove view declared for testgood::Value by plugin "));
+    CHECK(has(outcome, "testgood.so at /testgood::Value/fields/x: "));
+    CHECK(has(outcome, "\"valeu\""));
+    CHECK_FALSE(has(outcome, ": ok ("));
+    CHECK_FALSE(std::filesystem::exists(project.log));
+  }
+}
+
 TEST_CASE("cli.plugin.missing_plugin_says_where_it_looked") {
   const Outcome by_name = record("--list-types --plugin no_such_plugin");
   INFO(by_name.output);

@@ -1,8 +1,10 @@
 // A small task plugin for the plugin tests: a ramp source, a scaling task
-// whose gain is a compile-time constant, and a sink. Built three times by
+// whose gain is a compile-time constant, and a sink. Built four times by
 // tests/meson.build, standing for code changes: testgood_v1.so (gain 2),
-// testgood_v2.so (gain 3) and testgood_v3.so (gain 2, and a field added to
-// its message type).
+// testgood_v2.so (gain 3), testgood_v3.so (gain 2, and a field added to
+// its message type) and testgood_badview.so (v1 with a Foxglove view that
+// names a field its type lacks).
+#include "copper/foxglove.hpp"
 #include "copper/plugin.hpp"
 #include "copper/registry.hpp"
 #include "copper/task.hpp"
@@ -23,6 +25,9 @@ struct Value {
 BOOST_DESCRIBE_STRUCT(Value, (), (value, twice, extra))
 #else
 BOOST_DESCRIBE_STRUCT(Value, (), (value, twice))
+#endif
+#ifdef TESTGOOD_BAD_VIEW
+COPPER_FOXGLOVE_VIEW(Value, R"({"schema": "foxglove.PoseInFrame", "frame_id": "f", "fields": {"x": "valeu"}})");
 #endif
 
 class Ramp final : public copper::Source<Value> {
