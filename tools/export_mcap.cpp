@@ -4,10 +4,10 @@
 // Channels: per selected task output "/<task id>" (JSON Schema of the
 // slot's message schema, bodies as the JSON export's "message"); beside it,
 // or instead of it for images and scans (--views), "/<task id><suffix>" in
-// a Foxglove well-known schema when a mapping applies (images and scans in
-// protobuf: foxglove/protobuf.hpp); "/copper/timing", one message per copperlist with every selected
-// task's process span; "/copper/log", the text logs and the run's
-// lifecycle events as foxglove.Log. log_time is the copperlist's time,
+// a Foxglove well-known schema for each view a mapping gives (images and
+// scans in protobuf: foxglove/protobuf.hpp); "/copper/timing", one message
+// per copperlist with every selected task's process span; "/copper/log",
+// the text logs and the run's lifecycle events as foxglove.Log. log_time is the copperlist's time,
 // publish_time the message's time of validity.
 #include <fmt/format.h>
 #include <fmt/ostream.h>
